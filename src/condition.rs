@@ -1,0 +1,95 @@
+//! `when:` conditions on rules and scopes.
+
+use crate::event::Event;
+
+/// Conditions that must all hold for a rule or scope to apply. An absent list always holds.
+#[derive(Debug, Clone, Default)]
+pub struct Condition {
+    /// The user is in any of these groups.
+    pub groups: Option<Vec<String>>,
+    /// `callerContext.clientId` is one of these.
+    pub clients: Option<Vec<String>>,
+    /// `triggerSource` is one of these.
+    pub triggers: Option<Vec<String>>,
+}
+
+/// The first condition of a `when:` that did not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmet {
+    /// Not in any of the listed groups.
+    Groups,
+    /// Not one of the listed clients.
+    Clients,
+    /// Not one of the listed trigger sources.
+    Triggers,
+}
+
+impl Unmet {
+    /// The `when:` key that did not hold.
+    pub fn key(self) -> &'static str {
+        match self {
+            Unmet::Groups => "groups",
+            Unmet::Clients => "clients",
+            Unmet::Triggers => "triggers",
+        }
+    }
+}
+
+impl Condition {
+    /// Whether the condition has no constraint at all.
+    pub fn is_always(&self) -> bool {
+        self.groups.is_none() && self.clients.is_none() && self.triggers.is_none()
+    }
+
+    /// `Ok` when every listed condition holds for `event`, else the first that does not.
+    /// Cheap checks (trigger, client) run before the group scan.
+    pub fn check(&self, event: &Event) -> Result<(), Unmet> {
+        if let Some(triggers) = &self.triggers {
+            let source = event.trigger_source();
+            if !triggers.iter().any(|t| t == source) {
+                return Err(Unmet::Triggers);
+            }
+        }
+        if let Some(clients) = &self.clients {
+            let client = event.client_id().unwrap_or_default();
+            if !clients.iter().any(|c| c == client) {
+                return Err(Unmet::Clients);
+            }
+        }
+        if let Some(groups) = &self.groups {
+            if !event.groups().any(|g| groups.iter().any(|w| w == g)) {
+                return Err(Unmet::Groups);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn all_listed_conditions_must_hold() {
+        let e = json!({
+            "version": "2",
+            "triggerSource": "TokenGeneration_Authentication",
+            "callerContext": {"clientId": "c1"},
+            "request": {"groupConfiguration": {"groupsToOverride": ["admins"]}}
+        });
+        let event = Event::new(&e).unwrap();
+        let list = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect());
+        let mut c = Condition { groups: list(&["admins", "x"]), clients: list(&["c1"]), triggers: None };
+        assert_eq!(c.check(&event), Ok(()));
+        c.triggers = list(&["TokenGeneration_RefreshTokens"]);
+        assert_eq!(c.check(&event), Err(Unmet::Triggers));
+        c.triggers = None;
+        c.clients = list(&["c2"]);
+        assert_eq!(c.check(&event), Err(Unmet::Clients));
+        c.clients = None;
+        c.groups = list(&["billing"]);
+        assert_eq!(c.check(&event), Err(Unmet::Groups));
+        assert!(Condition::default().is_always());
+    }
+}

@@ -1,0 +1,218 @@
+//! Applying a compiled mapping to one event: conditions, sources, transforms, value checks,
+//! suppressions and scopes. This is the per-event path: it reads the mapping and never parses it.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+use time::Date;
+
+use crate::cognito::{self, CLIENT_CREDENTIALS, Token};
+use crate::event::{Event, EventError, Shape};
+use crate::mapping::{Mapping, OnError, Rule};
+use crate::response;
+use crate::transform::{TransformError, text_of};
+
+/// The claims and suppressions a mapping produced for one token.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TokenChanges {
+    /// `claimsToAddOrOverride`.
+    pub add: Map<String, Value>,
+    /// `claimsToSuppress`.
+    pub suppress: Vec<String>,
+}
+
+/// Everything a mapping produced for one event, before it is written into the response.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// ID-token changes.
+    pub id: TokenChanges,
+    /// Access-token changes (V2/V3 only).
+    pub access: TokenChanges,
+    /// `scopesToAdd` (V2/V3 only).
+    pub scopes_add: Vec<String>,
+    /// `scopesToSuppress` (V2/V3 only).
+    pub scopes_suppress: Vec<String>,
+    /// Rules that failed and were skipped (`on_error: skip`).
+    pub skipped: Vec<RuleFailure>,
+    /// Number of rules whose claim was added.
+    pub applied: usize,
+}
+
+/// Why a rule failed at runtime. Carries no attribute or claim value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureReason {
+    /// A `required: true` rule found no source.
+    Missing,
+    /// A transform could not handle the value.
+    Transform(TransformError),
+    /// Cognito would refuse the value.
+    Refused(&'static str),
+}
+
+impl fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailureReason::Missing => write!(f, "required source is missing"),
+            FailureReason::Transform(e) => write!(f, "{e}"),
+            FailureReason::Refused(r) => write!(f, "value refused: {r}"),
+        }
+    }
+}
+
+/// A rule that failed at runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleFailure {
+    /// The rule number.
+    pub rule: usize,
+    /// The rule's claim.
+    pub claim: String,
+    /// What went wrong.
+    pub reason: FailureReason,
+}
+
+impl fmt::Display for RuleFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rule {} (claim `{}`): {}", self.rule, self.claim, self.reason)
+    }
+}
+
+/// Why an invocation failed. The `Display` text reaches end users through Cognito, so it names
+/// the rule number or the malformed part of the event and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProcessError {
+    /// The event could not be read.
+    #[error("claim mapping failed: {0}")]
+    Event(#[from] EventError),
+    /// A rule failed under `on_error: fail`.
+    #[error("claim mapping failed (rule {})", .0.rule)]
+    Rule(RuleFailure),
+}
+
+/// An event with its response filled in, and what the mapping did.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    /// The whole event, as the Lambda returns it.
+    pub event: Value,
+    /// The response shape used.
+    pub shape: Shape,
+    /// Rules that failed and were skipped.
+    pub skipped: Vec<RuleFailure>,
+    /// Number of rules whose claim was added.
+    pub applied: usize,
+}
+
+/// Applies `mapping` to `event` as of `today` and returns the event with its response filled in.
+/// The Lambda handler and the dry-run both call this.
+pub fn process(mapping: &Mapping, mut event: Value, today: Date) -> Result<Processed, ProcessError> {
+    let (shape, outcome) = {
+        let view = Event::new(&event)?;
+        (view.shape(), evaluate(mapping, &view, today)?)
+    };
+    let skipped = outcome.skipped.clone();
+    let applied = outcome.applied;
+    response::write(&mut event, shape, outcome);
+    Ok(Processed {
+        event,
+        shape,
+        skipped,
+        applied,
+    })
+}
+
+/// Evaluates every rule, suppression and scope of `mapping` for `event`.
+pub fn evaluate(mapping: &Mapping, event: &Event, today: Date) -> Result<Outcome, ProcessError> {
+    let v1 = event.shape() == Shape::V1;
+    // Client-credentials tokens have no ID token; V1 can change only the ID token.
+    let id_token = event.trigger_source() != CLIENT_CREDENTIALS;
+    let access_token = !v1;
+    let mut out = Outcome::default();
+
+    for rule in &mapping.rules {
+        let to_id = rule.to_id && id_token;
+        let to_access = rule.to_access && access_token;
+        if !(to_id || to_access) || rule.when.check(event).is_err() {
+            continue;
+        }
+        match evaluate_rule(rule, event, today, to_id, to_access) {
+            Ok(None) => {}
+            Ok(Some(value)) => {
+                out.applied += 1;
+                let value = if v1 { Value::String(text_of(&value)) } else { value };
+                match (to_id, to_access) {
+                    (true, true) => {
+                        out.access.add.insert(rule.claim.clone(), value.clone());
+                        out.id.add.insert(rule.claim.clone(), value);
+                    }
+                    (true, false) => {
+                        out.id.add.insert(rule.claim.clone(), value);
+                    }
+                    _ => {
+                        out.access.add.insert(rule.claim.clone(), value);
+                    }
+                }
+            }
+            Err(reason) => {
+                let failure = RuleFailure {
+                    rule: rule.number,
+                    claim: rule.claim.clone(),
+                    reason,
+                };
+                match mapping.on_error {
+                    OnError::Skip => out.skipped.push(failure),
+                    OnError::Fail => return Err(ProcessError::Rule(failure)),
+                }
+            }
+        }
+    }
+
+    if id_token {
+        out.id.suppress.clone_from(&mapping.suppress_id);
+    }
+    if access_token {
+        out.access.suppress.clone_from(&mapping.suppress_access);
+        for scope in &mapping.scopes_add {
+            if scope.when.check(event).is_ok() && !out.scopes_add.contains(&scope.scope) {
+                out.scopes_add.push(scope.scope.clone());
+            }
+        }
+        out.scopes_suppress.clone_from(&mapping.scopes_suppress);
+    }
+    Ok(out)
+}
+
+/// The rule's final value, `None` when its source is missing and it is optional.
+fn evaluate_rule(
+    rule: &Rule,
+    event: &Event,
+    today: Date,
+    to_id: bool,
+    to_access: bool,
+) -> Result<Option<Value>, FailureReason> {
+    let value = match rule.source.resolve(event) {
+        Some(mut value) => {
+            for transform in &rule.transforms {
+                value = transform.apply(value, today).map_err(FailureReason::Transform)?;
+            }
+            value
+        }
+        None => match &rule.default {
+            Some(default) => default.clone(),
+            None if rule.required => return Err(FailureReason::Missing),
+            None => return Ok(None),
+        },
+    };
+    for (token, wanted) in [(Token::Id, to_id), (Token::Access, to_access)] {
+        if wanted {
+            if let Some(reason) = cognito::value_restriction(&rule.claim, token, &value) {
+                return Err(FailureReason::Refused(reason));
+            }
+        }
+    }
+    if to_access && rule.claim == "aud" {
+        match (value.as_str(), event.client_id()) {
+            (Some(aud), Some(client)) if aud == client => {}
+            _ => return Err(FailureReason::Refused("`aud` must equal the app client id")),
+        }
+    }
+    Ok(Some(value))
+}

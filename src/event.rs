@@ -1,0 +1,198 @@
+//! A lenient, borrowed view of a Pre Token Generation event.
+//!
+//! The event stays a `serde_json::Value` from input to output: unknown fields come back exactly as
+//! they arrived, nothing is cloned, and JSONPath sources query the event as Cognito sent it. This
+//! view reads the few fields the engine needs and tolerates every quirk of the reference's
+//! section 1 (null or absent `groupConfiguration`, `userAttributes`, `scopes`, ...).
+
+use serde_json::{Map, Value};
+
+/// The response shape an event needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `claimsOverrideDetails`: ID token only, string values only.
+    V1,
+    /// `claimsAndScopeOverrideDetails`: ID and access tokens, scopes, typed values (V2 and V3).
+    V2,
+}
+
+/// Why an event cannot be processed. Messages name fields, never values of user attributes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    /// The payload is not a JSON object.
+    #[error("the event is not a JSON object")]
+    NotAnObject,
+    /// `version` is missing or not one Cognito sends, and the response key gives no hint.
+    #[error("unsupported event version {0}: expected \"1\", \"2\" or \"3\"")]
+    UnsupportedVersion(String),
+    /// `response` exists but is not an object or null.
+    #[error("`response` must be an object or null")]
+    BadResponse,
+}
+
+/// Read-only access to the fields of an event that rules use.
+#[derive(Debug, Clone, Copy)]
+pub struct Event<'a> {
+    value: &'a Value,
+    root: &'a Map<String, Value>,
+    shape: Shape,
+}
+
+impl<'a> Event<'a> {
+    /// Views `value` as an event, deciding its response shape.
+    ///
+    /// `version` "1" is V1, "2" and "3" are V2. Anything else (emulators send `"$LATEST"`) is
+    /// decided by which response key the event carries; without one it is an error.
+    pub fn new(value: &'a Value) -> Result<Self, EventError> {
+        let root = value.as_object().ok_or(EventError::NotAnObject)?;
+        let version = match root.get("version") {
+            Some(Value::String(v)) => v.as_str(),
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(1) => "1",
+                Some(2) => "2",
+                Some(3) => "3",
+                _ => "",
+            },
+            _ => "",
+        };
+        let response = match root.get("response") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(r)) => Some(r),
+            Some(_) => return Err(EventError::BadResponse),
+        };
+        let shape = match version {
+            "1" => Shape::V1,
+            "2" | "3" => Shape::V2,
+            other => match response {
+                Some(r) if r.contains_key("claimsAndScopeOverrideDetails") => Shape::V2,
+                Some(r) if r.contains_key("claimsOverrideDetails") => Shape::V1,
+                _ => {
+                    let shown = match root.get("version") {
+                        None => "(missing)".to_string(),
+                        Some(Value::String(_)) => format!("{other:?}").chars().take(40).collect(),
+                        Some(v) => format!("of type {}", type_name(v)),
+                    };
+                    return Err(EventError::UnsupportedVersion(shown));
+                }
+            },
+        };
+        Ok(Event { value, root, shape })
+    }
+
+    /// The response shape for this event.
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// The whole event, for JSONPath sources.
+    pub fn value(&self) -> &'a Value {
+        self.value
+    }
+
+    /// `version` as sent, if it is a string.
+    pub fn version(&self) -> Option<&'a str> {
+        self.root.get("version").and_then(Value::as_str)
+    }
+
+    /// `triggerSource`, or `""` when absent.
+    pub fn trigger_source(&self) -> &'a str {
+        self.root.get("triggerSource").and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// `callerContext.clientId`.
+    pub fn client_id(&self) -> Option<&'a str> {
+        self.root.get("callerContext")?.get("clientId")?.as_str()
+    }
+
+    fn request(&self, key: &str) -> Option<&'a Value> {
+        self.root.get("request")?.get(key)
+    }
+
+    /// `request.userAttributes[name]`, if present and not null.
+    pub fn attribute(&self, name: &str) -> Option<&'a Value> {
+        self.request("userAttributes")?.get(name).filter(|v| !v.is_null())
+    }
+
+    /// The user's groups (`request.groupConfiguration.groupsToOverride`); empty when absent.
+    pub fn groups(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.request("groupConfiguration")
+            .and_then(|g| g.get("groupsToOverride"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+    }
+
+    /// The requested scopes (`request.scopes`); empty when absent.
+    pub fn scopes(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.request("scopes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+    }
+}
+
+/// The JSON type of a value, for messages that must not show the value.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn versions_choose_the_shape() {
+        for (version, shape) in [("1", Shape::V1), ("2", Shape::V2), ("3", Shape::V2)] {
+            let e = json!({"version": version});
+            assert_eq!(Event::new(&e).unwrap().shape(), shape);
+        }
+        let numeric = json!({"version": 3});
+        assert_eq!(Event::new(&numeric).unwrap().shape(), Shape::V2);
+    }
+
+    #[test]
+    fn emulator_versions_fall_back_to_the_response_key() {
+        let e = json!({"version": "$LATEST", "response": {"claimsOverrideDetails": null}});
+        assert_eq!(Event::new(&e).unwrap().shape(), Shape::V1);
+        let e = json!({"version": "$LATEST", "response": {"claimsAndScopeOverrideDetails": null}});
+        assert_eq!(Event::new(&e).unwrap().shape(), Shape::V2);
+    }
+
+    #[test]
+    fn bad_events_are_named() {
+        assert_eq!(Event::new(&json!([1])).unwrap_err(), EventError::NotAnObject);
+        assert_eq!(
+            Event::new(&json!({"version": "9"})).unwrap_err().to_string(),
+            "unsupported event version \"9\": expected \"1\", \"2\" or \"3\""
+        );
+        assert!(Event::new(&json!({})).unwrap_err().to_string().contains("(missing)"));
+        assert_eq!(
+            Event::new(&json!({"version": "2", "response": 5})).unwrap_err(),
+            EventError::BadResponse
+        );
+    }
+
+    #[test]
+    fn quirks_read_as_empty() {
+        let e = json!({
+            "version": "2",
+            "request": {"groupConfiguration": null, "userAttributes": null, "scopes": null}
+        });
+        let ev = Event::new(&e).unwrap();
+        assert_eq!(ev.groups().count(), 0);
+        assert_eq!(ev.scopes().count(), 0);
+        assert_eq!(ev.attribute("email"), None);
+        assert_eq!(ev.client_id(), None);
+        assert_eq!(ev.trigger_source(), "");
+    }
+}

@@ -1,0 +1,221 @@
+//! Where a claim's value comes from: user attributes, JSONPath into the event, templates, constants.
+//! Everything here is compiled at load time; resolving a source per event parses nothing.
+
+use jsonpath_rust::parser::model::JpQuery;
+use serde_json::Value;
+
+use crate::event::Event;
+use crate::transform::text_of;
+
+/// Longest JSONPath expression accepted, to bound parsing work on hostile mappings.
+pub const MAX_JSONPATH_LEN: usize = 1024;
+
+/// A compiled JSONPath expression over the whole event.
+#[derive(Debug, Clone)]
+pub struct JsonPath {
+    query: JpQuery,
+}
+
+impl JsonPath {
+    /// Compiles `text` (RFC 9535 syntax, starting with `$`).
+    pub fn compile(text: &str) -> Result<Self, String> {
+        if text.len() > MAX_JSONPATH_LEN {
+            return Err(format!("JSONPath longer than {MAX_JSONPATH_LEN} bytes"));
+        }
+        jsonpath_rust::parser::parse_json_path(text)
+            .map(|query| JsonPath { query })
+            .map_err(|e| format!("invalid JSONPath: {e}"))
+    }
+
+    /// The value at the path: none when nothing (or only null) matches, the value when one node
+    /// matches, an array of the non-null matches when several do.
+    pub fn find(&self, root: &Value) -> Option<Value> {
+        let found = jsonpath_rust::query::js_path_process(&self.query, root).ok()?;
+        let mut values = found.into_iter().map(|r| r.val).filter(|v| !v.is_null());
+        let first = values.next()?;
+        match values.next() {
+            None => Some(first.clone()),
+            Some(second) => {
+                let mut all = vec![first.clone(), second.clone()];
+                all.extend(values.cloned());
+                Some(Value::Array(all))
+            }
+        }
+    }
+}
+
+/// One place to read a value from.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    /// `request.userAttributes[name]`.
+    Attribute(String),
+    /// A JSONPath into the whole event.
+    Path(JsonPath),
+}
+
+impl Lookup {
+    /// Parses a `from:` entry: a JSONPath when it starts with `$`, else an attribute name.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.starts_with('$') {
+            JsonPath::compile(text).map(Lookup::Path)
+        } else if text.is_empty() {
+            Err("an attribute name cannot be empty".into())
+        } else {
+            Ok(Lookup::Attribute(text.to_owned()))
+        }
+    }
+
+    fn find(&self, event: &Event) -> Option<Value> {
+        match self {
+            Lookup::Attribute(name) => event.attribute(name).cloned(),
+            Lookup::Path(path) => path.find(event.value()),
+        }
+    }
+}
+
+/// A `template:` string, split into literal text and placeholders at load time.
+#[derive(Debug, Clone)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Text(String),
+    Value(Lookup),
+}
+
+impl Template {
+    /// Parses `{attribute}` and `{$.json.path}` placeholders; `{{` and `}}` are literal braces.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '{' if chars.peek() == Some(&'{') => {
+                    chars.next();
+                    literal.push('{');
+                }
+                '}' if chars.peek() == Some(&'}') => {
+                    chars.next();
+                    literal.push('}');
+                }
+                '{' => {
+                    let mut name = String::new();
+                    loop {
+                        match chars.next() {
+                            Some('}') => break,
+                            Some(c) => name.push(c),
+                            None => return Err("unclosed `{` in template (write `{{` for a literal brace)".into()),
+                        }
+                    }
+                    if !literal.is_empty() {
+                        parts.push(Part::Text(std::mem::take(&mut literal)));
+                    }
+                    let lookup = Lookup::parse(name.trim()).map_err(|e| format!("template placeholder: {e}"))?;
+                    parts.push(Part::Value(lookup));
+                }
+                '}' => return Err("unmatched `}` in template (write `}}` for a literal brace)".into()),
+                c => literal.push(c),
+            }
+        }
+        if !literal.is_empty() {
+            parts.push(Part::Text(literal));
+        }
+        if !parts.iter().any(|p| matches!(p, Part::Value(_))) {
+            return Err("template has no `{placeholder}`; use `value:` for a constant".into());
+        }
+        Ok(Template { parts })
+    }
+
+    /// Renders the template, or `None` when any placeholder's source is missing.
+    fn render(&self, event: &Event) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(t) => out.push_str(t),
+                Part::Value(lookup) => out.push_str(&text_of(&lookup.find(event)?)),
+            }
+        }
+        Some(out)
+    }
+}
+
+/// A rule's value source.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// `from:`: the first lookup that finds a value wins.
+    From(Vec<Lookup>),
+    /// `value:`: a constant.
+    Constant(Value),
+    /// `template:`: attributes interpolated into a string.
+    Template(Template),
+}
+
+impl Source {
+    /// The source's value for `event`, or `None` when the source is missing.
+    pub fn resolve(&self, event: &Event) -> Option<Value> {
+        match self {
+            Source::From(lookups) => lookups.iter().find_map(|l| l.find(event)),
+            Source::Constant(v) => Some(v.clone()),
+            Source::Template(t) => t.render(event).map(Value::String),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event() -> Value {
+        json!({
+            "version": "2",
+            "callerContext": {"clientId": "abc"},
+            "request": {
+                "userAttributes": {"given_name": "Jane", "family_name": "Doe", "custom:org": "o1"},
+                "groupConfiguration": {"groupsToOverride": ["a", "b"]}
+            }
+        })
+    }
+
+    fn resolve(source: Source) -> Option<Value> {
+        let e = event();
+        source.resolve(&Event::new(&e).unwrap())
+    }
+
+    #[test]
+    fn from_takes_the_first_present_lookup() {
+        let lookups = ["custom:tenant_id", "custom:org"].map(|s| Lookup::parse(s).unwrap());
+        assert_eq!(resolve(Source::From(lookups.to_vec())), Some(json!("o1")));
+        let missing = vec![Lookup::parse("custom:none").unwrap()];
+        assert_eq!(resolve(Source::From(missing)), None);
+    }
+
+    #[test]
+    fn jsonpath_single_many_and_none() {
+        let p = |s| Source::From(vec![Lookup::parse(s).unwrap()]);
+        assert_eq!(resolve(p("$.callerContext.clientId")), Some(json!("abc")));
+        assert_eq!(
+            resolve(p("$.request.groupConfiguration.groupsToOverride[*]")),
+            Some(json!(["a", "b"]))
+        );
+        assert_eq!(resolve(p("$.request.userAttributes['custom:org']")), Some(json!("o1")));
+        assert_eq!(resolve(p("$.nope")), None);
+        assert!(Lookup::parse("$.[").is_err());
+        assert!(Lookup::parse(&format!("$.{}", "a".repeat(MAX_JSONPATH_LEN))).is_err());
+    }
+
+    #[test]
+    fn templates_interpolate_and_escape() {
+        let t = |s| Source::Template(Template::parse(s).unwrap());
+        assert_eq!(resolve(t("{given_name} {family_name}")), Some(json!("Jane Doe")));
+        assert_eq!(resolve(t("{{{custom:org}}}@{$.callerContext.clientId}")), Some(json!("{o1}@abc")));
+        assert_eq!(resolve(t("{given_name} {middle_name}")), None);
+        assert!(Template::parse("{open").is_err());
+        assert!(Template::parse("close}").is_err());
+        assert!(Template::parse("plain").is_err());
+        assert!(Template::parse("{}").is_err());
+    }
+}

@@ -1,0 +1,468 @@
+//! Value transforms: parsed and compiled once from the mapping, applied per event.
+//!
+//! Transforms never put a value into an error message: errors name the transform and what kind
+//! of value it could not handle, because values are user attributes (PII).
+
+use std::collections::HashMap;
+
+use regex::Regex;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use time::Date;
+
+/// Largest compiled size of a `replace` pattern, to bound memory and matching time.
+pub const MAX_REGEX_SIZE: usize = 256 * 1024;
+
+/// One compiled transform step.
+#[derive(Debug, Clone)]
+pub enum Transform {
+    /// A string-to-string step, applied to each element of an array.
+    Text(TextOp),
+    /// Split a string into an array of strings (empty parts dropped).
+    Split(String),
+    /// Join an array into a string.
+    Join(String),
+    /// Parse a string as a JSON number.
+    ToNumber,
+    /// Parse `true/false`, `yes/no`, `1/0` (any case) as a boolean.
+    ToBoolean,
+    /// Parse a string as JSON.
+    ParseJson,
+    /// Look a string up in a table.
+    Map {
+        /// The lookup table.
+        table: HashMap<String, Value>,
+        /// The value for strings not in the table; without it, such a value is a failure.
+        default: Option<Value>,
+    },
+    /// The first element of an array (a non-array is kept).
+    First,
+}
+
+/// A transform from a string to a string.
+#[derive(Debug, Clone)]
+pub enum TextOp {
+    /// Strip leading and trailing whitespace.
+    Trim,
+    /// Lowercase (Unicode).
+    Lowercase,
+    /// Uppercase (Unicode).
+    Uppercase,
+    /// Prepend a string.
+    Prefix(String),
+    /// Append a string.
+    Suffix(String),
+    /// Render a value as a string (JSON text for numbers and booleans).
+    ToString,
+    /// Replace every match of a regex.
+    Replace {
+        /// The compiled pattern.
+        pattern: Regex,
+        /// The replacement, with `$1`/`${name}` group references.
+        with: String,
+    },
+    /// Lowercase hex SHA-256 of the string.
+    Sha256,
+    /// Whole years since a `YYYY-MM-DD` date, as of the evaluation date.
+    Age,
+    /// Keep at most this many characters.
+    Truncate(usize),
+}
+
+/// Names accepted in a transform list, for error messages.
+pub const TRANSFORM_NAMES: &str = "trim, lowercase, uppercase, prefix, suffix, split, join, to_number, to_boolean, to_string, parse_json, replace, map, sha256, age, first, truncate";
+
+/// Why a transform could not be applied to a value; never contains the value itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("transform `{transform}` failed: {reason}")]
+pub struct TransformError {
+    /// The transform's name.
+    pub transform: &'static str,
+    /// What was wrong with the value, without the value.
+    pub reason: &'static str,
+}
+
+impl Transform {
+    /// Parses one entry of a `transform:` list: a bare name or a one-key mapping.
+    pub fn parse(spec: &serde_yaml::Value) -> Result<Transform, String> {
+        use serde_yaml::Value as Y;
+        match spec {
+            Y::String(name) => Self::bare(name),
+            Y::Mapping(map) => {
+                let mut entries = map.iter();
+                let Some((Y::String(name), arg)) = entries.next() else {
+                    return Err(format!("a transform is a name or a one-key mapping; known: {TRANSFORM_NAMES}"));
+                };
+                if name == "map" {
+                    return Self::parse_map(map);
+                }
+                if entries.next().is_some() {
+                    return Err(format!("transform `{name}` takes one key, found {}", map.len()));
+                }
+                let text = || {
+                    arg.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| format!("transform `{name}` takes a string argument"))
+                };
+                match name.as_str() {
+                    "prefix" => Ok(Transform::Text(TextOp::Prefix(text()?))),
+                    "suffix" => Ok(Transform::Text(TextOp::Suffix(text()?))),
+                    "split" => Ok(Transform::Split(non_empty(name, text()?)?)),
+                    "join" => Ok(Transform::Join(text()?)),
+                    "replace" => Self::parse_replace(arg),
+                    "truncate" => match arg.as_u64() {
+                        Some(n) if n > 0 => Ok(Transform::Text(TextOp::Truncate(n as usize))),
+                        _ => Err("transform `truncate` takes a positive whole number".into()),
+                    },
+                    other => match Self::bare(other) {
+                        Ok(_) => Err(format!("transform `{other}` takes no argument; write it as a bare name")),
+                        Err(e) => Err(e),
+                    },
+                }
+            }
+            _ => Err(format!("a transform is a name or a one-key mapping; known: {TRANSFORM_NAMES}")),
+        }
+    }
+
+    fn bare(name: &str) -> Result<Transform, String> {
+        Ok(match name {
+            "trim" => Transform::Text(TextOp::Trim),
+            "lowercase" => Transform::Text(TextOp::Lowercase),
+            "uppercase" => Transform::Text(TextOp::Uppercase),
+            "to_number" => Transform::ToNumber,
+            "to_boolean" => Transform::ToBoolean,
+            "to_string" => Transform::Text(TextOp::ToString),
+            "parse_json" => Transform::ParseJson,
+            "sha256" => Transform::Text(TextOp::Sha256),
+            "age" => Transform::Text(TextOp::Age),
+            "first" => Transform::First,
+            "prefix" | "suffix" | "split" | "join" | "replace" | "map" | "truncate" => {
+                return Err(format!("transform `{name}` needs an argument, e.g. `{{{name}: ...}}`"));
+            }
+            _ => return Err(format!("unknown transform `{name}`; known: {TRANSFORM_NAMES}")),
+        })
+    }
+
+    fn parse_replace(arg: &serde_yaml::Value) -> Result<Transform, String> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Replace {
+            pattern: String,
+            with: String,
+        }
+        let Replace { pattern, with } = serde_yaml::from_value(arg.clone())
+            .map_err(|e| format!("transform `replace` takes {{pattern: REGEX, with: STRING}}: {e}"))?;
+        let pattern = regex::RegexBuilder::new(&pattern)
+            .size_limit(MAX_REGEX_SIZE)
+            .build()
+            .map_err(|e| format!("transform `replace`: invalid regex: {e}"))?;
+        Ok(Transform::Text(TextOp::Replace { pattern, with }))
+    }
+
+    fn parse_map(map: &serde_yaml::Mapping) -> Result<Transform, String> {
+        let mut table_spec = None;
+        let mut default = None;
+        for (key, value) in map {
+            match key.as_str() {
+                Some("map") => table_spec = Some(value),
+                Some("default") => default = Some(yaml_to_json(value)?),
+                _ => return Err("transform `map` takes the keys `map` and `default` only".into()),
+            }
+        }
+        let Some(serde_yaml::Value::Mapping(spec)) = table_spec else {
+            return Err("transform `map` takes a mapping of lookup keys to values".into());
+        };
+        let mut table = HashMap::with_capacity(spec.len());
+        for (key, value) in spec {
+            let key = match key {
+                serde_yaml::Value::String(s) => s.clone(),
+                serde_yaml::Value::Number(n) => n.to_string(),
+                serde_yaml::Value::Bool(b) => b.to_string(),
+                _ => return Err("transform `map`: lookup keys must be strings, numbers or booleans".into()),
+            };
+            table.insert(key, yaml_to_json(value)?);
+        }
+        Ok(Transform::Map { table, default })
+    }
+
+    /// The transform's name as written in a mapping.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Transform::Text(op) => op.name(),
+            Transform::Split(_) => "split",
+            Transform::Join(_) => "join",
+            Transform::ToNumber => "to_number",
+            Transform::ToBoolean => "to_boolean",
+            Transform::ParseJson => "parse_json",
+            Transform::Map { .. } => "map",
+            Transform::First => "first",
+        }
+    }
+
+    /// Applies the transform. String transforms apply to each element of an array.
+    pub fn apply(&self, value: Value, today: Date) -> Result<Value, TransformError> {
+        match (self, value) {
+            (Transform::Split(sep), Value::String(s)) => Ok(Value::Array(
+                s.split(sep.as_str())
+                    .filter(|part| !part.is_empty())
+                    .map(|part| Value::String(part.to_owned()))
+                    .collect(),
+            )),
+            (Transform::Split(_), Value::Array(items)) => Ok(Value::Array(items)),
+            (Transform::Join(sep), Value::Array(items)) => {
+                let parts: Vec<String> = items.iter().map(text_of).collect();
+                Ok(Value::String(parts.join(sep)))
+            }
+            (Transform::First, Value::Array(items)) => items
+                .into_iter()
+                .next()
+                .ok_or(self.error("the array is empty")),
+            (Transform::Join(_) | Transform::First, scalar) => Ok(scalar),
+            (_, Value::Array(items)) => items
+                .into_iter()
+                .map(|item| self.apply_scalar(item, today))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+            (_, value) => self.apply_scalar(value, today),
+        }
+    }
+
+    fn apply_scalar(&self, value: Value, today: Date) -> Result<Value, TransformError> {
+        match self {
+            Transform::ToNumber => match value {
+                Value::Number(_) => Ok(value),
+                other => number(self.string_arg(&other)?.trim()).ok_or(self.error("not a number")),
+            },
+            Transform::ToBoolean => match value {
+                Value::Bool(_) => Ok(value),
+                other => match self.string_arg(&other)?.trim().to_ascii_lowercase().as_str() {
+                    "true" | "yes" | "1" => Ok(Value::Bool(true)),
+                    "false" | "no" | "0" => Ok(Value::Bool(false)),
+                    _ => Err(self.error("not a boolean (true/false, yes/no, 1/0)")),
+                },
+            },
+            Transform::ParseJson => match value {
+                Value::String(s) => serde_json::from_str(&s).map_err(|_| self.error("not valid JSON")),
+                other => Ok(other),
+            },
+            Transform::Map { table, default } => {
+                let key = self.string_arg(&value)?;
+                table
+                    .get(key.as_ref())
+                    .or(default.as_ref())
+                    .cloned()
+                    .ok_or(self.error("no table entry and no default"))
+            }
+            Transform::Text(op) => {
+                let s = self.string_arg(&value)?;
+                op.apply(&s, today).map(Value::String).map_err(|r| self.error(r))
+            }
+            // `apply` handles these before reaching a scalar.
+            Transform::Split(_) | Transform::Join(_) | Transform::First => Ok(value),
+        }
+    }
+
+    /// The string form of a scalar for string transforms: strings as they are, numbers and
+    /// booleans as their JSON text; objects and nulls are refused.
+    fn string_arg<'v>(&self, value: &'v Value) -> Result<std::borrow::Cow<'v, str>, TransformError> {
+        match value {
+            Value::String(s) => Ok(s.as_str().into()),
+            Value::Number(n) => Ok(n.to_string().into()),
+            Value::Bool(b) => Ok(b.to_string().into()),
+            Value::Null => Err(self.error("the value is null")),
+            Value::Array(_) => Err(self.error("nested arrays are not supported")),
+            Value::Object(_) => Err(self.error("the value is an object, not a string")),
+        }
+    }
+
+    fn error(&self, reason: &'static str) -> TransformError {
+        TransformError {
+            transform: self.name(),
+            reason,
+        }
+    }
+}
+
+impl TextOp {
+    /// The transform's name as written in a mapping.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TextOp::Trim => "trim",
+            TextOp::Lowercase => "lowercase",
+            TextOp::Uppercase => "uppercase",
+            TextOp::Prefix(_) => "prefix",
+            TextOp::Suffix(_) => "suffix",
+            TextOp::ToString => "to_string",
+            TextOp::Replace { .. } => "replace",
+            TextOp::Sha256 => "sha256",
+            TextOp::Age => "age",
+            TextOp::Truncate(_) => "truncate",
+        }
+    }
+
+    fn apply(&self, s: &str, today: Date) -> Result<String, &'static str> {
+        Ok(match self {
+            TextOp::Trim => s.trim().to_owned(),
+            TextOp::Lowercase => s.to_lowercase(),
+            TextOp::Uppercase => s.to_uppercase(),
+            TextOp::Prefix(p) => format!("{p}{s}"),
+            TextOp::Suffix(p) => format!("{s}{p}"),
+            TextOp::ToString => s.to_owned(),
+            TextOp::Replace { pattern, with } => pattern.replace_all(s, with.as_str()).into_owned(),
+            TextOp::Sha256 => format!("{:x}", Sha256::digest(s.as_bytes())),
+            TextOp::Truncate(n) => s.chars().take(*n).collect(),
+            TextOp::Age => age(s, today)?.to_string(),
+        })
+    }
+}
+
+/// `age`: whole years from a `YYYY-MM-DD` date (a time part after `T` is ignored) to `today`.
+fn age(s: &str, today: Date) -> Result<i32, &'static str> {
+    let date_part = s.trim().split('T').next().unwrap_or_default();
+    let born = Date::parse(date_part, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| "not a YYYY-MM-DD date")?;
+    if born > today {
+        return Err("the date is in the future");
+    }
+    let mut years = today.year() - born.year();
+    if (today.month() as u8, today.day()) < (born.month() as u8, born.day()) {
+        years -= 1;
+    }
+    Ok(years)
+}
+
+fn number(s: &str) -> Option<Value> {
+    if let Ok(i) = s.parse::<i64>() {
+        return Some(i.into());
+    }
+    if let Ok(u) = s.parse::<u64>() {
+        return Some(u.into());
+    }
+    s.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map(Value::Number)
+}
+
+/// A value as text: strings raw, everything else as JSON text.
+pub fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn non_empty(name: &str, s: String) -> Result<String, String> {
+    if s.is_empty() {
+        Err(format!("transform `{name}` needs a non-empty separator"))
+    } else {
+        Ok(s)
+    }
+}
+
+/// Converts a YAML value from the mapping into the JSON value it stands for in a token.
+pub fn yaml_to_json(value: &serde_yaml::Value) -> Result<Value, String> {
+    serde_json::to_value(value).map_err(|e| format!("value cannot be represented as JSON: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const TODAY: Date = time::macros::date!(2026 - 11 - 26);
+
+    fn t(spec: &str) -> Transform {
+        Transform::parse(&serde_yaml::from_str(spec).unwrap()).unwrap()
+    }
+
+    fn run(spec: &str, input: Value) -> Result<Value, TransformError> {
+        t(spec).apply(input, TODAY)
+    }
+
+    #[test]
+    fn string_transforms() {
+        assert_eq!(run("trim", json!("  a b ")).unwrap(), json!("a b"));
+        assert_eq!(run("lowercase", json!("ÀB")).unwrap(), json!("àb"));
+        assert_eq!(run("uppercase", json!("ab")).unwrap(), json!("AB"));
+        assert_eq!(run("{prefix: 'x-'}", json!("a")).unwrap(), json!("x-a"));
+        assert_eq!(run("{suffix: '@x'}", json!("a")).unwrap(), json!("a@x"));
+        assert_eq!(run("{truncate: 3}", json!("abcdef")).unwrap(), json!("abc"));
+        assert_eq!(run("to_string", json!(12)).unwrap(), json!("12"));
+        assert_eq!(
+            run("sha256", json!("abc")).unwrap(),
+            json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        );
+    }
+
+    #[test]
+    fn string_transforms_apply_to_each_element() {
+        assert_eq!(run("uppercase", json!(["a", "b"])).unwrap(), json!(["A", "B"]));
+        assert_eq!(run("{prefix: 'g:'}", json!(["a", 1])).unwrap(), json!(["g:a", "g:1"]));
+    }
+
+    #[test]
+    fn split_join_first() {
+        assert_eq!(run("{split: ','}", json!("a,b,,c")).unwrap(), json!(["a", "b", "c"]));
+        assert_eq!(run("{join: '|'}", json!(["a", 2, true])).unwrap(), json!("a|2|true"));
+        assert_eq!(run("{join: '|'}", json!("a")).unwrap(), json!("a"));
+        assert_eq!(run("first", json!(["a", "b"])).unwrap(), json!("a"));
+        assert!(run("first", json!([])).is_err());
+    }
+
+    #[test]
+    fn conversions() {
+        assert_eq!(run("to_number", json!(" 25 ")).unwrap(), json!(25));
+        assert_eq!(run("to_number", json!("1.5")).unwrap(), json!(1.5));
+        assert_eq!(run("to_number", json!("18446744073709551615")).unwrap(), json!(u64::MAX));
+        assert_eq!(
+            run("to_number", json!("abc")).unwrap_err(),
+            TransformError { transform: "to_number", reason: "not a number" }
+        );
+        assert!(run("to_number", json!("NaN")).is_err());
+        assert_eq!(run("to_boolean", json!("TRUE")).unwrap(), json!(true));
+        assert_eq!(run("to_boolean", json!("0")).unwrap(), json!(false));
+        assert!(run("to_boolean", json!("maybe")).is_err());
+        assert_eq!(run("parse_json", json!("[\"a\",1]")).unwrap(), json!(["a", 1]));
+        assert!(run("parse_json", json!("{nope")).is_err());
+    }
+
+    #[test]
+    fn replace_and_map() {
+        let spec = "{replace: {pattern: '^(\\w+)@.*$', with: '$1'}}";
+        assert_eq!(run(spec, json!("jane@example.com")).unwrap(), json!("jane"));
+        let map = "{map: {gold: 3, silver: 2}, default: 0}";
+        assert_eq!(run(map, json!("gold")).unwrap(), json!(3));
+        assert_eq!(run(map, json!("tin")).unwrap(), json!(0));
+        let strict = "{map: {gold: 3}}";
+        assert!(run(strict, json!("tin")).is_err());
+    }
+
+    #[test]
+    fn age_counts_whole_years() {
+        assert_eq!(run("age", json!("1990-04-23")).unwrap(), json!("36"));
+        assert_eq!(run("age", json!("2008-11-26")).unwrap(), json!("18"));
+        assert_eq!(run("age", json!("2008-11-27")).unwrap(), json!("17"));
+        assert!(run("age", json!("2030-01-01")).is_err());
+        assert!(run("age", json!("23/04/1990")).is_err());
+    }
+
+    #[test]
+    fn errors_never_contain_the_value() {
+        let err = run("to_number", json!("secret-value")).unwrap_err();
+        assert!(!err.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn parse_errors_are_specific() {
+        let err = |spec: &str| Transform::parse(&serde_yaml::from_str(spec).unwrap()).unwrap_err();
+        assert!(err("lowercse").starts_with("unknown transform `lowercse`"));
+        assert!(err("prefix").contains("needs an argument"));
+        assert!(err("{trim: x}").contains("takes no argument"));
+        assert!(err("{replace: {pattern: '(', with: ''}}").contains("invalid regex"));
+        assert!(err("{replace: {pattern: 'a'}}").contains("pattern: REGEX"));
+        assert!(err("{truncate: -1}").contains("positive"));
+        assert!(err("{split: ''}").contains("non-empty"));
+        assert!(err("{map: [a]}").contains("mapping of lookup keys"));
+    }
+}
