@@ -1,0 +1,140 @@
+//! A minimal AWS Lambda Runtime API (the 2018-06-01 protocol) on 127.0.0.1, for running the real
+//! Lambda binary as a process in tests: it hands out queued events on `GET .../invocation/next`
+//! and records what the function posts back.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+/// What the function posted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Posted {
+    /// `POST /runtime/invocation/{id}/response`.
+    Response { id: String, body: serde_json::Value },
+    /// `POST /runtime/invocation/{id}/error`.
+    Error { id: String, body: serde_json::Value },
+    /// `POST /runtime/init/error`.
+    InitError { body: serde_json::Value },
+}
+
+/// A running Runtime API server.
+pub struct RuntimeApi {
+    pub addr: SocketAddr,
+    queue: Arc<Mutex<VecDeque<(String, Vec<u8>)>>>,
+    pub posted: Receiver<Posted>,
+}
+
+impl RuntimeApi {
+    /// Starts the server on a free loopback port.
+    pub fn start() -> RuntimeApi {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().unwrap();
+        let queue: Arc<Mutex<VecDeque<(String, Vec<u8>)>>> = Arc::default();
+        let (tx, rx) = channel();
+        let q = Arc::clone(&queue);
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let q = Arc::clone(&q);
+                let tx = tx.clone();
+                thread::spawn(move || serve(stream, q, tx));
+            }
+        });
+        RuntimeApi {
+            addr,
+            queue,
+            posted: rx,
+        }
+    }
+
+    /// Queues an event under a request id.
+    pub fn push(&self, id: &str, event: Vec<u8>) {
+        self.queue.lock().unwrap().push_back((id.to_owned(), event));
+    }
+
+    /// The environment a Lambda runtime gives a function.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_LAMBDA_RUNTIME_API", self.addr.to_string()),
+            ("AWS_LAMBDA_FUNCTION_NAME", "claim-mapper".into()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "test".into()),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/claim-mapper".into()),
+        ]
+    }
+}
+
+fn serve(stream: TcpStream, queue: Arc<Mutex<VecDeque<(String, Vec<u8>)>>>, posted: Sender<Posted>) {
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let mut parts = request_line.split_whitespace();
+        let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let json = || serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+        let reply = if method == "GET" && path.ends_with("/runtime/invocation/next") {
+            let next = loop {
+                if let Some(next) = queue.lock().unwrap().pop_front() {
+                    break next;
+                }
+                thread::sleep(std::time::Duration::from_millis(2));
+            };
+            let (id, event) = next;
+            let deadline = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+                + 5000;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {id}\r\n\
+                 Lambda-Runtime-Deadline-Ms: {deadline}\r\n\
+                 Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:111122223333:function:claim-mapper\r\n\
+                 Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000\r\nContent-Length: {}\r\n\r\n",
+                event.len()
+            );
+            [head.into_bytes(), event].concat()
+        } else {
+            let segments: Vec<&str> = path.split('/').collect();
+            let message = match segments.as_slice() {
+                [.., "invocation", id, "response"] => Posted::Response { id: id.to_string(), body: json() },
+                [.., "invocation", id, "error"] => Posted::Error { id: id.to_string(), body: json() },
+                [.., "init", "error"] => Posted::InitError { body: json() },
+                _ => {
+                    let _ = writer.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                    continue;
+                }
+            };
+            let _ = posted.send(message);
+            b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n".to_vec()
+        };
+        if writer.write_all(&reply).is_err() {
+            return;
+        }
+    }
+}
