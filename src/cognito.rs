@@ -84,10 +84,14 @@ pub fn add_restriction(claim: &str, token: Token) -> Option<String> {
         ));
     }
     if claim.starts_with("cognito:") {
-        return Some(format!("`cognito:` claims such as `{claim}` cannot be added or overridden"));
+        return Some(format!(
+            "`cognito:` claims such as `{claim}` cannot be added or overridden"
+        ));
     }
     if claim.starts_with("dev:") {
-        return Some(format!("`dev:` attributes such as `{claim}` can only be suppressed"));
+        return Some(format!(
+            "`dev:` attributes such as `{claim}` can only be suppressed"
+        ));
     }
     if claim == "scope" {
         return Some("`scope` is changed through the `scopes:` section, not as a claim".into());
@@ -107,7 +111,9 @@ pub fn suppress_restriction(claim: &str) -> Option<String> {
         return Some("a claim name cannot be empty".into());
     }
     if IMMUTABLE.contains(&claim) || claim == "aud" {
-        return Some(format!("`{claim}` is set by Cognito and cannot be suppressed"));
+        return Some(format!(
+            "`{claim}` is set by Cognito and cannot be suppressed"
+        ));
     }
     if claim.starts_with("cognito:") && claim != "cognito:groups" {
         return Some(format!(
@@ -130,14 +136,24 @@ pub fn scope_restriction(scope: &str) -> Option<&'static str> {
 
 /// Why Cognito would refuse `value` as the value of `claim` in `token` of a V2/V3 response, or
 /// `None` if it is accepted. V1 values are always sent as strings, so only null matters there.
-pub fn value_restriction(claim: &str, token: Token, value: &serde_json::Value) -> Option<&'static str> {
+pub fn value_restriction(
+    claim: &str,
+    token: Token,
+    value: &serde_json::Value,
+) -> Option<&'static str> {
     use serde_json::Value;
     match value {
         Value::Null => Some("null is not a claim value"),
-        Value::Array(items) if items.iter().any(|i| matches!(i, Value::Null | Value::Array(_) | Value::Object(_))) => {
+        Value::Array(items)
+            if items
+                .iter()
+                .any(|i| matches!(i, Value::Null | Value::Array(_) | Value::Object(_))) =>
+        {
             Some("arrays may hold only strings, numbers and booleans")
         }
-        Value::Array(_) | Value::Object(_) if token == Token::Id && ID_TOKEN_SCALAR_ONLY.contains(&claim) => {
+        Value::Array(_) | Value::Object(_)
+            if token == Token::Id && ID_TOKEN_SCALAR_ONLY.contains(&claim) =>
+        {
             Some("this ID-token claim cannot hold an array or object")
         }
         _ => None,
@@ -150,7 +166,14 @@ mod tests {
 
     #[test]
     fn reserved_claims_are_refused() {
-        for claim in ["sub", "exp", "cognito:username", "cognito:anything", "dev:x", "scope"] {
+        for claim in [
+            "sub",
+            "exp",
+            "cognito:username",
+            "cognito:anything",
+            "dev:x",
+            "scope",
+        ] {
             assert!(add_restriction(claim, Token::Access).is_some(), "{claim}");
         }
         assert!(add_restriction("aud", Token::Id).is_some());

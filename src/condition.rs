@@ -80,7 +80,11 @@ mod tests {
         });
         let event = Event::new(&e).unwrap();
         let list = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect());
-        let mut c = Condition { groups: list(&["admins", "x"]), clients: list(&["c1"]), triggers: None };
+        let mut c = Condition {
+            groups: list(&["admins", "x"]),
+            clients: list(&["c1"]),
+            triggers: None,
+        };
         assert_eq!(c.check(&event), Ok(()));
         c.triggers = list(&["TokenGeneration_RefreshTokens"]);
         assert_eq!(c.check(&event), Err(Unmet::Triggers));

@@ -43,7 +43,9 @@ pub fn event_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 pub fn run_file(mapping: &Mapping, file: &Path, today: Date) -> EventRun {
     let result = std::fs::read(file)
         .map_err(|e| format!("cannot read event: {e}"))
-        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).map_err(|e| format!("invalid event JSON: {e}")))
+        .and_then(|bytes| {
+            serde_json::from_slice::<Value>(&bytes).map_err(|e| format!("invalid event JSON: {e}"))
+        })
         .and_then(|event| engine::process(mapping, event, today).map_err(|e| e.to_string()));
     EventRun {
         file: file.to_path_buf(),
@@ -76,7 +78,13 @@ impl EventRun {
                 return out;
             }
         };
-        let field = |k: &str| done.event.get(k).and_then(Value::as_str).unwrap_or("-").to_owned();
+        let field = |k: &str| {
+            done.event
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or("-")
+                .to_owned()
+        };
         let client = done
             .event
             .get("callerContext")
@@ -92,7 +100,9 @@ impl EventRun {
         let (id, access) = response::read(&done.event, done.shape);
         render_token(&mut out, "id token", &id);
         match done.shape {
-            Shape::V1 => out.push_str("  access token: not customisable with a version 1 trigger\n"),
+            Shape::V1 => {
+                out.push_str("  access token: not customisable with a version 1 trigger\n")
+            }
             Shape::V2 => render_token(&mut out, "access token", &access),
         }
         for warning in &done.skipped {
@@ -104,7 +114,11 @@ impl EventRun {
 
 fn render_token(out: &mut String, title: &str, token: &TokenView) {
     let c = &token.changes;
-    if c.add.is_empty() && c.suppress.is_empty() && token.scopes_add.is_empty() && token.scopes_suppress.is_empty() {
+    if c.add.is_empty()
+        && c.suppress.is_empty()
+        && token.scopes_add.is_empty()
+        && token.scopes_suppress.is_empty()
+    {
         let _ = writeln!(out, "  {title}: no changes");
         return;
     }

@@ -72,7 +72,11 @@ pub struct RuleFailure {
 
 impl fmt::Display for RuleFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "rule {} (claim `{}`): {}", self.rule, self.claim, self.reason)
+        write!(
+            f,
+            "rule {} (claim `{}`): {}",
+            self.rule, self.claim, self.reason
+        )
     }
 }
 
@@ -103,7 +107,11 @@ pub struct Processed {
 
 /// Applies `mapping` to `event` as of `today` and returns the event with its response filled in.
 /// The Lambda handler and the dry-run both call this.
-pub fn process(mapping: &Mapping, mut event: Value, today: Date) -> Result<Processed, ProcessError> {
+pub fn process(
+    mapping: &Mapping,
+    mut event: Value,
+    today: Date,
+) -> Result<Processed, ProcessError> {
     let (shape, outcome) = {
         let view = Event::new(&event)?;
         (view.shape(), evaluate(mapping, &view, today)?)
@@ -137,7 +145,11 @@ pub fn evaluate(mapping: &Mapping, event: &Event, today: Date) -> Result<Outcome
             Ok(None) => {}
             Ok(Some(value)) => {
                 out.applied += 1;
-                let value = if v1 { Value::String(text_of(&value)) } else { value };
+                let value = if v1 {
+                    Value::String(text_of(&value))
+                } else {
+                    value
+                };
                 match (to_id, to_access) {
                     (true, true) => {
                         out.access.add.insert(rule.claim.clone(), value.clone());
@@ -191,7 +203,9 @@ fn evaluate_rule(
     let value = match rule.source.resolve(event) {
         Some(mut value) => {
             for transform in &rule.transforms {
-                value = transform.apply(value, today).map_err(FailureReason::Transform)?;
+                value = transform
+                    .apply(value, today)
+                    .map_err(FailureReason::Transform)?;
             }
             value
         }

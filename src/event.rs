@@ -96,7 +96,10 @@ impl<'a> Event<'a> {
 
     /// `triggerSource`, or `""` when absent.
     pub fn trigger_source(&self) -> &'a str {
-        self.root.get("triggerSource").and_then(Value::as_str).unwrap_or("")
+        self.root
+            .get("triggerSource")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     /// `callerContext.clientId`.
@@ -110,7 +113,9 @@ impl<'a> Event<'a> {
 
     /// `request.userAttributes[name]`, if present and not null.
     pub fn attribute(&self, name: &str) -> Option<&'a Value> {
-        self.request("userAttributes")?.get(name).filter(|v| !v.is_null())
+        self.request("userAttributes")?
+            .get(name)
+            .filter(|v| !v.is_null())
     }
 
     /// The user's groups (`request.groupConfiguration.groupsToOverride`); empty when absent.
@@ -170,12 +175,22 @@ mod tests {
 
     #[test]
     fn bad_events_are_named() {
-        assert_eq!(Event::new(&json!([1])).unwrap_err(), EventError::NotAnObject);
         assert_eq!(
-            Event::new(&json!({"version": "9"})).unwrap_err().to_string(),
+            Event::new(&json!([1])).unwrap_err(),
+            EventError::NotAnObject
+        );
+        assert_eq!(
+            Event::new(&json!({"version": "9"}))
+                .unwrap_err()
+                .to_string(),
             "unsupported event version \"9\": expected \"1\", \"2\" or \"3\""
         );
-        assert!(Event::new(&json!({})).unwrap_err().to_string().contains("(missing)"));
+        assert!(
+            Event::new(&json!({}))
+                .unwrap_err()
+                .to_string()
+                .contains("(missing)")
+        );
         assert_eq!(
             Event::new(&json!({"version": "2", "response": 5})).unwrap_err(),
             EventError::BadResponse

@@ -44,7 +44,9 @@ pub fn load_file(path: &Path) -> Result<Loaded, MappingError> {
         origin: origin.clone(),
         reason,
     };
-    let size = std::fs::metadata(path).map_err(|e| read_error(e.to_string()))?.len();
+    let size = std::fs::metadata(path)
+        .map_err(|e| read_error(e.to_string()))?
+        .len();
     if size > MAX_MAPPING_BYTES as u64 {
         return Err(MappingError::TooLarge {
             origin,
@@ -65,14 +67,28 @@ mod tests {
 
     #[test]
     fn relative_paths_resolve_against_the_task_root() {
-        assert_eq!(resolve_file("mappings/a.yaml", Some("/var/task")), PathBuf::from("/var/task/mappings/a.yaml"));
-        assert_eq!(resolve_file("/etc/a.yaml", Some("/var/task")), PathBuf::from("/etc/a.yaml"));
-        assert_eq!(resolve_file("mappings/a.yaml", None), PathBuf::from("mappings/a.yaml"));
+        assert_eq!(
+            resolve_file("mappings/a.yaml", Some("/var/task")),
+            PathBuf::from("/var/task/mappings/a.yaml")
+        );
+        assert_eq!(
+            resolve_file("/etc/a.yaml", Some("/var/task")),
+            PathBuf::from("/etc/a.yaml")
+        );
+        assert_eq!(
+            resolve_file("mappings/a.yaml", None),
+            PathBuf::from("mappings/a.yaml")
+        );
     }
 
     #[test]
     fn missing_files_are_named() {
-        let err = load_file(Path::new("/nonexistent/m.yaml")).unwrap_err().to_string();
-        assert!(err.starts_with("cannot read mapping /nonexistent/m.yaml: "), "{err}");
+        let err = load_file(Path::new("/nonexistent/m.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("cannot read mapping /nonexistent/m.yaml: "),
+            "{err}"
+        );
     }
 }

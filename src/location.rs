@@ -23,9 +23,15 @@ pub(crate) struct LocationIndex {
 }
 
 enum Frame {
-    Sequence { path: String, next: usize },
+    Sequence {
+        path: String,
+        next: usize,
+    },
     /// `key` is `Some` while the value of that key is awaited.
-    Mapping { path: String, key: Option<String> },
+    Mapping {
+        path: String,
+        key: Option<String>,
+    },
 }
 
 impl LocationIndex {

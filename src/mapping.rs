@@ -186,7 +186,9 @@ struct RawDefaults {
 
 impl Default for RawDefaults {
     fn default() -> Self {
-        RawDefaults { tokens: both_tokens() }
+        RawDefaults {
+            tokens: both_tokens(),
+        }
     }
 }
 
@@ -261,7 +263,8 @@ impl Problems {
             format!("claims[{index}].{field}")
         };
         let claim = (!rule.claim.is_empty()).then(|| rule.claim.clone());
-        self.found.push((path, Some(index + 1), claim, message.into()));
+        self.found
+            .push((path, Some(index + 1), claim, message.into()));
     }
 }
 
@@ -311,13 +314,25 @@ impl Mapping {
 
 fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
     if raw.version != 1 {
-        problems.add("version", format!("unsupported mapping version {}; this release reads version 1", raw.version));
+        problems.add(
+            "version",
+            format!(
+                "unsupported mapping version {}; this release reads version 1",
+                raw.version
+            ),
+        );
     }
     if raw.defaults.tokens.is_empty() {
-        problems.add("defaults.tokens", "list at least one token (`id`, `access`)");
+        problems.add(
+            "defaults.tokens",
+            "list at least one token (`id`, `access`)",
+        );
     }
     if raw.claims.len() > MAX_RULES {
-        problems.add("claims", format!("{} rules; the limit is {MAX_RULES}", raw.claims.len()));
+        problems.add(
+            "claims",
+            format!("{} rules; the limit is {MAX_RULES}", raw.claims.len()),
+        );
     }
     let suppress_id = compile_suppressions(&raw.suppress.id, "suppress.id", problems);
     let suppress_access = compile_suppressions(&raw.suppress.access, "suppress.access", problems);
@@ -339,7 +354,10 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
                     raw_rule,
                     rule.number - 1,
                     "claim",
-                    format!("the claim is also in `suppress.{}`; suppression would always win", token.name()),
+                    format!(
+                        "the claim is also in `suppress.{}`; suppression would always win",
+                        token.name()
+                    ),
                 );
             }
         }
@@ -350,7 +368,9 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         if let Some(reason) = cognito::scope_restriction(&add.scope) {
             problems.add(format!("{path}.scope"), reason);
         }
-        let when = compile_when(add.when.as_ref(), &format!("{path}.when"), &mut |f, m| problems.add(f, m));
+        let when = compile_when(add.when.as_ref(), &format!("{path}.when"), &mut |f, m| {
+            problems.add(f, m)
+        });
         scopes_add.push(ScopeRule {
             scope: add.scope.clone(),
             when,
@@ -381,7 +401,12 @@ fn compile_suppressions(claims: &[String], path: &str, problems: &mut Problems) 
     claims.to_vec()
 }
 
-fn compile_rule(raw: &RawRule, index: usize, default_tokens: &[Token], problems: &mut Problems) -> Option<Rule> {
+fn compile_rule(
+    raw: &RawRule,
+    index: usize,
+    default_tokens: &[Token],
+    problems: &mut Problems,
+) -> Option<Rule> {
     let mut ok = true;
     let mut report = |field: &str, message: String| {
         ok = false;
@@ -423,20 +448,35 @@ fn compile_rule(raw: &RawRule, index: usize, default_tokens: &[Token], problems:
                 None
             }
         },
-        (["template"], _, _, Some(t)) => Template::parse(t).map(Source::Template).map_err(|e| report("template", e)).ok(),
+        (["template"], _, _, Some(t)) => Template::parse(t)
+            .map(Source::Template)
+            .map_err(|e| report("template", e))
+            .ok(),
         ([], ..) => {
-            report("", "a rule needs one source: `from`, `value` or `template`".into());
+            report(
+                "",
+                "a rule needs one source: `from`, `value` or `template`".into(),
+            );
             None
         }
         _ => {
-            report("", format!("a rule takes exactly one of `from`, `value`, `template`; found {}", given.join(" and ")));
+            report(
+                "",
+                format!(
+                    "a rule takes exactly one of `from`, `value`, `template`; found {}",
+                    given.join(" and ")
+                ),
+            );
             None
         }
     };
 
     let default = raw.default.as_ref().and_then(|d| match yaml_to_json(d) {
         Ok(v) => {
-            if let Some(reason) = tokens.iter().find_map(|&t| cognito::value_restriction(&raw.claim, t, &v)) {
+            if let Some(reason) = tokens
+                .iter()
+                .find_map(|&t| cognito::value_restriction(&raw.claim, t, &v))
+            {
                 report("default", reason.into());
             }
             Some(v)
@@ -447,10 +487,16 @@ fn compile_rule(raw: &RawRule, index: usize, default_tokens: &[Token], problems:
         }
     });
     if default.is_some() && raw.required {
-        report("required", "`required` and `default` exclude each other".into());
+        report(
+            "required",
+            "`required` and `default` exclude each other".into(),
+        );
     }
     if raw.value.is_some() && (default.is_some() || raw.required) {
-        report("", "a `value:` rule is never missing, so `default` and `required` do not apply".into());
+        report(
+            "",
+            "a `value:` rule is never missing, so `default` and `required` do not apply".into(),
+        );
     }
 
     let mut transforms = Vec::new();
@@ -470,10 +516,21 @@ fn compile_rule(raw: &RawRule, index: usize, default_tokens: &[Token], problems:
         },
     }
 
-    let when = compile_when(raw.when.as_ref(), &format!("claims[{index}].when"), &mut |field, message| {
-        ok = false;
-        problems.add_rule(raw, index, field.strip_prefix(&format!("claims[{index}].")).unwrap_or(&field), message);
-    });
+    let when = compile_when(
+        raw.when.as_ref(),
+        &format!("claims[{index}].when"),
+        &mut |field, message| {
+            ok = false;
+            problems.add_rule(
+                raw,
+                index,
+                field
+                    .strip_prefix(&format!("claims[{index}]."))
+                    .unwrap_or(&field),
+                message,
+            );
+        },
+    );
 
     Some(Rule {
         number: index + 1,
@@ -490,32 +547,51 @@ fn compile_rule(raw: &RawRule, index: usize, default_tokens: &[Token], problems:
 }
 
 fn compile_from(from: &serde_yaml::Value) -> Result<Source, String> {
-    const SHAPE: &str = "`from` is an attribute name, a JSONPath starting with `$`, or a list of them";
+    const SHAPE: &str =
+        "`from` is an attribute name, a JSONPath starting with `$`, or a list of them";
     let lookups = match from {
         serde_yaml::Value::String(s) => vec![Lookup::parse(s)?],
         serde_yaml::Value::Sequence(items) if !items.is_empty() => items
             .iter()
-            .map(|item| item.as_str().ok_or_else(|| SHAPE.to_string()).and_then(Lookup::parse))
+            .map(|item| {
+                item.as_str()
+                    .ok_or_else(|| SHAPE.to_string())
+                    .and_then(Lookup::parse)
+            })
             .collect::<Result<_, _>>()?,
         _ => return Err(SHAPE.into()),
     };
     Ok(Source::From(lookups))
 }
 
-fn compile_when(raw: Option<&RawWhen>, path: &str, report: &mut dyn FnMut(String, String)) -> Condition {
+fn compile_when(
+    raw: Option<&RawWhen>,
+    path: &str,
+    report: &mut dyn FnMut(String, String),
+) -> Condition {
     let Some(raw) = raw else {
         return Condition::default();
     };
-    for (key, list) in [("groups", &raw.groups), ("clients", &raw.clients), ("triggers", &raw.triggers)] {
+    for (key, list) in [
+        ("groups", &raw.groups),
+        ("clients", &raw.clients),
+        ("triggers", &raw.triggers),
+    ] {
         if list.as_ref().is_some_and(Vec::is_empty) {
-            report(format!("{path}.{key}"), "an empty list never matches; remove the key or list values".into());
+            report(
+                format!("{path}.{key}"),
+                "an empty list never matches; remove the key or list values".into(),
+            );
         }
     }
     for (i, trigger) in raw.triggers.iter().flatten().enumerate() {
         if !cognito::TRIGGER_SOURCES.contains(&trigger.as_str()) {
             report(
                 format!("{path}.triggers[{i}]"),
-                format!("unknown trigger source `{trigger}`; known: {}", cognito::TRIGGER_SOURCES.join(", ")),
+                format!(
+                    "unknown trigger source `{trigger}`; known: {}",
+                    cognito::TRIGGER_SOURCES.join(", ")
+                ),
             );
         }
     }
@@ -548,7 +624,11 @@ fn yaml_problem(text: &str, error: &serde_yaml::Error) -> Problem {
     // The claim name from a lenient second read; only on this error path.
     let claim = rule.and_then(|n| {
         let doc: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
-        doc.get("claims")?.get(n)?.get("claim")?.as_str().map(str::to_owned)
+        doc.get("claims")?
+            .get(n)?
+            .get("claim")?
+            .as_str()
+            .map(str::to_owned)
     });
     Problem {
         location,

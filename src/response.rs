@@ -64,7 +64,12 @@ pub struct TokenView {
 pub fn read(event: &Value, shape: Shape) -> (TokenView, TokenView) {
     let strings = |v: Option<&Value>| -> Vec<String> {
         v.and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let token = |t: Option<&Value>| TokenView {
@@ -81,7 +86,10 @@ pub fn read(event: &Value, shape: Shape) -> (TokenView, TokenView) {
     };
     let response = event.get("response");
     match shape {
-        Shape::V1 => (token(response.and_then(|r| r.get(V1_KEY))), TokenView::default()),
+        Shape::V1 => (
+            token(response.and_then(|r| r.get(V1_KEY))),
+            TokenView::default(),
+        ),
         Shape::V2 => {
             let details = response.and_then(|r| r.get(V2_KEY));
             (

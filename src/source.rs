@@ -107,16 +107,24 @@ impl Template {
                         match chars.next() {
                             Some('}') => break,
                             Some(c) => name.push(c),
-                            None => return Err("unclosed `{` in template (write `{{` for a literal brace)".into()),
+                            None => {
+                                return Err(
+                                    "unclosed `{` in template (write `{{` for a literal brace)"
+                                        .into(),
+                                );
+                            }
                         }
                     }
                     if !literal.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut literal)));
                     }
-                    let lookup = Lookup::parse(name.trim()).map_err(|e| format!("template placeholder: {e}"))?;
+                    let lookup = Lookup::parse(name.trim())
+                        .map_err(|e| format!("template placeholder: {e}"))?;
                     parts.push(Part::Value(lookup));
                 }
-                '}' => return Err("unmatched `}` in template (write `}}` for a literal brace)".into()),
+                '}' => {
+                    return Err("unmatched `}` in template (write `}}` for a literal brace)".into());
+                }
                 c => literal.push(c),
             }
         }
@@ -201,7 +209,10 @@ mod tests {
             resolve(p("$.request.groupConfiguration.groupsToOverride[*]")),
             Some(json!(["a", "b"]))
         );
-        assert_eq!(resolve(p("$.request.userAttributes['custom:org']")), Some(json!("o1")));
+        assert_eq!(
+            resolve(p("$.request.userAttributes['custom:org']")),
+            Some(json!("o1"))
+        );
         assert_eq!(resolve(p("$.nope")), None);
         assert!(Lookup::parse("$.[").is_err());
         assert!(Lookup::parse(&format!("$.{}", "a".repeat(MAX_JSONPATH_LEN))).is_err());
@@ -210,8 +221,14 @@ mod tests {
     #[test]
     fn templates_interpolate_and_escape() {
         let t = |s| Source::Template(Template::parse(s).unwrap());
-        assert_eq!(resolve(t("{given_name} {family_name}")), Some(json!("Jane Doe")));
-        assert_eq!(resolve(t("{{{custom:org}}}@{$.callerContext.clientId}")), Some(json!("{o1}@abc")));
+        assert_eq!(
+            resolve(t("{given_name} {family_name}")),
+            Some(json!("Jane Doe"))
+        );
+        assert_eq!(
+            resolve(t("{{{custom:org}}}@{$.callerContext.clientId}")),
+            Some(json!("{o1}@abc"))
+        );
         assert_eq!(resolve(t("{given_name} {middle_name}")), None);
         assert!(Template::parse("{open").is_err());
         assert!(Template::parse("close}").is_err());

@@ -91,13 +91,18 @@ impl Transform {
             Y::Mapping(map) => {
                 let mut entries = map.iter();
                 let Some((Y::String(name), arg)) = entries.next() else {
-                    return Err(format!("a transform is a name or a one-key mapping; known: {TRANSFORM_NAMES}"));
+                    return Err(format!(
+                        "a transform is a name or a one-key mapping; known: {TRANSFORM_NAMES}"
+                    ));
                 };
                 if name == "map" {
                     return Self::parse_map(map);
                 }
                 if entries.next().is_some() {
-                    return Err(format!("transform `{name}` takes one key, found {}", map.len()));
+                    return Err(format!(
+                        "transform `{name}` takes one key, found {}",
+                        map.len()
+                    ));
                 }
                 let text = || {
                     arg.as_str()
@@ -115,12 +120,16 @@ impl Transform {
                         _ => Err("transform `truncate` takes a positive whole number".into()),
                     },
                     other => match Self::bare(other) {
-                        Ok(_) => Err(format!("transform `{other}` takes no argument; write it as a bare name")),
+                        Ok(_) => Err(format!(
+                            "transform `{other}` takes no argument; write it as a bare name"
+                        )),
                         Err(e) => Err(e),
                     },
                 }
             }
-            _ => Err(format!("a transform is a name or a one-key mapping; known: {TRANSFORM_NAMES}")),
+            _ => Err(format!(
+                "a transform is a name or a one-key mapping; known: {TRANSFORM_NAMES}"
+            )),
         }
     }
 
@@ -137,9 +146,15 @@ impl Transform {
             "age" => Transform::Text(TextOp::Age),
             "first" => Transform::First,
             "prefix" | "suffix" | "split" | "join" | "replace" | "map" | "truncate" => {
-                return Err(format!("transform `{name}` needs an argument, e.g. `{{{name}: ...}}`"));
+                return Err(format!(
+                    "transform `{name}` needs an argument, e.g. `{{{name}: ...}}`"
+                ));
             }
-            _ => return Err(format!("unknown transform `{name}`; known: {TRANSFORM_NAMES}")),
+            _ => {
+                return Err(format!(
+                    "unknown transform `{name}`; known: {TRANSFORM_NAMES}"
+                ));
+            }
         })
     }
 
@@ -150,8 +165,9 @@ impl Transform {
             pattern: String,
             with: String,
         }
-        let Replace { pattern, with } = serde_yaml::from_value(arg.clone())
-            .map_err(|e| format!("transform `replace` takes {{pattern: REGEX, with: STRING}}: {e}"))?;
+        let Replace { pattern, with } = serde_yaml::from_value(arg.clone()).map_err(|e| {
+            format!("transform `replace` takes {{pattern: REGEX, with: STRING}}: {e}")
+        })?;
         let pattern = regex::RegexBuilder::new(&pattern)
             .size_limit(MAX_REGEX_SIZE)
             .build()
@@ -178,7 +194,11 @@ impl Transform {
                 serde_yaml::Value::String(s) => s.clone(),
                 serde_yaml::Value::Number(n) => n.to_string(),
                 serde_yaml::Value::Bool(b) => b.to_string(),
-                _ => return Err("transform `map`: lookup keys must be strings, numbers or booleans".into()),
+                _ => {
+                    return Err(
+                        "transform `map`: lookup keys must be strings, numbers or booleans".into(),
+                    );
+                }
             };
             table.insert(key, yaml_to_json(value)?);
         }
@@ -235,14 +255,21 @@ impl Transform {
             },
             Transform::ToBoolean => match value {
                 Value::Bool(_) => Ok(value),
-                other => match self.string_arg(&other)?.trim().to_ascii_lowercase().as_str() {
+                other => match self
+                    .string_arg(&other)?
+                    .trim()
+                    .to_ascii_lowercase()
+                    .as_str()
+                {
                     "true" | "yes" | "1" => Ok(Value::Bool(true)),
                     "false" | "no" | "0" => Ok(Value::Bool(false)),
                     _ => Err(self.error("not a boolean (true/false, yes/no, 1/0)")),
                 },
             },
             Transform::ParseJson => match value {
-                Value::String(s) => serde_json::from_str(&s).map_err(|_| self.error("not valid JSON")),
+                Value::String(s) => {
+                    serde_json::from_str(&s).map_err(|_| self.error("not valid JSON"))
+                }
                 other => Ok(other),
             },
             Transform::Map { table, default } => {
@@ -255,7 +282,9 @@ impl Transform {
             }
             Transform::Text(op) => {
                 let s = self.string_arg(&value)?;
-                op.apply(&s, today).map(Value::String).map_err(|r| self.error(r))
+                op.apply(&s, today)
+                    .map(Value::String)
+                    .map_err(|r| self.error(r))
             }
             // `apply` handles these before reaching a scalar.
             Transform::Split(_) | Transform::Join(_) | Transform::First => Ok(value),
@@ -264,7 +293,10 @@ impl Transform {
 
     /// The string form of a scalar for string transforms: strings as they are, numbers and
     /// booleans as their JSON text; objects and nulls are refused.
-    fn string_arg<'v>(&self, value: &'v Value) -> Result<std::borrow::Cow<'v, str>, TransformError> {
+    fn string_arg<'v>(
+        &self,
+        value: &'v Value,
+    ) -> Result<std::borrow::Cow<'v, str>, TransformError> {
         match value {
             Value::String(s) => Ok(s.as_str().into()),
             Value::Number(n) => Ok(n.to_string().into()),
@@ -319,8 +351,11 @@ impl TextOp {
 /// `age`: whole years from a `YYYY-MM-DD` date (a time part after `T` is ignored) to `today`.
 fn age(s: &str, today: Date) -> Result<i32, &'static str> {
     let date_part = s.trim().split('T').next().unwrap_or_default();
-    let born = Date::parse(date_part, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| "not a YYYY-MM-DD date")?;
+    let born = Date::parse(
+        date_part,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| "not a YYYY-MM-DD date")?;
     if born > today {
         return Err("the date is in the future");
     }
@@ -397,14 +432,26 @@ mod tests {
 
     #[test]
     fn string_transforms_apply_to_each_element() {
-        assert_eq!(run("uppercase", json!(["a", "b"])).unwrap(), json!(["A", "B"]));
-        assert_eq!(run("{prefix: 'g:'}", json!(["a", 1])).unwrap(), json!(["g:a", "g:1"]));
+        assert_eq!(
+            run("uppercase", json!(["a", "b"])).unwrap(),
+            json!(["A", "B"])
+        );
+        assert_eq!(
+            run("{prefix: 'g:'}", json!(["a", 1])).unwrap(),
+            json!(["g:a", "g:1"])
+        );
     }
 
     #[test]
     fn split_join_first() {
-        assert_eq!(run("{split: ','}", json!("a,b,,c")).unwrap(), json!(["a", "b", "c"]));
-        assert_eq!(run("{join: '|'}", json!(["a", 2, true])).unwrap(), json!("a|2|true"));
+        assert_eq!(
+            run("{split: ','}", json!("a,b,,c")).unwrap(),
+            json!(["a", "b", "c"])
+        );
+        assert_eq!(
+            run("{join: '|'}", json!(["a", 2, true])).unwrap(),
+            json!("a|2|true")
+        );
         assert_eq!(run("{join: '|'}", json!("a")).unwrap(), json!("a"));
         assert_eq!(run("first", json!(["a", "b"])).unwrap(), json!("a"));
         assert!(run("first", json!([])).is_err());
@@ -414,16 +461,25 @@ mod tests {
     fn conversions() {
         assert_eq!(run("to_number", json!(" 25 ")).unwrap(), json!(25));
         assert_eq!(run("to_number", json!("1.5")).unwrap(), json!(1.5));
-        assert_eq!(run("to_number", json!("18446744073709551615")).unwrap(), json!(u64::MAX));
+        assert_eq!(
+            run("to_number", json!("18446744073709551615")).unwrap(),
+            json!(u64::MAX)
+        );
         assert_eq!(
             run("to_number", json!("abc")).unwrap_err(),
-            TransformError { transform: "to_number", reason: "not a number" }
+            TransformError {
+                transform: "to_number",
+                reason: "not a number"
+            }
         );
         assert!(run("to_number", json!("NaN")).is_err());
         assert_eq!(run("to_boolean", json!("TRUE")).unwrap(), json!(true));
         assert_eq!(run("to_boolean", json!("0")).unwrap(), json!(false));
         assert!(run("to_boolean", json!("maybe")).is_err());
-        assert_eq!(run("parse_json", json!("[\"a\",1]")).unwrap(), json!(["a", 1]));
+        assert_eq!(
+            run("parse_json", json!("[\"a\",1]")).unwrap(),
+            json!(["a", 1])
+        );
         assert!(run("parse_json", json!("{nope")).is_err());
     }
 

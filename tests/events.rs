@@ -35,7 +35,11 @@ fn event(version: &str) -> Value {
 }
 
 fn details(out: &Value, version: &str) -> Value {
-    let key = if version == "1" { "claimsOverrideDetails" } else { "claimsAndScopeOverrideDetails" };
+    let key = if version == "1" {
+        "claimsOverrideDetails"
+    } else {
+        "claimsAndScopeOverrideDetails"
+    };
     out["response"][key].clone()
 }
 
@@ -51,20 +55,30 @@ fn v1_sends_strings_to_the_id_token_only() {
 #[test]
 fn v2_and_v3_keep_json_types_in_both_tokens() {
     for version in ["2", "3"] {
-        let out = process(&mapping(TYPED), event(version), TODAY).unwrap().event;
+        let out = process(&mapping(TYPED), event(version), TODAY)
+            .unwrap()
+            .event;
         let d = details(&out, version);
-        assert_eq!(d["idTokenGeneration"]["claimsToAddOrOverride"], json!({"seats": 25, "flags": ["a", 1, true]}));
+        assert_eq!(
+            d["idTokenGeneration"]["claimsToAddOrOverride"],
+            json!({"seats": 25, "flags": ["a", 1, true]})
+        );
         assert_eq!(
             d["accessTokenGeneration"]["claimsToAddOrOverride"],
             json!({"seats": 25, "flags": ["a", 1, true], "obj": {"nested": {"k": "v"}}, "only_access": "yes-access"})
         );
-        assert!(d.get("groupOverrideDetails").is_none(), "must never clear groups");
+        assert!(
+            d.get("groupOverrideDetails").is_none(),
+            "must never clear groups"
+        );
     }
 }
 
 #[test]
 fn quirky_events_are_accepted() {
-    let m = mapping("version: 1\nclaims:\n  - claim: t\n    from: [custom:tenant_id]\n    default: none\n  - claim: admin\n    value: true\n    when: {groups: [admins]}\nscopes:\n  add:\n    - scope: s/read\n");
+    let m = mapping(
+        "version: 1\nclaims:\n  - claim: t\n    from: [custom:tenant_id]\n    default: none\n  - claim: admin\n    value: true\n    when: {groups: [admins]}\nscopes:\n  add:\n    - scope: s/read\n",
+    );
     let quirks = [
         json!({"version": "2", "request": {"groupConfiguration": null}, "response": {"claimsAndScopeOverrideDetails": null}}),
         json!({"version": "2", "request": {}, "response": {"claimsAndScopeOverrideDetails": []}}),
@@ -76,11 +90,17 @@ fn quirky_events_are_accepted() {
     ];
     for q in quirks {
         let version = q["version"].as_str().unwrap().to_owned();
-        let out = process(&m, q.clone(), TODAY).unwrap_or_else(|e| panic!("{q}: {e}")).event;
+        let out = process(&m, q.clone(), TODAY)
+            .unwrap_or_else(|e| panic!("{q}: {e}"))
+            .event;
         let d = details(&out, &version);
         assert!(d.is_object(), "{q} -> {out}");
         let admin = q["request"]["groupConfiguration"]["groupsToOverride"] == json!(["admins"]);
-        let id_claims = if version == "1" { &d["claimsToAddOrOverride"] } else { &d["idTokenGeneration"]["claimsToAddOrOverride"] };
+        let id_claims = if version == "1" {
+            &d["claimsToAddOrOverride"]
+        } else {
+            &d["idTokenGeneration"]["claimsToAddOrOverride"]
+        };
         if q["triggerSource"] == "TokenGeneration_ClientCredentials" {
             assert_eq!(id_claims, &json!({}), "no ID token for client credentials");
         } else {
@@ -148,33 +168,57 @@ fn skip_leaves_failed_rules_out_and_names_them() {
 
 #[test]
 fn fail_refuses_the_sign_in_with_the_rule_number_only() {
-    let err = process(&mapping(&FAILING.replace("POLICY", "fail")), event("2"), TODAY).unwrap_err();
+    let err = process(
+        &mapping(&FAILING.replace("POLICY", "fail")),
+        event("2"),
+        TODAY,
+    )
+    .unwrap_err();
     assert_eq!(err.to_string(), "claim mapping failed (rule 2)");
-    let ProcessError::Rule(failure) = err else { panic!("{err:?}") };
+    let ProcessError::Rule(failure) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(failure.reason, FailureReason::Missing);
 }
 
 #[test]
 fn aud_equal_to_the_client_id_is_accepted() {
-    let m = mapping("version: 1\nclaims:\n  - claim: aud\n    from: $.callerContext.clientId\n    tokens: [access]\n");
+    let m = mapping(
+        "version: 1\nclaims:\n  - claim: aud\n    from: $.callerContext.clientId\n    tokens: [access]\n",
+    );
     let out = process(&m, event("2"), TODAY).unwrap().event;
-    assert_eq!(out["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]["claimsToAddOrOverride"]["aud"], "client-1");
+    assert_eq!(
+        out["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]["claimsToAddOrOverride"]
+            ["aud"],
+        "client-1"
+    );
 }
 
 #[test]
 fn id_token_scalar_claims_refuse_objects_at_runtime() {
-    let m = mapping("version: 1\nclaims:\n  - claim: address\n    from: custom:addr\n    transform: [parse_json]\n");
+    let m = mapping(
+        "version: 1\nclaims:\n  - claim: address\n    from: custom:addr\n    transform: [parse_json]\n",
+    );
     let mut e = event("2");
     e["request"]["userAttributes"]["custom:addr"] = json!("{\"street\":\"x\"}");
     let done = process(&m, e, TODAY).unwrap();
-    assert_eq!(done.skipped[0].reason, FailureReason::Refused("this ID-token claim cannot hold an array or object"));
+    assert_eq!(
+        done.skipped[0].reason,
+        FailureReason::Refused("this ID-token claim cannot hold an array or object")
+    );
 }
 
 #[test]
 fn later_rules_override_earlier_ones_for_the_same_claim() {
-    let m = mapping("version: 1\nclaims:\n  - claim: role\n    value: user\n  - claim: role\n    value: admin\n    when: {groups: [g]}\n  - claim: role\n    value: auditor\n    when: {groups: [auditors]}\n");
+    let m = mapping(
+        "version: 1\nclaims:\n  - claim: role\n    value: user\n  - claim: role\n    value: admin\n    when: {groups: [g]}\n  - claim: role\n    value: auditor\n    when: {groups: [auditors]}\n",
+    );
     let out = process(&m, event("2"), TODAY).unwrap().event;
-    assert_eq!(out["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"]["role"], "admin");
+    assert_eq!(
+        out["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"]
+            ["role"],
+        "admin"
+    );
 }
 
 #[test]
@@ -199,9 +243,18 @@ fn conditions_scopes_and_suppressions() {
 fn bad_events_get_clear_errors() {
     let m = mapping(TYPED);
     for (e, msg) in [
-        (json!("text"), "claim mapping failed: the event is not a JSON object"),
-        (json!({"version": "7"}), "claim mapping failed: unsupported event version \"7\": expected \"1\", \"2\" or \"3\""),
-        (json!({"version": "2", "response": "x"}), "claim mapping failed: `response` must be an object or null"),
+        (
+            json!("text"),
+            "claim mapping failed: the event is not a JSON object",
+        ),
+        (
+            json!({"version": "7"}),
+            "claim mapping failed: unsupported event version \"7\": expected \"1\", \"2\" or \"3\"",
+        ),
+        (
+            json!({"version": "2", "response": "x"}),
+            "claim mapping failed: `response` must be an object or null",
+        ),
     ] {
         assert_eq!(process(&m, e, TODAY).unwrap_err().to_string(), msg);
     }

@@ -23,7 +23,12 @@ fn default_mapping_matches_the_expected_outputs() {
             &std::fs::read(&path).unwrap_or_else(|_| panic!("missing {}", path.display())),
         )
         .unwrap();
-        assert_eq!(done.event, expected, "{name}: output differs from {}", path.display());
+        assert_eq!(
+            done.event,
+            expected,
+            "{name}: output differs from {}",
+            path.display()
+        );
     }
 }
 

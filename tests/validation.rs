@@ -18,7 +18,10 @@ fn unknown_keys_name_line_rule_claim_and_field() {
          unknown field `frm`, expected one of `claim`, `from`, `value`, `template`, `default`, `required`, `tokens`, `transform`, `when`"
     );
     let top = mapping_error("version: 1\nclams: []\n");
-    assert!(top.contains("test.yaml:2:1: unknown field `clams`"), "{top}");
+    assert!(
+        top.contains("test.yaml:2:1: unknown field `clams`"),
+        "{top}"
+    );
 }
 
 #[test]
@@ -31,7 +34,9 @@ fn zero_or_two_sources() {
 
 #[test]
 fn unknown_transforms_point_at_the_step() {
-    let err = mapping_error(&rule("  - claim: dept\n    from: custom:department\n    transform: [trim, lowercse]\n"));
+    let err = mapping_error(&rule(
+        "  - claim: dept\n    from: custom:department\n    transform: [trim, lowercse]\n",
+    ));
     assert!(
         err.contains("test.yaml:7:23: rule 2 (claim `dept`), field `claims[1].transform[1]`: unknown transform `lowercse`; known: trim,"),
         "{err}"
@@ -45,33 +50,64 @@ fn bad_regexes_and_jsonpaths() {
     ));
     assert!(regex.contains("test.yaml:8:9: rule 2 (claim `a`), field `claims[1].transform[0]`: transform `replace`: invalid regex"), "{regex}");
     let path = mapping_error(&rule("  - claim: a\n    from: $.request[\n"));
-    assert!(path.contains("test.yaml:6:5: rule 2 (claim `a`), field `claims[1].from`: invalid JSONPath"), "{path}");
+    assert!(
+        path.contains(
+            "test.yaml:6:5: rule 2 (claim `a`), field `claims[1].from`: invalid JSONPath"
+        ),
+        "{path}"
+    );
     let template = mapping_error(&rule("  - claim: a\n    template: '{$.[}'\n"));
-    assert!(template.contains("field `claims[1].template`: template placeholder: invalid JSONPath"), "{template}");
+    assert!(
+        template.contains("field `claims[1].template`: template placeholder: invalid JSONPath"),
+        "{template}"
+    );
 }
 
 #[test]
 fn claims_cognito_refuses() {
     for (claim, needle) in [
-        ("sub", "`sub` is set by Cognito and cannot be added or overridden"),
+        (
+            "sub",
+            "`sub` is set by Cognito and cannot be added or overridden",
+        ),
         ("exp", "`exp` is set by Cognito"),
-        ("cognito:username", "`cognito:` claims such as `cognito:username` cannot be added"),
-        ("cognito:groups", "`cognito:groups` can only be changed through a group override"),
-        ("dev:secret", "`dev:` attributes such as `dev:secret` can only be suppressed"),
+        (
+            "cognito:username",
+            "`cognito:` claims such as `cognito:username` cannot be added",
+        ),
+        (
+            "cognito:groups",
+            "`cognito:groups` can only be changed through a group override",
+        ),
+        (
+            "dev:secret",
+            "`dev:` attributes such as `dev:secret` can only be suppressed",
+        ),
         ("aud", "`aud` cannot be changed in the ID token"),
     ] {
         let err = mapping_error(&rule(&format!("  - claim: '{claim}'\n    value: x\n")));
-        assert!(err.contains(&format!("test.yaml:5:5: rule 2 (claim `{claim}`), field `claims[1].claim`: {needle}")), "{err}");
+        assert!(
+            err.contains(&format!(
+                "test.yaml:5:5: rule 2 (claim `{claim}`), field `claims[1].claim`: {needle}"
+            )),
+            "{err}"
+        );
     }
     // `aud` may go to the access token.
-    support::mapping(&rule("  - claim: aud\n    from: $.callerContext.clientId\n    tokens: [access]\n"));
+    support::mapping(&rule(
+        "  - claim: aud\n    from: $.callerContext.clientId\n    tokens: [access]\n",
+    ));
 }
 
 #[test]
 fn suppressions_and_scopes_follow_the_contract() {
-    let err = mapping_error("version: 1\nsuppress:\n  id: [email, sub]\n  access: [cognito:username]\n");
+    let err =
+        mapping_error("version: 1\nsuppress:\n  id: [email, sub]\n  access: [cognito:username]\n");
     assert!(err.contains("test.yaml:3:15: field `suppress.id[1]`: `sub` is set by Cognito and cannot be suppressed"), "{err}");
-    assert!(err.contains("field `suppress.access[0]`: `cognito:username` cannot be suppressed"), "{err}");
+    assert!(
+        err.contains("field `suppress.access[0]`: `cognito:username` cannot be suppressed"),
+        "{err}"
+    );
     assert!(err.contains("2 problems"), "{err}");
     support::mapping("version: 1\nsuppress:\n  id: ['dev:x', cognito:groups]\n");
     let scope = mapping_error("version: 1\nscopes:\n  add:\n    - scope: 'a b'\n");
@@ -80,18 +116,37 @@ fn suppressions_and_scopes_follow_the_contract() {
 
 #[test]
 fn added_and_suppressed_in_the_same_token_is_refused() {
-    let err = mapping_error("version: 1\nclaims:\n  - claim: email\n    from: email\nsuppress:\n  id: [email]\n");
-    assert!(err.contains("rule 1 (claim `email`), field `claims[0].claim`: the claim is also in `suppress.id`"), "{err}");
-    support::mapping("version: 1\nclaims:\n  - claim: email\n    from: email\n    tokens: [access]\nsuppress:\n  id: [email]\n");
+    let err = mapping_error(
+        "version: 1\nclaims:\n  - claim: email\n    from: email\nsuppress:\n  id: [email]\n",
+    );
+    assert!(
+        err.contains(
+            "rule 1 (claim `email`), field `claims[0].claim`: the claim is also in `suppress.id`"
+        ),
+        "{err}"
+    );
+    support::mapping(
+        "version: 1\nclaims:\n  - claim: email\n    from: email\n    tokens: [access]\nsuppress:\n  id: [email]\n",
+    );
 }
 
 #[test]
 fn conditions_are_checked() {
-    let err = mapping_error(&rule("  - claim: a\n    value: 1\n    when:\n      triggers: [TokenGeneration_Login]\n      groups: []\n"));
+    let err = mapping_error(&rule(
+        "  - claim: a\n    value: 1\n    when:\n      triggers: [TokenGeneration_Login]\n      groups: []\n",
+    ));
     assert!(err.contains("field `claims[1].when.triggers[0]`: unknown trigger source `TokenGeneration_Login`; known: TokenGeneration_HostedAuth"), "{err}");
-    assert!(err.contains("field `claims[1].when.groups`: an empty list never matches"), "{err}");
-    let unknown = mapping_error(&rule("  - claim: a\n    value: 1\n    when: {group: [x]}\n"));
-    assert!(unknown.contains("rule 2 (claim `a`), field `claims[1].when`: unknown field `group`"), "{unknown}");
+    assert!(
+        err.contains("field `claims[1].when.groups`: an empty list never matches"),
+        "{err}"
+    );
+    let unknown = mapping_error(&rule(
+        "  - claim: a\n    value: 1\n    when: {group: [x]}\n",
+    ));
+    assert!(
+        unknown.contains("rule 2 (claim `a`), field `claims[1].when`: unknown field `group`"),
+        "{unknown}"
+    );
 }
 
 #[test]
@@ -99,15 +154,36 @@ fn wrong_types_and_values() {
     let tokens = mapping_error(&rule("  - claim: a\n    value: 1\n    tokens: [idd]\n"));
     assert!(tokens.contains("rule 2 (claim `a`), field `claims[1].tokens[0]`: unknown variant `idd`, expected `id` or `access`"), "{tokens}");
     let required = mapping_error(&rule("  - claim: a\n    from: x\n    required: maybe\n"));
-    assert!(required.contains("field `claims[1].required`: invalid type: string \"maybe\", expected a boolean"), "{required}");
+    assert!(
+        required.contains(
+            "field `claims[1].required`: invalid type: string \"maybe\", expected a boolean"
+        ),
+        "{required}"
+    );
     let nested = mapping_error(&rule("  - claim: a\n    value: [[1]]\n"));
-    assert!(nested.contains("field `claims[1].value`: arrays may hold only strings, numbers and booleans"), "{nested}");
-    let both = mapping_error(&rule("  - claim: a\n    from: x\n    required: true\n    default: 1\n"));
-    assert!(both.contains("field `claims[1].required`: `required` and `default` exclude each other"), "{both}");
+    assert!(
+        nested.contains(
+            "field `claims[1].value`: arrays may hold only strings, numbers and booleans"
+        ),
+        "{nested}"
+    );
+    let both = mapping_error(&rule(
+        "  - claim: a\n    from: x\n    required: true\n    default: 1\n",
+    ));
+    assert!(
+        both.contains("field `claims[1].required`: `required` and `default` exclude each other"),
+        "{both}"
+    );
     let version = mapping_error("version: 2\n");
-    assert!(version.contains("test.yaml:1:1: field `version`: unsupported mapping version 2"), "{version}");
+    assert!(
+        version.contains("test.yaml:1:1: field `version`: unsupported mapping version 2"),
+        "{version}"
+    );
     let syntax = mapping_error("version: 1\nclaims:\n  - claim: a\n   from: x\n");
-    assert!(syntax.starts_with("invalid mapping test.yaml: 1 problem\n  test.yaml:4:"), "{syntax}");
+    assert!(
+        syntax.starts_with("invalid mapping test.yaml: 1 problem\n  test.yaml:4:"),
+        "{syntax}"
+    );
 }
 
 #[test]
@@ -116,24 +192,36 @@ fn every_problem_is_listed() {
         "  - claim: sub\n    value: 1\n  - claim: b\n    from: x\n    transform: [nope]\n  - claim: c\n",
     ));
     assert!(err.contains("3 problems"), "{err}");
-    for needle in ["rule 2 (claim `sub`)", "rule 3 (claim `b`)", "rule 4 (claim `c`)"] {
+    for needle in [
+        "rule 2 (claim `sub`)",
+        "rule 3 (claim `b`)",
+        "rule 4 (claim `c`)",
+    ] {
         assert!(err.contains(needle), "{needle} in {err}");
     }
 }
 
 #[test]
 fn limits_are_enforced() {
-    let huge = format!("version: 1\n# {}\n", "x".repeat(claim_mapper::mapping::MAX_MAPPING_BYTES));
+    let huge = format!(
+        "version: 1\n# {}\n",
+        "x".repeat(claim_mapper::mapping::MAX_MAPPING_BYTES)
+    );
     assert!(mapping_error(&huge).contains("the limit is"));
     let mut many = String::from("version: 1\nclaims:\n");
     for i in 0..=claim_mapper::mapping::MAX_RULES {
         many.push_str(&format!("  - {{claim: c{i}, value: 1}}\n"));
     }
     assert!(mapping_error(&many).contains("field `claims`: 2001 rules; the limit is 2000"));
-    let mut bomb = String::from("version: 1\nclaims:\n  - claim: a0\n    value: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    let mut bomb = String::from(
+        "version: 1\nclaims:\n  - claim: a0\n    value: &a0 [x, x, x, x, x, x, x, x, x]\n",
+    );
     for i in 1..8 {
         let p = format!("*a{}", i - 1);
-        bomb.push_str(&format!("  - claim: a{i}\n    value: &a{i} [{}]\n", [p.as_str(); 9].join(", ")));
+        bomb.push_str(&format!(
+            "  - claim: a{i}\n    value: &a{i} [{}]\n",
+            [p.as_str(); 9].join(", ")
+        ));
     }
     let err = mapping_error(&bomb);
     assert!(err.contains("repetition limit exceeded"), "{err}");

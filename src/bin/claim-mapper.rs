@@ -4,12 +4,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
 use claim_mapper::{dry_run, load};
+use clap::{Parser, Subcommand};
 use time::{Date, OffsetDateTime};
 
 #[derive(Parser)]
-#[command(name = "claim-mapper", version, about = "Validate and dry-run Cognito claim mappings")]
+#[command(
+    name = "claim-mapper",
+    version,
+    about = "Validate and dry-run Cognito claim mappings"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -41,7 +45,8 @@ enum Command {
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {
-    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).map_err(|e| e.to_string())
+    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {

@@ -25,7 +25,12 @@ pub fn fixture_events() -> Vec<(String, Value)> {
     files.sort();
     files
         .iter()
-        .map(|p| (stem(p), serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()))
+        .map(|p| {
+            (
+                stem(p),
+                serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap(),
+            )
+        })
         .collect()
 }
 

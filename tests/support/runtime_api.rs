@@ -9,6 +9,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
+/// Events waiting for `next`, with their request ids.
+type Queue = Arc<Mutex<VecDeque<(String, Vec<u8>)>>>;
+
 /// What the function posted.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Posted {
@@ -23,7 +26,7 @@ pub enum Posted {
 /// A running Runtime API server.
 pub struct RuntimeApi {
     pub addr: SocketAddr,
-    queue: Arc<Mutex<VecDeque<(String, Vec<u8>)>>>,
+    queue: Queue,
     pub posted: Receiver<Posted>,
 }
 
@@ -32,7 +35,7 @@ impl RuntimeApi {
     pub fn start() -> RuntimeApi {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = listener.local_addr().unwrap();
-        let queue: Arc<Mutex<VecDeque<(String, Vec<u8>)>>> = Arc::default();
+        let queue: Queue = Arc::default();
         let (tx, rx) = channel();
         let q = Arc::clone(&queue);
         thread::spawn(move || {
@@ -62,12 +65,19 @@ impl RuntimeApi {
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
             ("AWS_LAMBDA_LOG_STREAM_NAME", "test".into()),
-            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/claim-mapper".into()),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                "/aws/lambda/claim-mapper".into(),
+            ),
         ]
     }
 }
 
-fn serve(stream: TcpStream, queue: Arc<Mutex<VecDeque<(String, Vec<u8>)>>>, posted: Sender<Posted>) {
+fn serve(
+    stream: TcpStream,
+    queue: Queue,
+    posted: Sender<Posted>,
+) {
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     loop {
@@ -122,11 +132,18 @@ fn serve(stream: TcpStream, queue: Arc<Mutex<VecDeque<(String, Vec<u8>)>>>, post
         } else {
             let segments: Vec<&str> = path.split('/').collect();
             let message = match segments.as_slice() {
-                [.., "invocation", id, "response"] => Posted::Response { id: id.to_string(), body: json() },
-                [.., "invocation", id, "error"] => Posted::Error { id: id.to_string(), body: json() },
+                [.., "invocation", id, "response"] => Posted::Response {
+                    id: id.to_string(),
+                    body: json(),
+                },
+                [.., "invocation", id, "error"] => Posted::Error {
+                    id: id.to_string(),
+                    body: json(),
+                },
                 [.., "init", "error"] => Posted::InitError { body: json() },
                 _ => {
-                    let _ = writer.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                    let _ =
+                        writer.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
                     continue;
                 }
             };

@@ -1,0 +1,116 @@
+//! The `claim-mapper` CLI: `validate` and `dry-run`, run as a process.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_claim-mapper"))
+        .args(args)
+        .current_dir(support::root())
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn validate_lists_every_error_and_sets_the_exit_code() {
+    let ok = cli(&[
+        "validate",
+        "mappings/default.yaml",
+        "mappings/dev.yaml",
+        "mappings/prod.yaml",
+    ]);
+    assert!(ok.status.success(), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("mappings/prod.yaml: valid ("));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "version: 1\nclaims:\n  - claim: exp\n    value: 1\n  - claim: x\n    from: y\n    transform: [nope]\n").unwrap();
+    let out = cli(&[
+        "validate",
+        "mappings/default.yaml",
+        bad.to_str().unwrap(),
+        "missing.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("mappings/default.yaml: valid"), "{text}");
+    assert!(text.contains("2 problems"), "{text}");
+    assert!(
+        text.contains("bad.yaml:3:5: rule 1 (claim `exp`)"),
+        "{text}"
+    );
+    assert!(text.contains("bad.yaml:7:17: rule 2 (claim `x`), field `claims[1].transform[0]`: unknown transform `nope`"), "{text}");
+    assert!(text.contains("cannot read mapping missing.yaml"), "{text}");
+}
+
+#[test]
+fn dry_run_json_is_the_lambda_output() {
+    let out = cli(&["dry-run", "--json", "--today", "2026-11-26"]);
+    assert!(out.status.success());
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), support::fixture_events().len());
+    for line in lines {
+        let file = line["file"].as_str().unwrap();
+        let name = std::path::Path::new(file)
+            .file_stem()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let expected: Value = serde_json::from_slice(
+            &std::fs::read(support::root().join(format!("examples/expected/{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(line["output"], expected, "{file}");
+        assert!(line["warnings"].is_array());
+    }
+}
+
+#[test]
+fn dry_run_human_report_shows_tokens_and_warnings() {
+    let out = cli(&[
+        "dry-run",
+        "examples/events/v2-doc-quirks.json",
+        "examples/events/v1-hosted-auth.json",
+    ]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("mapping file mappings/default.yaml (sha256:"),
+        "{text}"
+    );
+    for needle in [
+        "trigger TokenGeneration_Authentication  version 2  client 1h2j3k4l5m6n7o8p9q0r1s2t3u",
+        "    + plan = \"silver\"",
+        "    - phone_number (suppressed)",
+        "    + scope orders-api/read",
+        "  warning: rule 4 (claim `seats`): transform `to_number` failed: not a number",
+        "  access token: not customisable with a version 1 trigger",
+    ] {
+        assert!(text.contains(needle), "{needle:?} in\n{text}");
+    }
+}
+
+#[test]
+fn dry_run_fails_when_an_event_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.json"), "{\"version\": \"9\"}").unwrap();
+    std::fs::write(dir.path().join("b.json"), "not json").unwrap();
+    let out = cli(&["dry-run", "--json", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("unsupported event version"), "{text}");
+    assert!(text.contains("invalid event JSON"), "{text}");
+    let bad_mapping = cli(&["dry-run", "--mapping", "nope.yaml"]);
+    assert_eq!(bad_mapping.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad_mapping.stderr).contains("cannot read mapping nope.yaml"));
+}

@@ -1,0 +1,269 @@
+//! Property tests: no event or mapping makes the engine panic, and every output is a response
+//! Cognito accepts for the event's version.
+
+mod support;
+
+use claim_mapper::cognito::{Token, add_restriction};
+use claim_mapper::{Mapping, process};
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+use support::TODAY;
+
+/// A rich mapping: every source kind, transforms, conditions, suppressions and scopes.
+const RICH: &str = r#"
+version: 1
+claims:
+  - {claim: birthdate, from: birthdate, tokens: [access]}
+  - {claim: age, from: birthdate, transform: [age, to_number]}
+  - {claim: dept, from: custom:department, transform: [trim, lowercase, {prefix: "d-"}]}
+  - {claim: tenant, from: [custom:tenant_id, custom:org, $.request.clientMetadata.tenant], default: public}
+  - {claim: seats, from: custom:seats, transform: [to_number]}
+  - {claim: perms, from: custom:perms, transform: [parse_json]}
+  - {claim: tags, from: custom:tags, transform: [{split: ","}, trim, uppercase]}
+  - {claim: tagline, from: custom:tags, transform: [{split: ","}, {join: " "}]}
+  - {claim: level, from: custom:plan, transform: [{map: {gold: 3, silver: 2}, default: 0}]}
+  - {claim: anon, from: sub, transform: [sha256]}
+  - {claim: flag, from: custom:flag, transform: [to_boolean]}
+  - {claim: masked, from: email, transform: [{replace: {pattern: "^[^@]+", with: "***"}}]}
+  - {claim: name, template: "{given_name} {family_name}"}
+  - {claim: groups_seen, from: "$.request.groupConfiguration.groupsToOverride[*]", tokens: [access]}
+  - {claim: address, from: custom:address, transform: [parse_json], tokens: [id]}
+  - {claim: aud, from: $.callerContext.clientId, tokens: [access]}
+  - {claim: admin, value: true, when: {groups: [admins], triggers: [TokenGeneration_Authentication]}}
+suppress:
+  id: [phone_number, "dev:secret"]
+  access: ["cognito:groups"]
+scopes:
+  add:
+    - {scope: orders/read, when: {groups: [billing]}}
+    - {scope: orders/list}
+  suppress: [aws.cognito.signin.user.admin]
+"#;
+
+fn rich() -> Mapping {
+    support::mapping(RICH)
+}
+
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        ".{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(".{0,6}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Attribute values that exercise the transforms: dates, numbers, JSON, lists, garbage.
+fn attribute_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        "[0-9]{4}-[0-9]{2}-[0-9]{2}".prop_map(Value::String),
+        "-?[0-9]{1,25}(\\.[0-9]{1,5})?".prop_map(Value::String),
+        Just(json!("[\"a\",1]")),
+        Just(json!("{\"street\":\"x\"}")),
+        "[a-z ,]{0,20}".prop_map(Value::String),
+        ".{0,20}".prop_map(Value::String),
+        any_json(),
+    ]
+}
+
+fn attributes() -> impl Strategy<Value = Value> {
+    let names = prop_oneof![
+        Just("birthdate".to_owned()),
+        Just("custom:department".to_owned()),
+        Just("custom:tenant_id".to_owned()),
+        Just("custom:seats".to_owned()),
+        Just("custom:perms".to_owned()),
+        Just("custom:tags".to_owned()),
+        Just("custom:plan".to_owned()),
+        Just("custom:flag".to_owned()),
+        Just("custom:address".to_owned()),
+        Just("sub".to_owned()),
+        Just("email".to_owned()),
+        Just("given_name".to_owned()),
+        Just("family_name".to_owned()),
+        ".{0,10}",
+    ];
+    prop::collection::btree_map(names, attribute_value(), 0..12)
+        .prop_map(|m| Value::Object(m.into_iter().collect()))
+}
+
+fn maybe(v: impl Strategy<Value = Value>) -> impl Strategy<Value = Option<Value>> {
+    prop_oneof![Just(None), v.prop_map(Some)]
+}
+
+/// Event-shaped values where any field may be missing, null, or of the wrong type.
+fn event() -> impl Strategy<Value = Value> {
+    let version = prop_oneof![
+        Just(json!("1")),
+        Just(json!("2")),
+        Just(json!("3")),
+        Just(json!("$LATEST")),
+        Just(json!(2)),
+        any_json()
+    ];
+    let trigger = prop_oneof![
+        prop::sample::select(claim_mapper::cognito::TRIGGER_SOURCES.to_vec())
+            .prop_map(|s| json!(s)),
+        any_json()
+    ];
+    let groups = prop::collection::vec(
+        prop_oneof![Just(json!("admins")), Just(json!("billing")), any_json()],
+        0..4,
+    )
+    .prop_map(Value::Array);
+    let group_config = prop_oneof![
+        Just(Value::Null),
+        (maybe(groups), maybe(any_json())).prop_map(|(g, r)| {
+            let mut m = Map::new();
+            if let Some(g) = g {
+                m.insert("groupsToOverride".into(), g);
+            }
+            if let Some(r) = r {
+                m.insert("preferredRole".into(), r);
+            }
+            Value::Object(m)
+        }),
+        any_json(),
+    ];
+    let response = prop_oneof![
+        Just(json!({"claimsOverrideDetails": null})),
+        Just(json!({"claimsAndScopeOverrideDetails": null})),
+        Just(json!({"claimsAndScopeOverrideDetails": []})),
+        Just(Value::Null),
+        any_json(),
+    ];
+    let client = prop_oneof![Just(json!({"clientId": "c1"})), any_json()];
+    (
+        version,
+        maybe(trigger),
+        maybe(client),
+        maybe(attributes()),
+        maybe(group_config),
+        maybe(any_json()),
+        maybe(response),
+    )
+        .prop_map(
+            |(version, trigger, client, attrs, groups, scopes, response)| {
+                let mut request = Map::new();
+                if let Some(a) = attrs {
+                    request.insert("userAttributes".into(), a);
+                }
+                if let Some(g) = groups {
+                    request.insert("groupConfiguration".into(), g);
+                }
+                if let Some(s) = scopes {
+                    request.insert("scopes".into(), s);
+                }
+                let mut e = Map::new();
+                e.insert("version".into(), version);
+                e.insert("request".into(), Value::Object(request));
+                if let Some(t) = trigger {
+                    e.insert("triggerSource".into(), t);
+                }
+                if let Some(c) = client {
+                    e.insert("callerContext".into(), c);
+                }
+                if let Some(r) = response {
+                    e.insert("response".into(), r);
+                }
+                Value::Object(e)
+            },
+        )
+}
+
+/// Checks that `out` is a response Cognito accepts for its version; returns the per-token claims.
+fn check_response(out: &Value) -> Vec<(Token, Map<String, Value>, Vec<String>)> {
+    let v1 = out["response"]
+        .get("claimsOverrideDetails")
+        .is_some_and(Value::is_object);
+    let d = if v1 {
+        &out["response"]["claimsOverrideDetails"]
+    } else {
+        &out["response"]["claimsAndScopeOverrideDetails"]
+    };
+    assert!(d.is_object(), "no details written: {out}");
+    assert!(d.get("groupOverrideDetails").is_none());
+    let token = |t: &Value, token: Token| {
+        let add = t["claimsToAddOrOverride"]
+            .as_object()
+            .expect("claimsToAddOrOverride")
+            .clone();
+        let suppress: Vec<String> = t["claimsToSuppress"]
+            .as_array()
+            .expect("claimsToSuppress")
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect();
+        (token, add, suppress)
+    };
+    if v1 {
+        vec![token(d, Token::Id)]
+    } else {
+        let access = &d["accessTokenGeneration"];
+        for key in ["scopesToAdd", "scopesToSuppress"] {
+            assert!(
+                access[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|s| s.as_str().is_some_and(|s| !s.contains(' ')))
+            );
+        }
+        vec![
+            token(&d["idTokenGeneration"], Token::Id),
+            token(access, Token::Access),
+        ]
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_event_gives_a_valid_response_or_a_clear_error(e in event()) {
+        let m = rich();
+        let Ok(done) = process(&m, e.clone(), TODAY) else { return Ok(()) };
+        let v1 = matches!(done.shape, claim_mapper::event::Shape::V1);
+        for (token, add, suppress) in check_response(&done.event) {
+            for (claim, value) in &add {
+                prop_assert!(add_restriction(claim, token).is_none(), "reserved claim {claim} emitted");
+                prop_assert!(!claim.starts_with("cognito:"));
+                prop_assert!(!value.is_null());
+                if v1 { prop_assert!(value.is_string(), "V1 value must be a string"); }
+                prop_assert!(!suppress.contains(claim), "suppressed claim {claim} also added");
+            }
+        }
+        // Cognito may retry: a second application gives the same event.
+        let again = process(&m, done.event.clone(), TODAY).unwrap();
+        prop_assert_eq!(again.event, done.event);
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics(e in any_json()) {
+        let _ = process(&rich(), e, TODAY);
+    }
+
+    #[test]
+    fn arbitrary_mapping_text_never_panics(text in ".{0,400}") {
+        let _ = Mapping::from_yaml(&text, "fuzz.yaml");
+    }
+
+    #[test]
+    fn mutated_mappings_never_panic(cut in 0usize..RICH.len(), insert in "[-:{}\\[\\]$ a-z0-9\n]{0,8}") {
+        let mut text = RICH.to_owned();
+        let at = (0..=cut).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+        text.insert_str(at, &insert);
+        if let Ok(m) = Mapping::from_yaml(&text, "fuzz.yaml") {
+            let event = support::fixture_events().remove(1).1;
+            let _ = process(&m, event, TODAY);
+        }
+    }
+}
