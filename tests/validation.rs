@@ -187,6 +187,19 @@ fn wrong_types_and_values() {
 }
 
 #[test]
+fn duplicate_keys_are_refused() {
+    let field = mapping_error("version: 1\nclaims:\n  - claim: a\n    claim: b\n    value: 1\n");
+    assert!(
+        field.contains("test.yaml:3:5: rule 1, field `claims[0]`: duplicate field `claim`"),
+        "{field}"
+    );
+    let table = mapping_error(
+        "version: 1\nclaims:\n  - claim: c\n    from: x\n    transform: [{map: {a: 1, a: 2}}]\n",
+    );
+    assert!(table.contains("test.yaml:5:23: rule 1, field `claims[0].transform[0].map`: duplicate entry with key \"a\""), "{table}");
+}
+
+#[test]
 fn every_problem_is_listed() {
     let err = mapping_error(&rule(
         "  - claim: sub\n    value: 1\n  - claim: b\n    from: x\n    transform: [nope]\n  - claim: c\n",

@@ -67,12 +67,12 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             let mut all_valid = true;
             for file in files {
                 match load::load_file(&file) {
-                    Ok(loaded) => println!(
-                        "{}: valid ({} rules, {})",
-                        file.display(),
-                        loaded.mapping.rules.len(),
-                        loaded.mapping.digest()
-                    ),
+                    Ok(loaded) => {
+                        let rules = loaded.mapping.rules.len();
+                        let plural = if rules == 1 { "" } else { "s" };
+                        let digest = loaded.mapping.digest();
+                        println!("{}: valid ({rules} rule{plural}, {digest})", file.display());
+                    }
                     Err(e) => {
                         all_valid = false;
                         println!("{e}");

@@ -73,11 +73,7 @@ impl RuntimeApi {
     }
 }
 
-fn serve(
-    stream: TcpStream,
-    queue: Queue,
-    posted: Sender<Posted>,
-) {
+fn serve(stream: TcpStream, queue: Queue, posted: Sender<Posted>) {
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     loop {
