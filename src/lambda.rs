@@ -5,9 +5,11 @@ use std::sync::Arc;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 use time::OffsetDateTime;
+use tracing::Instrument;
 
 use crate::engine::{self, ProcessError};
-use crate::load::{self, Loaded};
+use crate::live::LiveMapping;
+use crate::load::{self, LoadError, Settings};
 
 impl From<ProcessError> for Diagnostic {
     fn from(error: ProcessError) -> Diagnostic {
@@ -22,33 +24,67 @@ impl From<ProcessError> for Diagnostic {
     }
 }
 
-/// Loads the mapping named by the environment (`CLAIM_MAPPING_FILE`, relative to
-/// `LAMBDA_TASK_ROOT`), as at cold start.
-pub fn load_from_env() -> Result<Loaded, crate::mapping::MappingError> {
-    let file = std::env::var(load::FILE_VAR).unwrap_or_else(|_| load::DEFAULT_FILE.to_owned());
-    let root = std::env::var("LAMBDA_TASK_ROOT").ok();
-    load::load_file(&load::resolve_file(&file, root.as_deref()))
+/// Loads the mapping as configured by `settings`, as at cold start. A file source touches no
+/// AWS SDK code; an SSM source sets the client up once and keeps it for refreshes.
+pub async fn init(settings: &Settings) -> Result<LiveMapping, LoadError> {
+    let Some(parameter) = &settings.parameter else {
+        let file = settings.file.as_deref().unwrap_or(std::path::Path::new(load::DEFAULT_FILE));
+        return Ok(LiveMapping::fixed(load::load_file(file)?));
+    };
+    init_ssm(parameter, settings).await
 }
 
-/// Serves invocations with `loaded` until the runtime shuts the process down.
-pub async fn serve(loaded: Loaded) -> Result<(), lambda_runtime::Error> {
+#[cfg(feature = "ssm")]
+async fn init_ssm(parameter: &str, settings: &Settings) -> Result<LiveMapping, LoadError> {
+    use crate::live::{RefreshFrom, load_at_start};
+    use crate::ssm::{ParameterRef, Ssm};
+
+    let parameter = ParameterRef::parse(parameter).map_err(|reason| LoadError::Setting {
+        var: load::SSM_VAR,
+        reason,
+    })?;
+    let from = RefreshFrom {
+        ssm: Ssm::new().await,
+        parameter,
+        every: settings.refresh,
+    };
+    let loaded = load_at_start(&from, settings.file.as_deref()).await?;
+    Ok(LiveMapping::refreshing(loaded, from))
+}
+
+#[cfg(not(feature = "ssm"))]
+async fn init_ssm(_: &str, _: &Settings) -> Result<LiveMapping, LoadError> {
+    Err(LoadError::Setting {
+        var: load::SSM_VAR,
+        reason: "this build has no SSM support (cargo feature `ssm`)".into(),
+    })
+}
+
+/// Serves invocations with `live` until the runtime shuts the process down.
+pub async fn serve(live: LiveMapping) -> Result<(), lambda_runtime::Error> {
+    let current = live.current();
     tracing::info!(
-        source = %loaded.describe(),
-        rules = loaded.mapping.rules.len(),
+        live = %current.describe(),
+        rules = current.mapping.rules.len(),
         "claim mapping loaded"
     );
-    let loaded = Arc::new(loaded);
+    let live = Arc::new(live);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let loaded = Arc::clone(&loaded);
-        async move { handle(&loaded, event.payload) }
+        let live = Arc::clone(&live);
+        async move {
+            live.poll();
+            let loaded = live.current();
+            let span = tracing::info_span!("invocation", request_id = %event.context.request_id, live = %loaded.describe());
+            async { handle(&loaded.mapping, event.payload) }.instrument(span).await
+        }
     }))
     .await
 }
 
 /// One invocation: applies the mapping and logs rule outcomes by number and claim name only.
-pub fn handle(loaded: &Loaded, event: Value) -> Result<Value, ProcessError> {
+pub fn handle(mapping: &crate::Mapping, event: Value) -> Result<Value, ProcessError> {
     let today = OffsetDateTime::now_utc().date();
-    match engine::process(&loaded.mapping, event, today) {
+    match engine::process(mapping, event, today) {
         Ok(done) => {
             for failure in &done.skipped {
                 tracing::warn!(
@@ -58,12 +94,7 @@ pub fn handle(loaded: &Loaded, event: Value) -> Result<Value, ProcessError> {
                     "claim rule skipped"
                 );
             }
-            tracing::debug!(
-                applied = done.applied,
-                skipped = done.skipped.len(),
-                source = %loaded.describe(),
-                "claims mapped"
-            );
+            tracing::debug!(applied = done.applied, skipped = done.skipped.len(), "claims mapped");
             Ok(done.event)
         }
         Err(error) => {
@@ -72,7 +103,6 @@ pub fn handle(loaded: &Loaded, event: Value) -> Result<Value, ProcessError> {
                     rule = failure.rule,
                     claim = %failure.claim,
                     reason = %failure.reason,
-                    source = %loaded.describe(),
                     "claim rule failed; sign-in refused (on_error: fail)"
                 ),
                 ProcessError::Event(e) => tracing::error!(error = %e, "event refused"),

@@ -10,11 +10,14 @@ pub mod dry_run;
 pub mod engine;
 pub mod event;
 pub mod lambda;
+pub mod live;
 pub mod load;
 mod location;
 pub mod mapping;
 pub mod response;
 pub mod source;
+#[cfg(feature = "ssm")]
+pub mod ssm;
 pub mod transform;
 
 pub use engine::{ProcessError, Processed, process};

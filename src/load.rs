@@ -1,29 +1,130 @@
-//! Where a mapping comes from and loading it. Today: a file bundled with the function; the
-//! loading step returns the mapping together with a description of its origin for logs, so other
-//! origins (an SSM parameter) slot in beside it.
+//! Where a mapping comes from and loading it: a file bundled with the function, or (feature
+//! `ssm`) an SSM parameter with the file as its fallback. Every loaded mapping carries its origin,
+//! which logs name as the live source.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::mapping::{MAX_MAPPING_BYTES, Mapping, MappingError};
 
 /// Environment variable naming the mapping file.
 pub const FILE_VAR: &str = "CLAIM_MAPPING_FILE";
-/// Mapping file used when [`FILE_VAR`] is not set.
+/// Environment variable naming the mapping's SSM parameter.
+pub const SSM_VAR: &str = "CLAIM_MAPPING_SSM_PARAMETER";
+/// Environment variable: seconds between refreshes of an SSM mapping (0 = load once).
+pub const REFRESH_VAR: &str = "CLAIM_MAPPING_REFRESH_SECONDS";
+/// Mapping file used when neither a file nor a parameter is configured.
 pub const DEFAULT_FILE: &str = "mappings/default.yaml";
+
+/// Where a live mapping came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A mapping file.
+    File(PathBuf),
+    /// An SSM parameter (as configured, with any pin) and the version that was read.
+    Ssm {
+        /// The parameter reference.
+        parameter: String,
+        /// The parameter version.
+        version: i64,
+    },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File(path) => write!(f, "file {}", path.display()),
+            Origin::Ssm { parameter, version } => write!(f, "ssm {parameter} version {version}"),
+        }
+    }
+}
 
 /// A mapping and where it came from.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     /// The compiled mapping.
     pub mapping: Mapping,
-    /// The origin, e.g. `file mappings/prod.yaml`.
-    pub origin: String,
+    /// Where it came from.
+    pub origin: Origin,
 }
 
 impl Loaded {
-    /// `origin` plus the mapping's digest: what every log line names as live.
+    /// The origin plus the mapping's digest: what every log line names as live.
     pub fn describe(&self) -> String {
         format!("{} ({})", self.origin, self.mapping.digest())
+    }
+}
+
+/// Why no mapping could be loaded. Names the file or parameter and the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The mapping text was unreadable or invalid.
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    /// The SSM parameter could not be read.
+    #[error("cannot read SSM parameter {parameter}: {cause}")]
+    Ssm {
+        /// The parameter reference.
+        parameter: String,
+        /// The cause (not found, access denied, throttled, network, ...).
+        cause: String,
+    },
+    /// The parameter failed and so did the fallback file.
+    #[error("{primary}\nthe fallback file failed too: {fallback}")]
+    FallbackFailed {
+        /// Why the parameter was not used.
+        primary: Box<LoadError>,
+        /// Why the file was not used.
+        fallback: Box<LoadError>,
+    },
+    /// A setting is malformed.
+    #[error("invalid {var}: {reason}")]
+    Setting {
+        /// The environment variable.
+        var: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The mapping settings of the Lambda function, from its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The mapping file: the only source, or the fallback when a parameter is set.
+    pub file: Option<PathBuf>,
+    /// The SSM parameter (primary source when set).
+    pub parameter: Option<String>,
+    /// How old a mapping may get before an invocation refreshes it; zero = never.
+    pub refresh: Duration,
+}
+
+impl Settings {
+    /// Reads the settings through `var` (the process environment in the Lambda). With neither a
+    /// file nor a parameter, the file is `mappings/default.yaml`. Relative files resolve against
+    /// `LAMBDA_TASK_ROOT` when set.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, LoadError> {
+        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let parameter = set(SSM_VAR);
+        let root = set("LAMBDA_TASK_ROOT");
+        let file = match (set(FILE_VAR), &parameter) {
+            (Some(f), _) => Some(f),
+            (None, None) => Some(DEFAULT_FILE.to_owned()),
+            (None, Some(_)) => None,
+        }
+        .map(|f| resolve_file(&f, root.as_deref()));
+        let refresh = match set(REFRESH_VAR) {
+            None => Duration::ZERO,
+            Some(s) => s.trim().parse::<u64>().map(Duration::from_secs).map_err(|_| LoadError::Setting {
+                var: REFRESH_VAR,
+                reason: "expected a whole number of seconds".into(),
+            })?,
+        };
+        Ok(Settings {
+            file,
+            parameter,
+            refresh,
+        })
     }
 }
 
@@ -44,9 +145,7 @@ pub fn load_file(path: &Path) -> Result<Loaded, MappingError> {
         origin: origin.clone(),
         reason,
     };
-    let size = std::fs::metadata(path)
-        .map_err(|e| read_error(e.to_string()))?
-        .len();
+    let size = std::fs::metadata(path).map_err(|e| read_error(e.to_string()))?.len();
     if size > MAX_MAPPING_BYTES as u64 {
         return Err(MappingError::TooLarge {
             origin,
@@ -57,7 +156,24 @@ pub fn load_file(path: &Path) -> Result<Loaded, MappingError> {
     let mapping = Mapping::from_yaml(&text, &origin)?;
     Ok(Loaded {
         mapping,
-        origin: format!("file {origin}"),
+        origin: Origin::File(path.to_path_buf()),
+    })
+}
+
+/// Reads, validates and compiles the mapping in an SSM parameter.
+#[cfg(feature = "ssm")]
+pub async fn load_parameter(ssm: &crate::ssm::Ssm, parameter: &crate::ssm::ParameterRef) -> Result<Loaded, LoadError> {
+    let fetched = ssm.fetch(parameter).await.map_err(|cause| LoadError::Ssm {
+        parameter: parameter.to_string(),
+        cause: cause.to_string(),
+    })?;
+    let mapping = Mapping::from_yaml(&fetched.text, &format!("{parameter} (version {})", fetched.version))?;
+    Ok(Loaded {
+        mapping,
+        origin: Origin::Ssm {
+            parameter: parameter.to_string(),
+            version: fetched.version,
+        },
     })
 }
 
@@ -65,30 +181,35 @@ pub fn load_file(path: &Path) -> Result<Loaded, MappingError> {
 mod tests {
     use super::*;
 
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, LoadError> {
+        Settings::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+    }
+
     #[test]
     fn relative_paths_resolve_against_the_task_root() {
-        assert_eq!(
-            resolve_file("mappings/a.yaml", Some("/var/task")),
-            PathBuf::from("/var/task/mappings/a.yaml")
-        );
-        assert_eq!(
-            resolve_file("/etc/a.yaml", Some("/var/task")),
-            PathBuf::from("/etc/a.yaml")
-        );
-        assert_eq!(
-            resolve_file("mappings/a.yaml", None),
-            PathBuf::from("mappings/a.yaml")
-        );
+        assert_eq!(resolve_file("mappings/a.yaml", Some("/var/task")), PathBuf::from("/var/task/mappings/a.yaml"));
+        assert_eq!(resolve_file("/etc/a.yaml", Some("/var/task")), PathBuf::from("/etc/a.yaml"));
+        assert_eq!(resolve_file("mappings/a.yaml", None), PathBuf::from("mappings/a.yaml"));
+    }
+
+    #[test]
+    fn settings_pick_sources() {
+        let none = settings(&[]).unwrap();
+        assert_eq!(none.file, Some(PathBuf::from(DEFAULT_FILE)));
+        assert_eq!(none.parameter, None);
+        assert_eq!(none.refresh, Duration::ZERO);
+        let ssm_only = settings(&[(SSM_VAR, "/p"), (REFRESH_VAR, "30")]).unwrap();
+        assert_eq!(ssm_only.file, None, "no implicit fallback");
+        assert_eq!(ssm_only.refresh, Duration::from_secs(30));
+        let both = settings(&[(SSM_VAR, "/p"), (FILE_VAR, "mappings/prod.yaml"), ("LAMBDA_TASK_ROOT", "/var/task")]).unwrap();
+        assert_eq!(both.file, Some(PathBuf::from("/var/task/mappings/prod.yaml")));
+        let bad = settings(&[(REFRESH_VAR, "soon")]).unwrap_err().to_string();
+        assert_eq!(bad, "invalid CLAIM_MAPPING_REFRESH_SECONDS: expected a whole number of seconds");
     }
 
     #[test]
     fn missing_files_are_named() {
-        let err = load_file(Path::new("/nonexistent/m.yaml"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("cannot read mapping /nonexistent/m.yaml: "),
-            "{err}"
-        );
+        let err = load_file(Path::new("/nonexistent/m.yaml")).unwrap_err().to_string();
+        assert!(err.starts_with("cannot read mapping /nonexistent/m.yaml: "), "{err}");
     }
 }

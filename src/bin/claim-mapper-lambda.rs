@@ -1,10 +1,12 @@
 //! The Lambda function: Cognito's Pre Token Generation trigger.
 
 use claim_mapper::lambda;
+use claim_mapper::load::Settings;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let loaded = lambda::load_from_env().inspect_err(|e| tracing::error!("{e}"))?;
-    lambda::serve(loaded).await
+    let settings = Settings::from_vars(|k| std::env::var(k).ok()).inspect_err(|e| tracing::error!("{e}"))?;
+    let live = lambda::init(&settings).await.inspect_err(|e| tracing::error!("{e}"))?;
+    lambda::serve(live).await
 }

@@ -1,0 +1,271 @@
+//! Mappings in SSM Parameter Store: parameter references, a client configured for Cognito's
+//! time budget, fetching (String or SecureString, always decrypted) and publishing.
+
+use std::fmt;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_ssm::Client;
+use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+
+
+
+
+/// Largest value SSM stores (an advanced-tier parameter).
+pub const MAX_PARAMETER_BYTES: usize = 8 * 1024;
+
+/// Cognito gives the whole trigger 5 s. One SSM call may take at most this long, retries included,
+/// so that a cold start with a slow or unreachable SSM still answers well inside that budget.
+pub const CALL_BUDGET: Duration = Duration::from_millis(1500);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(700);
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(300);
+const MAX_ATTEMPTS: u32 = 2;
+
+/// A parameter name or ARN, optionally pinned to a version or label (`name:3`, `name:prod`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterRef {
+    /// The name or ARN without the selector.
+    pub name: String,
+    /// The pin, if any.
+    pub selector: Option<Selector>,
+}
+
+/// What a parameter reference is pinned to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    /// A parameter version.
+    Version(i64),
+    /// A parameter label.
+    Label(String),
+}
+
+impl ParameterRef {
+    /// Parses `NAME`, `NAME:VERSION`, `NAME:LABEL`, or the same with an ARN.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        // In an ARN the name starts after `:parameter`; SSM names themselves contain no `:`.
+        let name_start = match text.strip_prefix("arn:") {
+            Some(_) => text
+                .find(":parameter/")
+                .map(|i| i + ":parameter".len())
+                .ok_or_else(|| format!("`{text}` is not an SSM parameter ARN"))?,
+            None => 0,
+        };
+        let (name, selector) = match text[name_start..].rfind(':') {
+            Some(i) => {
+                let (name, sel) = text.split_at(name_start + i);
+                let sel = &sel[1..];
+                if sel.is_empty() {
+                    return Err(format!("`{text}` ends with `:` but names no version or label"));
+                }
+                let selector = match sel.parse::<i64>() {
+                    Ok(v) if v > 0 => Selector::Version(v),
+                    Ok(_) => return Err(format!("`{text}`: parameter versions start at 1")),
+                    Err(_) => Selector::Label(sel.to_owned()),
+                };
+                (name, Some(selector))
+            }
+            None => (text, None),
+        };
+        if name.len() <= name_start {
+            return Err("an SSM parameter name cannot be empty".into());
+        }
+        Ok(ParameterRef {
+            name: name.to_owned(),
+            selector,
+        })
+    }
+
+    /// The `Name` argument of `GetParameter`: the name with its selector.
+    pub fn query(&self) -> String {
+        match &self.selector {
+            None => self.name.clone(),
+            Some(Selector::Version(v)) => format!("{}:{v}", self.name),
+            Some(Selector::Label(l)) => format!("{}:{l}", self.name),
+        }
+    }
+
+    /// Whether the reference names one fixed version, which a refresh can never change.
+    pub fn is_pinned_to_version(&self) -> bool {
+        matches!(self.selector, Some(Selector::Version(_)))
+    }
+}
+
+impl fmt::Display for ParameterRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.query())
+    }
+}
+
+/// Why a parameter could not be read or written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SsmError {
+    /// No such parameter, version or label.
+    NotFound,
+    /// The caller may not read the parameter or decrypt it.
+    AccessDenied(String),
+    /// SSM throttled the call.
+    Throttled,
+    /// The call did not finish within its time budget.
+    Timeout,
+    /// SSM could not be reached.
+    Network(String),
+    /// Any other error, with SSM's code and message.
+    Service(String),
+    /// The parameter has no value.
+    Empty,
+}
+
+impl fmt::Display for SsmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SsmError::NotFound => write!(f, "not found (no such parameter, version or label)"),
+            SsmError::AccessDenied(m) => write!(f, "access denied: {m}"),
+            SsmError::Throttled => write!(f, "throttled by SSM"),
+            SsmError::Timeout => write!(f, "timed out after {} ms", CALL_BUDGET.as_millis()),
+            SsmError::Network(m) => write!(f, "network error: {m}"),
+            SsmError::Service(m) => write!(f, "{m}"),
+            SsmError::Empty => write!(f, "the parameter has no value"),
+        }
+    }
+}
+
+impl<E: ProvideErrorMetadata + std::error::Error + 'static, R: fmt::Debug> From<SdkError<E, R>> for SsmError {
+    fn from(err: SdkError<E, R>) -> Self {
+        match &err {
+            SdkError::TimeoutError(_) => SsmError::Timeout,
+            SdkError::DispatchFailure(d) if d.is_timeout() => SsmError::Timeout,
+            SdkError::DispatchFailure(_) => {
+                SsmError::Network(aws_sdk_ssm::error::DisplayErrorContext(&err).to_string())
+            }
+            _ => {
+                let code = err.code().unwrap_or_default();
+                let message = err.message().unwrap_or_default().to_owned();
+                match code {
+                    "ParameterNotFound" | "ParameterVersionNotFound" => SsmError::NotFound,
+                    "AccessDeniedException" | "InvalidKeyId" | "KMSAccessDeniedException" => {
+                        SsmError::AccessDenied(format!("{code}: {message}"))
+                    }
+                    "ThrottlingException" | "TooManyUpdates" => SsmError::Throttled,
+                    "" => SsmError::Service(aws_sdk_ssm::error::DisplayErrorContext(&err).to_string()),
+                    _ => SsmError::Service(format!("{code}: {message}")),
+                }
+            }
+        }
+    }
+}
+
+/// A parameter's value and version.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The mapping text.
+    pub text: String,
+    /// The parameter version it came from.
+    pub version: i64,
+}
+
+/// An SSM client set up once (region and credentials from the standard chain, `AWS_ENDPOINT_URL`
+/// honoured) with timeouts and retries that fit Cognito's budget.
+#[derive(Debug, Clone)]
+pub struct Ssm {
+    client: Client,
+}
+
+impl Ssm {
+    /// Builds the client. Costs no network call.
+    pub async fn new() -> Self {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(CALL_BUDGET)
+                    .build(),
+            )
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(MAX_ATTEMPTS)
+                    .with_initial_backoff(Duration::from_millis(50))
+                    .with_max_backoff(Duration::from_millis(200)),
+            )
+            .load()
+            .await;
+        Ssm {
+            client: Client::new(&config),
+        }
+    }
+
+    /// Reads a parameter, decrypting a SecureString.
+    pub async fn fetch(&self, parameter: &ParameterRef) -> Result<Fetched, SsmError> {
+        let out = self
+            .client
+            .get_parameter()
+            .name(parameter.query())
+            .with_decryption(true)
+            .send()
+            .await?;
+        let p = out.parameter.ok_or(SsmError::Empty)?;
+        Ok(Fetched {
+            text: p.value.ok_or(SsmError::Empty)?,
+            version: p.version,
+        })
+    }
+
+    /// Stores `text` as a new version of `name` (creating the parameter if needed) and returns
+    /// the version. Intelligent-Tiering picks the advanced tier only for values over 4 KB.
+    pub async fn put(&self, name: &str, text: &str, secure: bool) -> Result<i64, SsmError> {
+        let kind = if secure { ParameterType::SecureString } else { ParameterType::String };
+        let out = self
+            .client
+            .put_parameter()
+            .name(name)
+            .value(text)
+            .r#type(kind)
+            .overwrite(true)
+            .tier(ParameterTier::IntelligentTiering)
+            .send()
+            .await?;
+        Ok(out.version)
+    }
+
+    /// Moves `label` to `version` of `name`.
+    pub async fn label(&self, name: &str, version: i64, label: &str) -> Result<(), SsmError> {
+        let out = self
+            .client
+            .label_parameter_version()
+            .name(name)
+            .parameter_version(version)
+            .labels(label)
+            .send()
+            .await?;
+        match out.invalid_labels() {
+            [] => Ok(()),
+            invalid => Err(SsmError::Service(format!("SSM refused the label(s) {invalid:?}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names_arns_and_selectors() {
+        let p = |s| ParameterRef::parse(s).unwrap();
+        assert_eq!(p("/app/prod/mapping"), ParameterRef { name: "/app/prod/mapping".into(), selector: None });
+        assert_eq!(p("/app/m:3").selector, Some(Selector::Version(3)));
+        assert_eq!(p("/app/m:live").selector, Some(Selector::Label("live".into())));
+        let arn = p("arn:aws:ssm:eu-west-1:111122223333:parameter/app/m:live");
+        assert_eq!(arn.name, "arn:aws:ssm:eu-west-1:111122223333:parameter/app/m");
+        assert_eq!(arn.query(), "arn:aws:ssm:eu-west-1:111122223333:parameter/app/m:live");
+        assert_eq!(p("arn:aws:ssm:eu-west-1:111122223333:parameter/app/m").selector, None);
+        assert!(p("/app/m:7").is_pinned_to_version());
+        assert!(!p("/app/m:prod").is_pinned_to_version());
+        for bad in ["", ":3", "/app/m:", "/app/m:0", "arn:aws:s3:::bucket"] {
+            assert!(ParameterRef::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
