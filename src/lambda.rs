@@ -28,7 +28,10 @@ impl From<ProcessError> for Diagnostic {
 /// AWS SDK code; an SSM source sets the client up once and keeps it for refreshes.
 pub async fn init(settings: &Settings) -> Result<LiveMapping, LoadError> {
     let Some(parameter) = &settings.parameter else {
-        let file = settings.file.as_deref().unwrap_or(std::path::Path::new(load::DEFAULT_FILE));
+        let file = settings
+            .file
+            .as_deref()
+            .unwrap_or(std::path::Path::new(load::DEFAULT_FILE));
         return Ok(LiveMapping::fixed(load::load_file(file)?));
     };
     init_ssm(parameter, settings).await
@@ -37,14 +40,14 @@ pub async fn init(settings: &Settings) -> Result<LiveMapping, LoadError> {
 #[cfg(feature = "ssm")]
 async fn init_ssm(parameter: &str, settings: &Settings) -> Result<LiveMapping, LoadError> {
     use crate::live::{RefreshFrom, load_at_start};
-    use crate::ssm::{ParameterRef, Ssm};
+    use crate::ssm::{Budget, ParameterRef, Ssm};
 
     let parameter = ParameterRef::parse(parameter).map_err(|reason| LoadError::Setting {
         var: load::SSM_VAR,
         reason,
     })?;
     let from = RefreshFrom {
-        ssm: Ssm::new().await,
+        ssm: Ssm::new(Budget::LAMBDA).await,
         parameter,
         every: settings.refresh,
     };
@@ -74,8 +77,11 @@ pub async fn serve(live: LiveMapping) -> Result<(), lambda_runtime::Error> {
         async move {
             live.poll();
             let loaded = live.current();
-            let span = tracing::info_span!("invocation", request_id = %event.context.request_id, live = %loaded.describe());
-            async { handle(&loaded.mapping, event.payload) }.instrument(span).await
+            // Every line logged while handling the event names the live mapping.
+            let span = tracing::info_span!("mapping", live = %loaded.describe());
+            async { handle(&loaded.mapping, event.payload) }
+                .instrument(span)
+                .await
         }
     }))
     .await
@@ -94,7 +100,11 @@ pub fn handle(mapping: &crate::Mapping, event: Value) -> Result<Value, ProcessEr
                     "claim rule skipped"
                 );
             }
-            tracing::debug!(applied = done.applied, skipped = done.skipped.len(), "claims mapped");
+            tracing::debug!(
+                applied = done.applied,
+                skipped = done.skipped.len(),
+                "claims mapped"
+            );
             Ok(done.event)
         }
         Err(error) => {

@@ -6,6 +6,7 @@
 
 pub mod cognito;
 pub mod condition;
+pub mod diff;
 pub mod dry_run;
 pub mod engine;
 pub mod event;

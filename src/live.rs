@@ -165,7 +165,10 @@ mod refresh {
 
     /// Loads the mapping at cold start: the parameter, or the fallback file when the parameter
     /// cannot be read or is invalid.
-    pub async fn load_at_start(from: &RefreshFrom, fallback: Option<&std::path::Path>) -> Result<Loaded, LoadError> {
+    pub async fn load_at_start(
+        from: &RefreshFrom,
+        fallback: Option<&std::path::Path>,
+    ) -> Result<Loaded, LoadError> {
         let primary = match load::load_parameter(&from.ssm, &from.parameter).await {
             Ok(loaded) => return Ok(loaded),
             Err(e) => e,

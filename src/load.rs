@@ -115,10 +115,14 @@ impl Settings {
         .map(|f| resolve_file(&f, root.as_deref()));
         let refresh = match set(REFRESH_VAR) {
             None => Duration::ZERO,
-            Some(s) => s.trim().parse::<u64>().map(Duration::from_secs).map_err(|_| LoadError::Setting {
-                var: REFRESH_VAR,
-                reason: "expected a whole number of seconds".into(),
-            })?,
+            Some(s) => s
+                .trim()
+                .parse::<u64>()
+                .map(Duration::from_secs)
+                .map_err(|_| LoadError::Setting {
+                    var: REFRESH_VAR,
+                    reason: "expected a whole number of seconds".into(),
+                })?,
         };
         Ok(Settings {
             file,
@@ -145,7 +149,9 @@ pub fn load_file(path: &Path) -> Result<Loaded, MappingError> {
         origin: origin.clone(),
         reason,
     };
-    let size = std::fs::metadata(path).map_err(|e| read_error(e.to_string()))?.len();
+    let size = std::fs::metadata(path)
+        .map_err(|e| read_error(e.to_string()))?
+        .len();
     if size > MAX_MAPPING_BYTES as u64 {
         return Err(MappingError::TooLarge {
             origin,
@@ -162,12 +168,18 @@ pub fn load_file(path: &Path) -> Result<Loaded, MappingError> {
 
 /// Reads, validates and compiles the mapping in an SSM parameter.
 #[cfg(feature = "ssm")]
-pub async fn load_parameter(ssm: &crate::ssm::Ssm, parameter: &crate::ssm::ParameterRef) -> Result<Loaded, LoadError> {
+pub async fn load_parameter(
+    ssm: &crate::ssm::Ssm,
+    parameter: &crate::ssm::ParameterRef,
+) -> Result<Loaded, LoadError> {
     let fetched = ssm.fetch(parameter).await.map_err(|cause| LoadError::Ssm {
         parameter: parameter.to_string(),
         cause: cause.to_string(),
     })?;
-    let mapping = Mapping::from_yaml(&fetched.text, &format!("{parameter} (version {})", fetched.version))?;
+    let mapping = Mapping::from_yaml(
+        &fetched.text,
+        &format!("{parameter} (version {})", fetched.version),
+    )?;
     Ok(Loaded {
         mapping,
         origin: Origin::Ssm {
@@ -182,14 +194,27 @@ mod tests {
     use super::*;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, LoadError> {
-        Settings::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+        Settings::from_vars(|k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
     }
 
     #[test]
     fn relative_paths_resolve_against_the_task_root() {
-        assert_eq!(resolve_file("mappings/a.yaml", Some("/var/task")), PathBuf::from("/var/task/mappings/a.yaml"));
-        assert_eq!(resolve_file("/etc/a.yaml", Some("/var/task")), PathBuf::from("/etc/a.yaml"));
-        assert_eq!(resolve_file("mappings/a.yaml", None), PathBuf::from("mappings/a.yaml"));
+        assert_eq!(
+            resolve_file("mappings/a.yaml", Some("/var/task")),
+            PathBuf::from("/var/task/mappings/a.yaml")
+        );
+        assert_eq!(
+            resolve_file("/etc/a.yaml", Some("/var/task")),
+            PathBuf::from("/etc/a.yaml")
+        );
+        assert_eq!(
+            resolve_file("mappings/a.yaml", None),
+            PathBuf::from("mappings/a.yaml")
+        );
     }
 
     #[test]
@@ -201,15 +226,31 @@ mod tests {
         let ssm_only = settings(&[(SSM_VAR, "/p"), (REFRESH_VAR, "30")]).unwrap();
         assert_eq!(ssm_only.file, None, "no implicit fallback");
         assert_eq!(ssm_only.refresh, Duration::from_secs(30));
-        let both = settings(&[(SSM_VAR, "/p"), (FILE_VAR, "mappings/prod.yaml"), ("LAMBDA_TASK_ROOT", "/var/task")]).unwrap();
-        assert_eq!(both.file, Some(PathBuf::from("/var/task/mappings/prod.yaml")));
+        let both = settings(&[
+            (SSM_VAR, "/p"),
+            (FILE_VAR, "mappings/prod.yaml"),
+            ("LAMBDA_TASK_ROOT", "/var/task"),
+        ])
+        .unwrap();
+        assert_eq!(
+            both.file,
+            Some(PathBuf::from("/var/task/mappings/prod.yaml"))
+        );
         let bad = settings(&[(REFRESH_VAR, "soon")]).unwrap_err().to_string();
-        assert_eq!(bad, "invalid CLAIM_MAPPING_REFRESH_SECONDS: expected a whole number of seconds");
+        assert_eq!(
+            bad,
+            "invalid CLAIM_MAPPING_REFRESH_SECONDS: expected a whole number of seconds"
+        );
     }
 
     #[test]
     fn missing_files_are_named() {
-        let err = load_file(Path::new("/nonexistent/m.yaml")).unwrap_err().to_string();
-        assert!(err.starts_with("cannot read mapping /nonexistent/m.yaml: "), "{err}");
+        let err = load_file(Path::new("/nonexistent/m.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("cannot read mapping /nonexistent/m.yaml: "),
+            "{err}"
+        );
     }
 }

@@ -11,18 +11,42 @@ use aws_sdk_ssm::Client;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 
-
-
-
 /// Largest value SSM stores (an advanced-tier parameter).
 pub const MAX_PARAMETER_BYTES: usize = 8 * 1024;
 
-/// Cognito gives the whole trigger 5 s. One SSM call may take at most this long, retries included,
-/// so that a cold start with a slow or unreachable SSM still answers well inside that budget.
-pub const CALL_BUDGET: Duration = Duration::from_millis(1500);
-const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(700);
-const CONNECT_TIMEOUT: Duration = Duration::from_millis(300);
-const MAX_ATTEMPTS: u32 = 2;
+/// Time limits and retries of SSM calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Connecting to the endpoint.
+    pub connect: Duration,
+    /// One attempt.
+    pub attempt: Duration,
+    /// The whole call, retries included.
+    pub call: Duration,
+    /// Attempts in all (1 = no retry).
+    pub attempts: u32,
+}
+
+impl Budget {
+    /// For the Lambda function. Cognito gives the whole trigger 5 s, cold start included, and
+    /// retries a slow trigger up to three times: one SSM call (one retry included) may take at
+    /// most 1.5 s, so that a cold start with a slow or unreachable SSM still answers in time.
+    pub const LAMBDA: Budget = Budget {
+        connect: Duration::from_millis(300),
+        attempt: Duration::from_millis(700),
+        call: Duration::from_millis(1500),
+        attempts: 2,
+    };
+
+    /// For operator commands, which wait longer rather than fail, and never retry a write
+    /// that may already have happened (a retried `PutParameter` would make two versions).
+    pub const OPERATOR: Budget = Budget {
+        connect: Duration::from_secs(5),
+        attempt: Duration::from_secs(30),
+        call: Duration::from_secs(30),
+        attempts: 1,
+    };
+}
 
 /// A parameter name or ARN, optionally pinned to a version or label (`name:3`, `name:prod`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +83,9 @@ impl ParameterRef {
                 let (name, sel) = text.split_at(name_start + i);
                 let sel = &sel[1..];
                 if sel.is_empty() {
-                    return Err(format!("`{text}` ends with `:` but names no version or label"));
+                    return Err(format!(
+                        "`{text}` ends with `:` but names no version or label"
+                    ));
                 }
                 let selector = match sel.parse::<i64>() {
                     Ok(v) if v > 0 => Selector::Version(v),
@@ -125,7 +151,7 @@ impl fmt::Display for SsmError {
             SsmError::NotFound => write!(f, "not found (no such parameter, version or label)"),
             SsmError::AccessDenied(m) => write!(f, "access denied: {m}"),
             SsmError::Throttled => write!(f, "throttled by SSM"),
-            SsmError::Timeout => write!(f, "timed out after {} ms", CALL_BUDGET.as_millis()),
+            SsmError::Timeout => write!(f, "timed out"),
             SsmError::Network(m) => write!(f, "network error: {m}"),
             SsmError::Service(m) => write!(f, "{m}"),
             SsmError::Empty => write!(f, "the parameter has no value"),
@@ -133,7 +159,11 @@ impl fmt::Display for SsmError {
     }
 }
 
-impl<E: ProvideErrorMetadata + std::error::Error + 'static, R: fmt::Debug> From<SdkError<E, R>> for SsmError {
+impl std::error::Error for SsmError {}
+
+impl<E: ProvideErrorMetadata + std::error::Error + 'static, R: fmt::Debug> From<SdkError<E, R>>
+    for SsmError
+{
     fn from(err: SdkError<E, R>) -> Self {
         match &err {
             SdkError::TimeoutError(_) => SsmError::Timeout,
@@ -150,7 +180,9 @@ impl<E: ProvideErrorMetadata + std::error::Error + 'static, R: fmt::Debug> From<
                         SsmError::AccessDenied(format!("{code}: {message}"))
                     }
                     "ThrottlingException" | "TooManyUpdates" => SsmError::Throttled,
-                    "" => SsmError::Service(aws_sdk_ssm::error::DisplayErrorContext(&err).to_string()),
+                    "" => {
+                        SsmError::Service(aws_sdk_ssm::error::DisplayErrorContext(&err).to_string())
+                    }
                     _ => SsmError::Service(format!("{code}: {message}")),
                 }
             }
@@ -175,19 +207,19 @@ pub struct Ssm {
 }
 
 impl Ssm {
-    /// Builds the client. Costs no network call.
-    pub async fn new() -> Self {
+    /// Builds the client with `budget`. Costs no network call.
+    pub async fn new(budget: Budget) -> Self {
         let config = aws_config::defaults(BehaviorVersion::latest())
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                    .operation_timeout(CALL_BUDGET)
+                    .connect_timeout(budget.connect)
+                    .operation_attempt_timeout(budget.attempt)
+                    .operation_timeout(budget.call)
                     .build(),
             )
             .retry_config(
                 RetryConfig::standard()
-                    .with_max_attempts(MAX_ATTEMPTS)
+                    .with_max_attempts(budget.attempts)
                     .with_initial_backoff(Duration::from_millis(50))
                     .with_max_backoff(Duration::from_millis(200)),
             )
@@ -217,7 +249,11 @@ impl Ssm {
     /// Stores `text` as a new version of `name` (creating the parameter if needed) and returns
     /// the version. Intelligent-Tiering picks the advanced tier only for values over 4 KB.
     pub async fn put(&self, name: &str, text: &str, secure: bool) -> Result<i64, SsmError> {
-        let kind = if secure { ParameterType::SecureString } else { ParameterType::String };
+        let kind = if secure {
+            ParameterType::SecureString
+        } else {
+            ParameterType::String
+        };
         let out = self
             .client
             .put_parameter()
@@ -243,7 +279,9 @@ impl Ssm {
             .await?;
         match out.invalid_labels() {
             [] => Ok(()),
-            invalid => Err(SsmError::Service(format!("SSM refused the label(s) {invalid:?}"))),
+            invalid => Err(SsmError::Service(format!(
+                "SSM refused the label(s) {invalid:?}"
+            ))),
         }
     }
 }
@@ -255,13 +293,31 @@ mod tests {
     #[test]
     fn parses_names_arns_and_selectors() {
         let p = |s| ParameterRef::parse(s).unwrap();
-        assert_eq!(p("/app/prod/mapping"), ParameterRef { name: "/app/prod/mapping".into(), selector: None });
+        assert_eq!(
+            p("/app/prod/mapping"),
+            ParameterRef {
+                name: "/app/prod/mapping".into(),
+                selector: None
+            }
+        );
         assert_eq!(p("/app/m:3").selector, Some(Selector::Version(3)));
-        assert_eq!(p("/app/m:live").selector, Some(Selector::Label("live".into())));
+        assert_eq!(
+            p("/app/m:live").selector,
+            Some(Selector::Label("live".into()))
+        );
         let arn = p("arn:aws:ssm:eu-west-1:111122223333:parameter/app/m:live");
-        assert_eq!(arn.name, "arn:aws:ssm:eu-west-1:111122223333:parameter/app/m");
-        assert_eq!(arn.query(), "arn:aws:ssm:eu-west-1:111122223333:parameter/app/m:live");
-        assert_eq!(p("arn:aws:ssm:eu-west-1:111122223333:parameter/app/m").selector, None);
+        assert_eq!(
+            arn.name,
+            "arn:aws:ssm:eu-west-1:111122223333:parameter/app/m"
+        );
+        assert_eq!(
+            arn.query(),
+            "arn:aws:ssm:eu-west-1:111122223333:parameter/app/m:live"
+        );
+        assert_eq!(
+            p("arn:aws:ssm:eu-west-1:111122223333:parameter/app/m").selector,
+            None
+        );
         assert!(p("/app/m:7").is_pinned_to_version());
         assert!(!p("/app/m:prod").is_pinned_to_version());
         for bad in ["", ":3", "/app/m:", "/app/m:0", "arn:aws:s3:::bucket"] {

@@ -111,6 +111,6 @@ fn dry_run_fails_when_an_event_fails() {
     assert!(text.contains("unsupported event version"), "{text}");
     assert!(text.contains("invalid event JSON"), "{text}");
     let bad_mapping = cli(&["dry-run", "--mapping", "nope.yaml"]);
-    assert_eq!(bad_mapping.status.code(), Some(1));
+    assert_eq!(bad_mapping.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_mapping.stderr).contains("cannot read mapping nope.yaml"));
 }

@@ -4,91 +4,68 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use serde_json::json;
-use support::runtime_api::{Posted, RuntimeApi};
+use support::lambda::Lambda;
+use support::runtime_api::Posted;
 
-fn start(api: &RuntimeApi, mapping: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_claim-mapper-lambda"))
-        .envs(api.env())
-        .env("CLAIM_MAPPING_FILE", mapping)
-        .env("LAMBDA_TASK_ROOT", support::root())
-        .env("AWS_LAMBDA_LOG_LEVEL", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the Lambda binary")
-}
-
-fn next(api: &RuntimeApi) -> Posted {
-    api.posted
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the function answered")
+fn file(path: &str) -> Vec<(&'static str, String)> {
+    vec![("CLAIM_MAPPING_FILE", path.to_owned())]
 }
 
 #[test]
 fn answers_every_fixture_like_the_golden_files() {
-    let api = RuntimeApi::start();
-    let mut child = start(&api, "mappings/default.yaml");
-    let events = support::fixture_events();
-    for (name, event) in &events {
-        api.push(name, serde_json::to_vec(event).unwrap());
-    }
-    for (name, _) in &events {
-        let Posted::Response { id, body } = next(&api) else {
-            panic!("{name}: not a response")
-        };
-        assert_eq!(&id, name);
-        let expected: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(support::root().join(format!("examples/expected/{name}.json"))).unwrap(),
-        )
-        .unwrap();
+    let mut lambda = Lambda::start(&file("mappings/default.yaml"));
+    for (name, event) in support::fixture_events() {
         // The golden files are computed for a fixed date; the default mapping has no date transform.
-        assert_eq!(body, expected, "{name}");
+        assert_eq!(lambda.invoke(&event), support::expected(&name), "{name}");
     }
-    child.kill().unwrap();
-    let out = child.wait_with_output().unwrap();
-    let logs = String::from_utf8_lossy(&out.stdout);
+    let logs = lambda.stop();
     assert!(logs.contains("claim mapping loaded"), "{logs}");
     assert!(logs.contains("file "), "the live source is named: {logs}");
+}
+
+#[test]
+fn the_default_mapping_is_used_when_nothing_is_configured() {
+    let mut lambda = Lambda::start(&[]);
+    let name = "v2-authentication-custom-attrs-groups";
+    assert_eq!(
+        lambda.invoke(&support::fixture(name)),
+        support::expected(name)
+    );
+    assert!(lambda.stop().contains("mappings/default.yaml"));
 }
 
 #[test]
 fn on_error_fail_is_an_invocation_error_and_the_function_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("strict.yaml");
-    std::fs::write(&path, "version: 1\non_error: fail\nclaims:\n  - claim: region\n    from: custom:region\n    required: true\n").unwrap();
-    let api = RuntimeApi::start();
-    let mut child = start(&api, path.to_str().unwrap());
+    std::fs::write(
+        &path,
+        "version: 1\non_error: fail\nclaims:\n  - claim: region\n    from: custom:region\n    required: true\n",
+    )
+    .unwrap();
+    let mut lambda = Lambda::start(&file(path.to_str().unwrap()));
     let event = json!({"version": "2", "triggerSource": "TokenGeneration_Authentication", "request": {"userAttributes": {"email": "x@example.com"}}});
-    api.push("fails", serde_json::to_vec(&event).unwrap());
-    let mut ok = event.clone();
-    ok["request"]["userAttributes"]["custom:region"] = json!("eu");
-    api.push("works", serde_json::to_vec(&ok).unwrap());
-    api.push("garbage", b"{not json".to_vec());
 
+    let failed = lambda.invoke_bytes(serde_json::to_vec(&event).unwrap());
     assert_eq!(
-        next(&api),
+        failed,
         Posted::Error {
-            id: "fails".into(),
+            id: "req-1".into(),
             body: json!({"errorType": "ClaimMappingFailed", "errorMessage": "claim mapping failed (rule 1)"})
         }
     );
-    let Posted::Response { id, body } = next(&api) else {
-        panic!("second invocation must succeed")
-    };
-    assert_eq!(id, "works");
+    let mut ok = event.clone();
+    ok["request"]["userAttributes"]["custom:region"] = json!("eu");
+    let body = lambda.invoke(&ok);
     assert_eq!(
         body["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"]
             ["region"],
         "eu"
     );
-    let Posted::Error { id, body } = next(&api) else {
+    let Posted::Error { body, .. } = lambda.invoke_bytes(b"{not json".to_vec()) else {
         panic!("malformed JSON must be an invocation error")
     };
-    assert_eq!(id, "garbage");
     assert!(
         body["errorMessage"]
             .as_str()
@@ -96,9 +73,7 @@ fn on_error_fail_is_an_invocation_error_and_the_function_keeps_serving() {
             .contains("failed to deserialize"),
         "{body}"
     );
-    child.kill().unwrap();
-    let out = child.wait_with_output().unwrap();
-    let logs = String::from_utf8_lossy(&out.stdout);
+    let logs = lambda.stop();
     assert!(logs.contains("claim rule failed"), "{logs}");
     assert!(
         !logs.contains("x@example.com"),
@@ -115,19 +90,12 @@ fn an_invalid_mapping_fails_the_init_with_the_validation_message() {
         "version: 1\nclaims:\n  - claim: sub\n    from: email\n",
     )
     .unwrap();
-    let api = RuntimeApi::start();
-    let child = start(&api, path.to_str().unwrap());
-    let out = child.wait_with_output().unwrap();
-    assert!(!out.status.success());
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (status, logs) = Lambda::start(&file(path.to_str().unwrap())).wait();
+    assert!(!status.success());
     assert!(
-        all.contains(
+        logs.contains(
             "bad.yaml:3:5: rule 1 (claim `sub`), field `claims[0].claim`: `sub` is set by Cognito"
         ),
-        "{all}"
+        "{logs}"
     );
 }

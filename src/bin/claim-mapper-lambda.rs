@@ -6,7 +6,10 @@ use claim_mapper::load::Settings;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let settings = Settings::from_vars(|k| std::env::var(k).ok()).inspect_err(|e| tracing::error!("{e}"))?;
-    let live = lambda::init(&settings).await.inspect_err(|e| tracing::error!("{e}"))?;
+    let settings =
+        Settings::from_vars(|k| std::env::var(k).ok()).inspect_err(|e| tracing::error!("{e}"))?;
+    let live = lambda::init(&settings)
+        .await
+        .inspect_err(|e| tracing::error!("{e}"))?;
     lambda::serve(live).await
 }

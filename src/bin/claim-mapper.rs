@@ -1,18 +1,23 @@
-//! `claim-mapper`: validate mappings and dry-run them over event files.
+//! `claim-mapper`: validate mappings, dry-run them over event files, and (feature `ssm`) manage
+//! mappings in SSM Parameter Store.
+//!
+//! Exit codes: 0 success; 1 invalid mappings, failed events, or (`diff`) differences found;
+//! 2 the command could not run (unreadable mapping, SSM error, bad arguments).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use claim_mapper::{dry_run, load};
-use clap::{Parser, Subcommand};
+use claim_mapper::load::{self, Loaded};
+use claim_mapper::{diff, dry_run};
+use clap::{Args, Parser, Subcommand};
 use time::{Date, OffsetDateTime};
 
 #[derive(Parser)]
 #[command(
     name = "claim-mapper",
     version,
-    about = "Validate and dry-run Cognito claim mappings"
+    about = "Validate, dry-run and publish Cognito claim mappings"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -30,18 +35,69 @@ enum Command {
     /// Apply a mapping to event files exactly as the Lambda would, and show what the tokens get.
     DryRun {
         /// The mapping file.
-        #[arg(long, default_value = load::DEFAULT_FILE)]
+        #[arg(long, default_value = load::DEFAULT_FILE, conflicts_with = "ssm_parameter")]
         mapping: PathBuf,
+        /// Read the mapping from this SSM parameter (NAME, NAME:VERSION or NAME:LABEL) instead.
+        #[arg(long, value_name = "PARAMETER")]
+        ssm_parameter: Option<String>,
         /// One JSON object per event per line: {"file", "output", "warnings"}.
         #[arg(long)]
         json: bool,
-        /// Evaluate date transforms (`age`) as of this date (YYYY-MM-DD) instead of today (UTC).
-        #[arg(long, value_parser = parse_date)]
-        today: Option<Date>,
-        /// Event files or folders of `*.json` events.
-        #[arg(default_value = "examples/events")]
-        events: Vec<PathBuf>,
+        #[command(flatten)]
+        events: Events,
     },
+    /// Validate a mapping file and publish it as a new version of an SSM parameter.
+    Push {
+        /// The mapping file.
+        file: PathBuf,
+        /// The parameter name (created if missing).
+        #[arg(long, value_name = "NAME")]
+        ssm_parameter: String,
+        /// Move this label to the new version.
+        #[arg(long)]
+        label: Option<String>,
+        /// Store as a SecureString (encrypted with the account's default SSM key).
+        #[arg(long)]
+        secure: bool,
+    },
+    /// Show how the tokens change between the mapping in SSM and a mapping file, over events.
+    /// Exit 0 when nothing changes, 1 when something does.
+    Diff {
+        /// The mapping file (the proposed change).
+        file: PathBuf,
+        /// The parameter holding the current mapping (NAME, NAME:VERSION or NAME:LABEL).
+        #[arg(long, value_name = "PARAMETER")]
+        ssm_parameter: String,
+        #[command(flatten)]
+        events: Events,
+    },
+}
+
+#[derive(Args)]
+struct Events {
+    /// Evaluate date transforms (`age`) as of this date (YYYY-MM-DD) instead of today (UTC).
+    #[arg(long, value_parser = parse_date)]
+    today: Option<Date>,
+    /// Event files or folders of `*.json` events.
+    #[arg(default_value = "examples/events")]
+    events: Vec<PathBuf>,
+}
+
+impl Events {
+    fn files(&self) -> anyhow::Result<Vec<PathBuf>> {
+        let files = dry_run::event_files(&self.events).context("cannot list event files")?;
+        anyhow::ensure!(
+            !files.is_empty(),
+            "no event files found in {:?}",
+            self.events
+        );
+        Ok(files)
+    }
+
+    fn today(&self) -> Date {
+        self.today
+            .unwrap_or_else(|| OffsetDateTime::now_utc().date())
+    }
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {
@@ -49,62 +105,168 @@ fn parse_date(s: &str) -> Result<Date, String> {
         .map_err(|e| e.to_string())
 }
 
-fn main() -> ExitCode {
-    match run(Cli::parse()) {
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
         Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+        Ok(false) => ExitCode::from(1),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }
 
-/// Runs the command; `Ok(false)` means it ran and found invalid mappings or failed events.
-fn run(cli: Cli) -> anyhow::Result<bool> {
+/// Runs the command; `Ok(false)` means it ran and found invalid mappings, failed events or differences.
+async fn run(cli: Cli) -> anyhow::Result<bool> {
     match cli.command {
-        Command::Validate { files } => {
-            let mut all_valid = true;
-            for file in files {
-                match load::load_file(&file) {
-                    Ok(loaded) => {
-                        let rules = loaded.mapping.rules.len();
-                        let plural = if rules == 1 { "" } else { "s" };
-                        let digest = loaded.mapping.digest();
-                        println!("{}: valid ({rules} rule{plural}, {digest})", file.display());
-                    }
-                    Err(e) => {
-                        all_valid = false;
-                        println!("{e}");
-                    }
-                }
-            }
-            Ok(all_valid)
-        }
+        Command::Validate { files } => Ok(validate(&files)),
         Command::DryRun {
             mapping,
+            ssm_parameter,
             json,
-            today,
             events,
         } => {
-            let loaded = load::load_file(&mapping)?;
-            let today = today.unwrap_or_else(|| OffsetDateTime::now_utc().date());
-            let files = dry_run::event_files(&events).context("cannot list event files")?;
-            anyhow::ensure!(!files.is_empty(), "no event files found in {events:?}");
-            let mut all_ok = true;
+            let loaded = match ssm_parameter {
+                Some(parameter) => ssm::load(&parameter).await?,
+                None => load::load_file(&mapping)?,
+            };
+            let files = events.files()?;
+            let today = events.today();
             if !json {
                 println!("mapping {}\n", loaded.describe());
             }
+            let mut all_ok = true;
             for file in files {
                 let run = dry_run::run_file(&loaded.mapping, &file, today);
                 all_ok &= run.result.is_ok();
-                if json {
-                    println!("{}", run.to_json_line());
-                } else {
-                    println!("{}", run.to_human());
-                }
+                println!(
+                    "{}",
+                    if json {
+                        run.to_json_line()
+                    } else {
+                        run.to_human()
+                    }
+                );
             }
             Ok(all_ok)
         }
+        Command::Push {
+            file,
+            ssm_parameter,
+            label,
+            secure,
+        } => ssm::push(&file, &ssm_parameter, label.as_deref(), secure).await,
+        Command::Diff {
+            file,
+            ssm_parameter,
+            events,
+        } => {
+            let before = ssm::load(&ssm_parameter).await?;
+            let after = load::load_file(&file)?;
+            let today = events.today();
+            let pairs: Vec<_> = events
+                .files()?
+                .iter()
+                .map(|f| {
+                    (
+                        dry_run::run_file(&before.mapping, f, today),
+                        dry_run::run_file(&after.mapping, f, today),
+                    )
+                })
+                .collect();
+            println!(
+                "before: {}\nafter:  {}\n",
+                before.describe(),
+                after.describe()
+            );
+            let (report, changed) = diff::report(&pairs);
+            print!("{report}");
+            Ok(changed == 0)
+        }
+    }
+}
+
+fn validate(files: &[PathBuf]) -> bool {
+    let mut all_valid = true;
+    for file in files {
+        match load::load_file(file) {
+            Ok(loaded) => {
+                let rules = loaded.mapping.rules.len();
+                let plural = if rules == 1 { "" } else { "s" };
+                let digest = loaded.mapping.digest();
+                println!("{}: valid ({rules} rule{plural}, {digest})", file.display());
+            }
+            Err(e) => {
+                all_valid = false;
+                println!("{e}");
+            }
+        }
+    }
+    all_valid
+}
+
+#[cfg(feature = "ssm")]
+mod ssm {
+    use super::*;
+    use claim_mapper::Mapping;
+    use claim_mapper::ssm::{Budget, MAX_PARAMETER_BYTES, ParameterRef, Ssm};
+
+    pub async fn load(parameter: &str) -> anyhow::Result<Loaded> {
+        let parameter = ParameterRef::parse(parameter).map_err(anyhow::Error::msg)?;
+        Ok(load::load_parameter(&Ssm::new(Budget::OPERATOR).await, &parameter).await?)
+    }
+
+    pub async fn push(
+        file: &Path,
+        name: &str,
+        label: Option<&str>,
+        secure: bool,
+    ) -> anyhow::Result<bool> {
+        let parameter = ParameterRef::parse(name).map_err(anyhow::Error::msg)?;
+        anyhow::ensure!(
+            parameter.selector.is_none(),
+            "push takes a parameter name without :VERSION or :LABEL (use --label to move a label)"
+        );
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        if let Err(e) = Mapping::from_yaml(&text, &file.display().to_string()) {
+            println!("{e}\nnot pushed: the mapping is invalid");
+            return Ok(false);
+        }
+        anyhow::ensure!(
+            text.len() <= MAX_PARAMETER_BYTES,
+            "{} is {} bytes; an SSM parameter holds at most {MAX_PARAMETER_BYTES}",
+            file.display(),
+            text.len()
+        );
+        let ssm = Ssm::new(Budget::OPERATOR).await;
+        let version = ssm
+            .put(&parameter.name, &text, secure)
+            .await
+            .with_context(|| format!("cannot put parameter {name}"))?;
+        println!("pushed {} to {name} as version {version}", file.display());
+        if let Some(label) = label {
+            ssm.label(&parameter.name, version, label)
+                .await
+                .with_context(|| format!("cannot label version {version} of {name}"))?;
+            println!("label {label} -> version {version}");
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(not(feature = "ssm"))]
+mod ssm {
+    use super::*;
+
+    const NO_SSM: &str = "this build has no SSM support (cargo feature `ssm`)";
+
+    pub async fn load(_: &str) -> anyhow::Result<Loaded> {
+        anyhow::bail!(NO_SSM)
+    }
+
+    pub async fn push(_: &Path, _: &str, _: Option<&str>, _: bool) -> anyhow::Result<bool> {
+        anyhow::bail!(NO_SSM)
     }
 }

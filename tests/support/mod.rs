@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test crate uses a different part
 
+pub mod lambda;
 pub mod runtime_api;
 
 use std::path::{Path, PathBuf};
@@ -49,4 +50,19 @@ pub fn mapping_error(yaml: &str) -> String {
         Ok(_) => panic!("mapping unexpectedly valid:\n{yaml}"),
         Err(e) => e.to_string(),
     }
+}
+
+/// The golden output of a fixture event with the default mapping.
+pub fn expected(name: &str) -> Value {
+    let path = root().join(format!("examples/expected/{name}.json"));
+    serde_json::from_slice(
+        &std::fs::read(&path).unwrap_or_else(|_| panic!("missing {}", path.display())),
+    )
+    .unwrap()
+}
+
+/// One fixture event by file stem.
+pub fn fixture(name: &str) -> Value {
+    let path = root().join(format!("examples/events/{name}.json"));
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }

@@ -1,0 +1,74 @@
+//! The Lambda binary run as a process against the local Runtime API.
+
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::runtime_api::{Posted, RuntimeApi};
+
+/// A running `claim-mapper-lambda` process.
+pub struct Lambda {
+    api: RuntimeApi,
+    child: Child,
+    invocations: usize,
+}
+
+impl Lambda {
+    /// Starts the function with `env` added to the Runtime API's variables. Mapping paths
+    /// resolve against the repository (as `LAMBDA_TASK_ROOT`); logs are at debug level.
+    pub fn start(env: &[(&str, String)]) -> Lambda {
+        let api = RuntimeApi::start();
+        let child = Command::new(env!("CARGO_BIN_EXE_claim-mapper-lambda"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(api.env())
+            .env("LAMBDA_TASK_ROOT", super::root())
+            .env("AWS_LAMBDA_LOG_LEVEL", "debug")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the Lambda binary");
+        Lambda {
+            api,
+            child,
+            invocations: 0,
+        }
+    }
+
+    /// Sends raw bytes as an event and returns what the function posted.
+    pub fn invoke_bytes(&mut self, event: Vec<u8>) -> Posted {
+        self.invocations += 1;
+        self.api.push(&format!("req-{}", self.invocations), event);
+        self.api
+            .posted
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the function answered")
+    }
+
+    /// Sends an event; returns the response body, panicking on an invocation error.
+    pub fn invoke(&mut self, event: &Value) -> Value {
+        match self.invoke_bytes(serde_json::to_vec(event).unwrap()) {
+            Posted::Response { body, .. } => body,
+            other => panic!("expected a response, got {other:?}"),
+        }
+    }
+
+    /// Stops the function and returns its logs (stdout and stderr).
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        self.wait().1
+    }
+
+    /// Waits for the process to exit by itself (an init failure) and returns status and logs.
+    pub fn wait(self) -> (ExitStatus, String) {
+        let out = self.child.wait_with_output().unwrap();
+        let logs = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status, logs)
+    }
+}
