@@ -114,3 +114,22 @@ fn dry_run_fails_when_an_event_fails() {
     assert_eq!(bad_mapping.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_mapping.stderr).contains("cannot read mapping nope.yaml"));
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    // More output than a pipe buffers, to a reader that is already gone.
+    let mut args = vec!["dry-run"];
+    args.extend(std::iter::repeat_n("examples/events", 60));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_claim-mapper"))
+        .args(&args)
+        .current_dir(support::root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

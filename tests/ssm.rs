@@ -235,6 +235,35 @@ fn the_file_is_the_fallback_when_the_parameter_is_unusable() {
     }
 }
 
+#[test]
+fn refresh_moves_from_the_fallback_file_to_the_parameter_once_it_is_good() {
+    let name = unique("recover");
+    let mut l = lambda(
+        &name,
+        &[
+            ("CLAIM_MAPPING_FILE", "mappings/default.yaml".into()),
+            ("CLAIM_MAPPING_REFRESH_SECONDS", "1".into()),
+        ],
+    );
+    let event = support::fixture(V2);
+    assert_eq!(
+        l.invoke(&event),
+        support::expected(V2),
+        "the file serves first"
+    );
+    put_raw(
+        &name,
+        &mapping_text("mappings/prod.yaml"),
+        ParameterType::String,
+    );
+    let claims = invoke_until(&mut l, &event, |c| c.get("plan_level").is_some());
+    assert_eq!(claims["plan_level"], json!(3));
+    assert!(
+        l.stop()
+            .contains(&format!("mapping refreshed live=ssm {name} version 1"))
+    );
+}
+
 /// Invokes until the access-token claims satisfy `done`, for at most 15 s (refresh runs in the
 /// background; this bounds a wait, it does not measure speed).
 fn invoke_until(l: &mut Lambda, event: &Value, done: impl Fn(&Value) -> bool) -> Value {

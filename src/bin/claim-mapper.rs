@@ -100,6 +100,15 @@ impl Events {
     }
 }
 
+/// `println!` that returns write errors instead of panicking, so a closed pipe
+/// (`claim-mapper dry-run | head`) ends the command quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 fn parse_date(s: &str) -> Result<Date, String> {
     Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
         .map_err(|e| e.to_string())
@@ -110,6 +119,12 @@ async fn main() -> ExitCode {
     match run(Cli::parse()).await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
@@ -120,7 +135,7 @@ async fn main() -> ExitCode {
 /// Runs the command; `Ok(false)` means it ran and found invalid mappings, failed events or differences.
 async fn run(cli: Cli) -> anyhow::Result<bool> {
     match cli.command {
-        Command::Validate { files } => Ok(validate(&files)),
+        Command::Validate { files } => Ok(validate(&files)?),
         Command::DryRun {
             mapping,
             ssm_parameter,
@@ -134,20 +149,20 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             let files = events.files()?;
             let today = events.today();
             if !json {
-                println!("mapping {}\n", loaded.describe());
+                say!("mapping {}\n", loaded.describe())?;
             }
             let mut all_ok = true;
             for file in files {
                 let run = dry_run::run_file(&loaded.mapping, &file, today);
                 all_ok &= run.result.is_ok();
-                println!(
+                say!(
                     "{}",
                     if json {
                         run.to_json_line()
                     } else {
                         run.to_human()
                     }
-                );
+                )?;
             }
             Ok(all_ok)
         }
@@ -175,19 +190,19 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                     )
                 })
                 .collect();
-            println!(
+            say!(
                 "before: {}\nafter:  {}\n",
                 before.describe(),
                 after.describe()
-            );
+            )?;
             let (report, changed) = diff::report(&pairs);
-            print!("{report}");
+            say!("{}", report.trim_end())?;
             Ok(changed == 0)
         }
     }
 }
 
-fn validate(files: &[PathBuf]) -> bool {
+fn validate(files: &[PathBuf]) -> std::io::Result<bool> {
     let mut all_valid = true;
     for file in files {
         match load::load_file(file) {
@@ -195,15 +210,15 @@ fn validate(files: &[PathBuf]) -> bool {
                 let rules = loaded.mapping.rules.len();
                 let plural = if rules == 1 { "" } else { "s" };
                 let digest = loaded.mapping.digest();
-                println!("{}: valid ({rules} rule{plural}, {digest})", file.display());
+                say!("{}: valid ({rules} rule{plural}, {digest})", file.display())?;
             }
             Err(e) => {
                 all_valid = false;
-                println!("{e}");
+                say!("{e}")?;
             }
         }
     }
-    all_valid
+    Ok(all_valid)
 }
 
 #[cfg(feature = "ssm")]
@@ -231,7 +246,7 @@ mod ssm {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         if let Err(e) = Mapping::from_yaml(&text, &file.display().to_string()) {
-            println!("{e}\nnot pushed: the mapping is invalid");
+            say!("{e}\nnot pushed: the mapping is invalid")?;
             return Ok(false);
         }
         anyhow::ensure!(
@@ -245,12 +260,12 @@ mod ssm {
             .put(&parameter.name, &text, secure)
             .await
             .with_context(|| format!("cannot put parameter {name}"))?;
-        println!("pushed {} to {name} as version {version}", file.display());
+        say!("pushed {} to {name} as version {version}", file.display())?;
         if let Some(label) = label {
             ssm.label(&parameter.name, version, label)
                 .await
                 .with_context(|| format!("cannot label version {version} of {name}"))?;
-            println!("label {label} -> version {version}");
+            say!("label {label} -> version {version}")?;
         }
         Ok(true)
     }
