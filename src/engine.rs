@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use time::Date;
 
 use crate::cognito::{self, CLIENT_CREDENTIALS, Token};
+use crate::condition::Unmet;
 use crate::event::{Event, EventError, Shape};
 use crate::mapping::{Mapping, OnError, Rule};
 use crate::response;
@@ -92,6 +93,36 @@ pub enum ProcessError {
     Rule(RuleFailure),
 }
 
+/// What became of one rule for one event (for debug logs and explanations; never a value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleOutcome {
+    /// The claim was added.
+    Applied,
+    /// The rule targets no token this event can change (e.g. access-only on V1, ID-only on
+    /// client credentials).
+    NoTargetToken,
+    /// A `when:` condition did not hold.
+    ConditionFalse(Unmet),
+    /// The source was missing and the rule is optional.
+    SourceMissing,
+    /// The rule failed (skipped under `on_error: skip`).
+    Failed(FailureReason),
+}
+
+impl fmt::Display for RuleOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleOutcome::Applied => write!(f, "applied"),
+            RuleOutcome::NoTargetToken => write!(f, "skipped: no target token in this event"),
+            RuleOutcome::ConditionFalse(unmet) => {
+                write!(f, "skipped: condition `{}` is false", unmet.key())
+            }
+            RuleOutcome::SourceMissing => write!(f, "skipped: source missing"),
+            RuleOutcome::Failed(reason) => write!(f, "failed: {reason}"),
+        }
+    }
+}
+
 /// An event with its response filled in, and what the mapping did.
 #[derive(Debug, Clone)]
 pub struct Processed {
@@ -107,14 +138,20 @@ pub struct Processed {
 
 /// Applies `mapping` to `event` as of `today` and returns the event with its response filled in.
 /// The Lambda handler and the dry-run both call this.
-pub fn process(
+pub fn process(mapping: &Mapping, event: Value, today: Date) -> Result<Processed, ProcessError> {
+    process_observed(mapping, event, today, |_, _| {})
+}
+
+/// [`process`], reporting each rule's outcome to `observe`.
+pub fn process_observed(
     mapping: &Mapping,
     mut event: Value,
     today: Date,
+    observe: impl FnMut(&Rule, &RuleOutcome),
 ) -> Result<Processed, ProcessError> {
     let (shape, outcome) = {
         let view = Event::new(&event)?;
-        (view.shape(), evaluate(mapping, &view, today)?)
+        (view.shape(), evaluate(mapping, &view, today, observe)?)
     };
     let skipped = outcome.skipped.clone();
     let applied = outcome.applied;
@@ -127,8 +164,14 @@ pub fn process(
     })
 }
 
-/// Evaluates every rule, suppression and scope of `mapping` for `event`.
-pub fn evaluate(mapping: &Mapping, event: &Event, today: Date) -> Result<Outcome, ProcessError> {
+/// Evaluates every rule, suppression and scope of `mapping` for `event`, reporting each rule's
+/// outcome to `observe`.
+pub fn evaluate(
+    mapping: &Mapping,
+    event: &Event,
+    today: Date,
+    mut observe: impl FnMut(&Rule, &RuleOutcome),
+) -> Result<Outcome, ProcessError> {
     let v1 = event.shape() == Shape::V1;
     // Client-credentials tokens have no ID token; V1 can change only the ID token.
     let id_token = event.trigger_source() != CLIENT_CREDENTIALS;
@@ -138,12 +181,18 @@ pub fn evaluate(mapping: &Mapping, event: &Event, today: Date) -> Result<Outcome
     for rule in &mapping.rules {
         let to_id = rule.to_id && id_token;
         let to_access = rule.to_access && access_token;
-        if !(to_id || to_access) || rule.when.check(event).is_err() {
+        if !(to_id || to_access) {
+            observe(rule, &RuleOutcome::NoTargetToken);
+            continue;
+        }
+        if let Err(unmet) = rule.when.check(event) {
+            observe(rule, &RuleOutcome::ConditionFalse(unmet));
             continue;
         }
         match evaluate_rule(rule, event, today, to_id, to_access) {
-            Ok(None) => {}
+            Ok(None) => observe(rule, &RuleOutcome::SourceMissing),
             Ok(Some(value)) => {
+                observe(rule, &RuleOutcome::Applied);
                 out.applied += 1;
                 let value = if v1 {
                     Value::String(text_of(&value))
@@ -164,6 +213,7 @@ pub fn evaluate(mapping: &Mapping, event: &Event, today: Date) -> Result<Outcome
                 }
             }
             Err(reason) => {
+                observe(rule, &RuleOutcome::Failed(reason.clone()));
                 let failure = RuleFailure {
                     rule: rule.number,
                     claim: rule.claim.clone(),

@@ -1,6 +1,7 @@
 //! The Lambda function: load the mapping at cold start, then apply it to every invocation.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
@@ -72,13 +73,19 @@ pub async fn serve(live: LiveMapping) -> Result<(), lambda_runtime::Error> {
         "claim mapping loaded"
     );
     let live = Arc::new(live);
+    let cold = Arc::new(AtomicBool::new(true));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let live = Arc::clone(&live);
+        let (live, cold) = (Arc::clone(&live), Arc::clone(&cold));
         async move {
             live.poll();
             let loaded = live.current();
-            // Every line logged while handling the event names the live mapping.
-            let span = tracing::info_span!("mapping", live = %loaded.describe());
+            // Every line logged for this event names the live mapping and whether it is the
+            // first event of this process (lambda_runtime's own span adds the request id).
+            let span = tracing::info_span!(
+                "mapping",
+                live = %loaded.describe(),
+                cold_start = cold.swap(false, Ordering::Relaxed)
+            );
             async { handle(&loaded.mapping, event.payload) }
                 .instrument(span)
                 .await
@@ -90,7 +97,14 @@ pub async fn serve(live: LiveMapping) -> Result<(), lambda_runtime::Error> {
 /// One invocation: applies the mapping and logs rule outcomes by number and claim name only.
 pub fn handle(mapping: &crate::Mapping, event: Value) -> Result<Value, ProcessError> {
     let today = OffsetDateTime::now_utc().date();
-    match engine::process(mapping, event, today) {
+    let result = if tracing::enabled!(tracing::Level::DEBUG) {
+        engine::process_observed(mapping, event, today, |rule, outcome| {
+            tracing::debug!(rule = rule.number, claim = %rule.claim, %outcome, "rule");
+        })
+    } else {
+        engine::process(mapping, event, today)
+    };
+    match result {
         Ok(done) => {
             for failure in &done.skipped {
                 tracing::warn!(

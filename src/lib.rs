@@ -14,6 +14,7 @@ pub mod lambda;
 pub mod live;
 pub mod load;
 mod location;
+pub mod logging;
 pub mod mapping;
 pub mod response;
 pub mod source;

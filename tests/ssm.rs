@@ -6,69 +6,14 @@
 mod support;
 
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ssm::types::ParameterType;
 use serde_json::{Value, json};
 use support::lambda::Lambda;
+use support::ssm::{aws_env, endpoint, put_raw, unique};
 
 const V2: &str = "v2-authentication-custom-attrs-groups";
-
-fn endpoint() -> String {
-    std::env::var("CLAIM_MAPPER_TEST_SSM_ENDPOINT").expect(
-        "CLAIM_MAPPER_TEST_SSM_ENDPOINT is not set: run the tests with scripts/test, which starts moto_server",
-    )
-}
-
-fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
-        ("AWS_ACCESS_KEY_ID", "test".into()),
-        ("AWS_SECRET_ACCESS_KEY", "test".into()),
-        ("AWS_REGION", "us-east-1".into()),
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-    ]
-}
-
-/// A parameter name no other test uses.
-fn unique(test: &str) -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "/claim-mapper-test/{}/{test}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// Writes a parameter directly (no validation), as an operator editing it in the console would.
-fn put_raw(name: &str, value: &str, kind: ParameterType) -> i64 {
-    let config = aws_sdk_ssm::Config::builder()
-        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(aws_sdk_ssm::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_ssm::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .build();
-    let client = aws_sdk_ssm::Client::from_conf(config);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(
-            client
-                .put_parameter()
-                .name(name)
-                .value(value)
-                .r#type(kind)
-                .overwrite(true)
-                .send(),
-        )
-        .expect("put parameter")
-        .version
-}
 
 fn mapping_text(file: &str) -> String {
     std::fs::read_to_string(support::root().join(file)).unwrap()

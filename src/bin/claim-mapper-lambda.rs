@@ -1,11 +1,11 @@
 //! The Lambda function: Cognito's Pre Token Generation trigger.
 
-use claim_mapper::lambda;
 use claim_mapper::load::Settings;
+use claim_mapper::{lambda, logging};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    logging::init();
     let settings =
         Settings::from_vars(|k| std::env::var(k).ok()).inspect_err(|e| tracing::error!("{e}"))?;
     let live = lambda::init(&settings)

@@ -3,6 +3,8 @@
 
 pub mod lambda;
 pub mod runtime_api;
+#[cfg(feature = "ssm")]
+pub mod ssm;
 
 use std::path::{Path, PathBuf};
 

@@ -8,6 +8,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Instant;
 
 /// Events waiting for `next`, with their request ids.
 type Queue = Arc<Mutex<VecDeque<(String, Vec<u8>)>>>;
@@ -28,6 +29,8 @@ pub struct RuntimeApi {
     pub addr: SocketAddr,
     queue: Queue,
     pub posted: Receiver<Posted>,
+    /// When each `GET .../invocation/next` arrived, in order.
+    pub next_arrivals: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl RuntimeApi {
@@ -37,19 +40,25 @@ impl RuntimeApi {
         let addr = listener.local_addr().unwrap();
         let queue: Queue = Arc::default();
         let (tx, rx) = channel();
-        let q = Arc::clone(&queue);
+        let next_arrivals: Arc<Mutex<Vec<Instant>>> = Arc::default();
+        let (q, arrivals) = (Arc::clone(&queue), Arc::clone(&next_arrivals));
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let q = Arc::clone(&q);
-                let tx = tx.clone();
-                thread::spawn(move || serve(stream, q, tx));
+                let (q, tx, arrivals) = (Arc::clone(&q), tx.clone(), Arc::clone(&arrivals));
+                thread::spawn(move || serve(stream, q, tx, arrivals));
             }
         });
         RuntimeApi {
             addr,
             queue,
             posted: rx,
+            next_arrivals,
         }
+    }
+
+    /// Events queued and not yet handed out.
+    pub fn queued(&self) -> usize {
+        self.queue.lock().unwrap().len()
     }
 
     /// Queues an event under a request id.
@@ -73,7 +82,12 @@ impl RuntimeApi {
     }
 }
 
-fn serve(stream: TcpStream, queue: Queue, posted: Sender<Posted>) {
+fn serve(
+    stream: TcpStream,
+    queue: Queue,
+    posted: Sender<Posted>,
+    arrivals: Arc<Mutex<Vec<Instant>>>,
+) {
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     loop {
@@ -105,6 +119,7 @@ fn serve(stream: TcpStream, queue: Queue, posted: Sender<Posted>) {
         let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         let json = || serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
         let reply = if method == "GET" && path.ends_with("/runtime/invocation/next") {
+            arrivals.lock().unwrap().push(Instant::now());
             let next = loop {
                 if let Some(next) = queue.lock().unwrap().pop_front() {
                     break next;

@@ -1,0 +1,115 @@
+//! The SAM template (`deploy/template.yaml`): what it must say for the trigger to work and stay
+//! least-privilege. `cfn-lint` checks it against CloudFormation's schemas in `scripts/test`.
+
+mod support;
+
+use serde_yaml::Value;
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(support::root().join("deploy/template.yaml")).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+fn resource<'a>(t: &'a Value, name: &str) -> &'a Value {
+    &t["Resources"][name]["Properties"]
+}
+
+/// The YAML text of a value, tags (`!Ref`, `!Sub`, ...) included.
+fn text(v: &Value) -> String {
+    serde_yaml::to_string(v).unwrap()
+}
+
+#[test]
+fn the_parameter_holds_the_default_mapping() {
+    let t = template();
+    let value = resource(&t, "ClaimMappingParameter")["Value"]
+        .as_str()
+        .unwrap();
+    let default = std::fs::read_to_string(support::root().join("mappings/default.yaml")).unwrap();
+    assert_eq!(
+        value, default,
+        "deploy/template.yaml and mappings/default.yaml differ"
+    );
+}
+
+#[test]
+fn the_function_is_a_cargo_lambda_build_on_al2023_arm64() {
+    let t = template();
+    let f = &t["Resources"]["ClaimMapperFunction"];
+    assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
+    assert_eq!(
+        f["Metadata"]["BuildProperties"]["Binary"],
+        "claim-mapper-lambda"
+    );
+    let p = &f["Properties"];
+    assert_eq!(p["Runtime"], "provided.al2023");
+    assert_eq!(p["Handler"], "bootstrap");
+    assert_eq!(p["Architectures"][0], "arm64");
+    assert_eq!(p["Timeout"], 5);
+    assert_eq!(p["LoggingConfig"]["LogFormat"], "JSON");
+    let env = text(&p["Environment"]["Variables"]);
+    for var in [
+        "CLAIM_MAPPING_FILE",
+        "CLAIM_MAPPING_SSM_PARAMETER",
+        "CLAIM_MAPPING_REFRESH_SECONDS",
+    ] {
+        assert!(env.contains(var), "{var} in {env}");
+    }
+    assert!(
+        p.get("Policies").is_none(),
+        "permissions come from MappingReadPolicy only"
+    );
+}
+
+#[test]
+fn the_user_pool_uses_trigger_version_2_or_3() {
+    let t = template();
+    let lambda_config = &resource(&t, "UserPool")["LambdaConfig"];
+    assert!(
+        lambda_config.get("PreTokenGeneration").is_none(),
+        "the legacy key means V1_0"
+    );
+    assert!(
+        text(&lambda_config["PreTokenGenerationConfig"]["LambdaVersion"])
+            .contains("TriggerVersion")
+    );
+    let allowed = &t["Parameters"]["TriggerVersion"]["AllowedValues"];
+    assert_eq!(
+        allowed,
+        &serde_yaml::from_str::<Value>("[V2_0, V3_0]").unwrap()
+    );
+    assert_eq!(resource(&t, "UserPool")["UserPoolTier"], "ESSENTIALS");
+}
+
+#[test]
+fn permissions_are_least_privilege() {
+    let t = template();
+    let invoke = resource(&t, "CognitoInvokePermission");
+    assert_eq!(invoke["Principal"], "cognito-idp.amazonaws.com");
+    assert_eq!(invoke["Action"], "lambda:InvokeFunction");
+    assert!(text(&invoke["SourceArn"]).contains("UserPool.Arn"));
+
+    let policy = &t["Resources"]["MappingReadPolicy"];
+    assert_eq!(
+        policy["Condition"], "UseSsm",
+        "no SSM permission for a file source"
+    );
+    let statements = text(&policy["Properties"]["PolicyDocument"]["Statement"]);
+    let actions: Vec<&str> = statements
+        .lines()
+        .filter_map(|l| l.trim().trim_start_matches("- ").strip_prefix("Action: "))
+        .collect();
+    assert_eq!(actions, ["ssm:GetParameter", "kms:Decrypt"]);
+    assert!(
+        statements.contains("parameter${ClaimMappingParameter}"),
+        "{statements}"
+    );
+    assert!(
+        statements.contains("HasKmsKey"),
+        "kms:Decrypt only with a key: {statements}"
+    );
+    assert!(
+        !statements.contains('*'),
+        "no wildcard resources: {statements}"
+    );
+}

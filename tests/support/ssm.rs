@@ -1,0 +1,60 @@
+//! The local SSM API (moto) that `scripts/test` starts, and direct access to it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_sdk_ssm::types::ParameterType;
+
+pub fn endpoint() -> String {
+    std::env::var("CLAIM_MAPPER_TEST_SSM_ENDPOINT").expect(
+        "CLAIM_MAPPER_TEST_SSM_ENDPOINT is not set: run the tests with scripts/test, which starts moto_server",
+    )
+}
+
+pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ]
+}
+
+/// A parameter name no other test uses.
+pub fn unique(test: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "/claim-mapper-test/{}/{test}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Writes a parameter directly (no validation), as an operator editing it in the console would.
+pub fn put_raw(name: &str, value: &str, kind: ParameterType) -> i64 {
+    let config = aws_sdk_ssm::Config::builder()
+        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(aws_sdk_ssm::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .build();
+    let client = aws_sdk_ssm::Client::from_conf(config);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(
+            client
+                .put_parameter()
+                .name(name)
+                .value(value)
+                .r#type(kind)
+                .overwrite(true)
+                .send(),
+        )
+        .expect("put parameter")
+        .version
+}
