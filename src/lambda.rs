@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use tracing::Instrument;
 
 use crate::engine::{self, ProcessError};
-use crate::live::LiveMapping;
+use crate::live::{Fixed, Live};
 use crate::load::{self, LoadError, Settings};
 
 impl From<ProcessError> for Diagnostic {
@@ -25,24 +25,37 @@ impl From<ProcessError> for Diagnostic {
     }
 }
 
-/// Loads the mapping as configured by `settings`, as at cold start. A file source touches no
-/// AWS SDK code; an SSM source sets the client up once and keeps it for refreshes.
-pub async fn init(settings: &Settings) -> Result<LiveMapping, LoadError> {
-    let Some(parameter) = &settings.parameter else {
-        let file = settings
-            .file
-            .as_deref()
-            .unwrap_or(std::path::Path::new(load::DEFAULT_FILE));
-        return Ok(LiveMapping::fixed(load::load_file(file)?));
-    };
-    init_ssm(parameter, settings).await
+/// Loads the mapping file named by `settings`, as the file-only function does at cold start.
+/// It touches no AWS SDK code; a configured SSM parameter is an error naming the other binary.
+pub fn init_file(settings: &Settings) -> Result<Fixed, LoadError> {
+    load_file_only(settings).map(Fixed::new)
 }
 
+fn load_file_only(settings: &Settings) -> Result<crate::load::Loaded, LoadError> {
+    if settings.parameter.is_some() {
+        return Err(LoadError::Setting {
+            var: load::SSM_VAR,
+            reason: "claim-mapper-lambda-file serves mapping files only; deploy claim-mapper-lambda to read SSM".into(),
+        });
+    }
+    let file = settings
+        .file
+        .as_deref()
+        .unwrap_or(std::path::Path::new(load::DEFAULT_FILE));
+    Ok(load::load_file(file)?)
+}
+
+/// Loads the mapping as configured by `settings`, as `claim-mapper-lambda` does at cold start: the
+/// file when no parameter is set (the SDK is then not set up at all), else the parameter with the
+/// file as fallback, with the SSM client set up once and kept for refreshes.
 #[cfg(feature = "ssm")]
-async fn init_ssm(parameter: &str, settings: &Settings) -> Result<LiveMapping, LoadError> {
-    use crate::live::{RefreshFrom, load_at_start};
+pub async fn init(settings: &Settings) -> Result<crate::live::Refreshing, LoadError> {
+    use crate::live::{RefreshFrom, Refreshing, load_at_start};
     use crate::ssm::{Budget, ParameterRef, Ssm};
 
+    let Some(parameter) = &settings.parameter else {
+        return Ok(Refreshing::new(load_file_only(settings)?, None));
+    };
     let parameter = ParameterRef::parse(parameter).map_err(|reason| LoadError::Setting {
         var: load::SSM_VAR,
         reason,
@@ -53,19 +66,11 @@ async fn init_ssm(parameter: &str, settings: &Settings) -> Result<LiveMapping, L
         every: settings.refresh,
     };
     let loaded = load_at_start(&from, settings.file.as_deref()).await?;
-    Ok(LiveMapping::refreshing(loaded, from))
-}
-
-#[cfg(not(feature = "ssm"))]
-async fn init_ssm(_: &str, _: &Settings) -> Result<LiveMapping, LoadError> {
-    Err(LoadError::Setting {
-        var: load::SSM_VAR,
-        reason: "this build has no SSM support (cargo feature `ssm`)".into(),
-    })
+    Ok(Refreshing::new(loaded, Some(from)))
 }
 
 /// Serves invocations with `live` until the runtime shuts the process down.
-pub async fn serve(live: LiveMapping) -> Result<(), lambda_runtime::Error> {
+pub async fn serve(live: impl Live) -> Result<(), lambda_runtime::Error> {
     let current = live.current();
     tracing::info!(
         live = %current.describe(),

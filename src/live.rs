@@ -1,69 +1,55 @@
-//! The mapping an invocation uses, and (feature `ssm`) its live refresh from SSM.
+//! The mapping an invocation uses: [`Fixed`] for a mapping loaded once, and (feature `ssm`)
+//! [`Refreshing`], which re-reads an SSM parameter in the background.
 //!
 //! An invocation takes a snapshot of the live mapping and never waits for SSM. When the mapping
 //! is older than the refresh interval, the invocation starts one background fetch; the next
 //! invocations use the new version once it has been fetched and compiled. A version that fails
 //! validation is rejected and the last good mapping stays live.
+//!
+//! The Lambda handler is generic over [`Live`], so the file-only binary, which only ever uses
+//! [`Fixed`], contains no SSM or AWS SDK code at all.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use crate::load::Loaded;
 
-/// The live mapping of a running function.
-#[derive(Debug)]
-pub struct LiveMapping {
-    current: RwLock<Arc<Loaded>>,
-    #[cfg(feature = "ssm")]
-    refresher: Option<refresh::Refresher>,
+/// Where an invocation gets its mapping.
+pub trait Live: Send + Sync + 'static {
+    /// The mapping to use for this invocation.
+    fn current(&self) -> Arc<Loaded>;
+
+    /// Called at the start of each invocation; may start background work, never blocks.
+    fn poll(&self) {}
 }
 
-impl LiveMapping {
-    /// A mapping that never changes (file sources, or refresh disabled).
-    pub fn fixed(loaded: Loaded) -> Self {
-        LiveMapping {
-            current: RwLock::new(Arc::new(loaded)),
-            #[cfg(feature = "ssm")]
-            refresher: None,
-        }
-    }
+/// A mapping that never changes.
+#[derive(Debug, Clone)]
+pub struct Fixed(Arc<Loaded>);
 
-    /// The mapping to use for this invocation.
-    pub fn current(&self) -> Arc<Loaded> {
-        // A poisoned lock still holds a complete mapping: the swap is a single assignment.
-        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+impl Fixed {
+    /// Serves `loaded` for the life of the process.
+    pub fn new(loaded: Loaded) -> Self {
+        Fixed(Arc::new(loaded))
     }
+}
 
-    fn replace(&self, loaded: Loaded) {
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(loaded);
-    }
-
-    /// Called at the start of each invocation: starts a background refresh when one is due.
-    /// Never blocks.
-    pub fn poll(self: &Arc<Self>) {
-        #[cfg(feature = "ssm")]
-        if let Some(r) = &self.refresher {
-            if r.due() {
-                let live = Arc::clone(self);
-                tokio::spawn(async move {
-                    if let Some(r) = &live.refresher {
-                        r.run(&live).await;
-                    }
-                });
-            }
-        }
+impl Live for Fixed {
+    fn current(&self) -> Arc<Loaded> {
+        Arc::clone(&self.0)
     }
 }
 
 #[cfg(feature = "ssm")]
-pub use refresh::RefreshFrom;
+pub use refresh::{RefreshFrom, Refreshing, load_at_start};
 
 #[cfg(feature = "ssm")]
 mod refresh {
-    use std::sync::Mutex;
+    use std::path::Path;
     use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex, RwLock};
     use std::time::{Duration, Instant};
 
-    use super::LiveMapping;
+    use super::Live;
     use crate::load::{self, LoadError, Loaded, Origin};
     use crate::ssm::{ParameterRef, Ssm};
 
@@ -78,8 +64,15 @@ mod refresh {
         pub every: Duration,
     }
 
+    /// A mapping that may be replaced by a newer parameter version.
+    #[derive(Debug, Clone)]
+    pub struct Refreshing {
+        current: Arc<RwLock<Arc<Loaded>>>,
+        refresher: Option<Arc<Refresher>>,
+    }
+
     #[derive(Debug)]
-    pub(super) struct Refresher {
+    struct Refresher {
         from: RefreshFrom,
         checked: Mutex<Instant>,
         in_flight: AtomicBool,
@@ -87,26 +80,50 @@ mod refresh {
         rejected: Mutex<Option<i64>>,
     }
 
-    impl LiveMapping {
-        /// A mapping refreshed from SSM every `from.every` (an `every` of zero, or a reference
-        /// pinned to a version, gives a fixed mapping).
-        pub fn refreshing(loaded: Loaded, from: RefreshFrom) -> Self {
-            let mut live = LiveMapping::fixed(loaded);
-            if !from.every.is_zero() && !from.parameter.is_pinned_to_version() {
-                live.refresher = Some(Refresher {
-                    from,
-                    checked: Mutex::new(Instant::now()),
-                    in_flight: AtomicBool::new(false),
-                    rejected: Mutex::new(None),
+    impl Refreshing {
+        /// Serves `loaded`; with `from`, refreshes it from SSM every `from.every` (an `every` of
+        /// zero, or a reference pinned to a version, never refreshes).
+        pub fn new(loaded: Loaded, from: Option<RefreshFrom>) -> Self {
+            let refresher = from
+                .filter(|f| !f.every.is_zero() && !f.parameter.is_pinned_to_version())
+                .map(|from| {
+                    Arc::new(Refresher {
+                        from,
+                        checked: Mutex::new(Instant::now()),
+                        in_flight: AtomicBool::new(false),
+                        rejected: Mutex::new(None),
+                    })
                 });
+            Refreshing {
+                current: Arc::new(RwLock::new(Arc::new(loaded))),
+                refresher,
             }
-            live
+        }
+
+        fn replace(&self, loaded: Loaded) {
+            *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(loaded);
+        }
+    }
+
+    impl Live for Refreshing {
+        fn current(&self) -> Arc<Loaded> {
+            // A poisoned lock still holds a complete mapping: the swap is a single assignment.
+            Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+        }
+
+        fn poll(&self) {
+            if let Some(r) = &self.refresher {
+                if r.due() {
+                    let (live, r) = (self.clone(), Arc::clone(r));
+                    tokio::spawn(async move { r.run(&live).await });
+                }
+            }
         }
     }
 
     impl Refresher {
         /// Whether a refresh is due and none is running; claims the refresh if so.
-        pub(super) fn due(&self) -> bool {
+        fn due(&self) -> bool {
             let checked = *self.checked.lock().unwrap_or_else(|e| e.into_inner());
             checked.elapsed() >= self.from.every
                 && self
@@ -115,7 +132,7 @@ mod refresh {
                     .is_ok()
         }
 
-        pub(super) async fn run(&self, live: &LiveMapping) {
+        async fn run(&self, live: &Refreshing) {
             let parameter = &self.from.parameter;
             let live_version = match &live.current().origin {
                 Origin::Ssm { version, .. } => Some(*version),
@@ -167,7 +184,7 @@ mod refresh {
     /// cannot be read or is invalid.
     pub async fn load_at_start(
         from: &RefreshFrom,
-        fallback: Option<&std::path::Path>,
+        fallback: Option<&Path>,
     ) -> Result<Loaded, LoadError> {
         let primary = match load::load_parameter(&from.ssm, &from.parameter).await {
             Ok(loaded) => return Ok(loaded),
@@ -193,6 +210,3 @@ mod refresh {
         }
     }
 }
-
-#[cfg(feature = "ssm")]
-pub use refresh::load_at_start;

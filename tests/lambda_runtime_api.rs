@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::json;
-use support::lambda::Lambda;
+use support::lambda::{FILE_ONLY, Lambda, binaries};
 use support::runtime_api::Posted;
 
 fn file(path: &str) -> Vec<(&'static str, String)> {
@@ -14,25 +14,47 @@ fn file(path: &str) -> Vec<(&'static str, String)> {
 
 #[test]
 fn answers_every_fixture_like_the_golden_files() {
-    let mut lambda = Lambda::start(&file("mappings/default.yaml"));
-    for (name, event) in support::fixture_events() {
-        // The golden files are computed for a fixed date; the default mapping has no date transform.
-        assert_eq!(lambda.invoke(&event), support::expected(&name), "{name}");
+    for binary in binaries() {
+        let mut lambda = Lambda::start_bin(binary, &file("mappings/default.yaml"));
+        for (name, event) in support::fixture_events() {
+            // The golden files are for a fixed date; the default mapping has no date transform.
+            assert_eq!(
+                lambda.invoke(&event),
+                support::expected(&name),
+                "{binary}: {name}"
+            );
+        }
+        let logs = lambda.stop();
+        assert!(logs.contains("claim mapping loaded"), "{logs}");
+        assert!(
+            logs.contains("live=file "),
+            "the live source is named: {logs}"
+        );
     }
-    let logs = lambda.stop();
-    assert!(logs.contains("claim mapping loaded"), "{logs}");
-    assert!(logs.contains("file "), "the live source is named: {logs}");
 }
 
 #[test]
 fn the_default_mapping_is_used_when_nothing_is_configured() {
-    let mut lambda = Lambda::start(&[]);
-    let name = "v2-authentication-custom-attrs-groups";
-    assert_eq!(
-        lambda.invoke(&support::fixture(name)),
-        support::expected(name)
+    for binary in binaries() {
+        let mut lambda = Lambda::start_bin(binary, &[]);
+        let name = "v2-authentication-custom-attrs-groups";
+        assert_eq!(
+            lambda.invoke(&support::fixture(name)),
+            support::expected(name)
+        );
+        assert!(lambda.stop().contains("mappings/default.yaml"));
+    }
+}
+
+#[test]
+fn the_file_only_function_refuses_an_ssm_setting() {
+    let env = [("CLAIM_MAPPING_SSM_PARAMETER", "/app/mapping".to_owned())];
+    let (status, logs) = Lambda::start_bin(FILE_ONLY, &env).wait();
+    assert!(!status.success());
+    assert!(
+        logs.contains("claim-mapper-lambda-file serves mapping files only"),
+        "{logs}"
     );
-    assert!(lambda.stop().contains("mappings/default.yaml"));
 }
 
 #[test]
@@ -90,12 +112,11 @@ fn an_invalid_mapping_fails_the_init_with_the_validation_message() {
         "version: 1\nclaims:\n  - claim: sub\n    from: email\n",
     )
     .unwrap();
-    let (status, logs) = Lambda::start(&file(path.to_str().unwrap())).wait();
-    assert!(!status.success());
-    assert!(
-        logs.contains(
-            "bad.yaml:3:5: rule 1 (claim `sub`), field `claims[0].claim`: `sub` is set by Cognito"
-        ),
-        "{logs}"
-    );
+    for binary in binaries() {
+        let (status, logs) = Lambda::start_bin(binary, &file(path.to_str().unwrap())).wait();
+        assert!(!status.success());
+        let expected =
+            "bad.yaml:3:5: rule 1 (claim `sub`), field `claims[0].claim`: `sub` is set by Cognito";
+        assert!(logs.contains(expected), "{binary}: {logs}");
+    }
 }

@@ -1,4 +1,5 @@
-//! The Lambda function: Cognito's Pre Token Generation trigger.
+//! The Lambda function: Cognito's Pre Token Generation trigger, with the mapping from a file or
+//! from SSM Parameter Store (primary) with a file as fallback.
 
 use claim_mapper::load::Settings;
 use claim_mapper::{lambda, logging};

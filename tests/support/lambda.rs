@@ -14,12 +14,33 @@ pub struct Lambda {
     invocations: usize,
 }
 
+/// The file-only function binary.
+pub const FILE_ONLY: &str = env!("CARGO_BIN_EXE_claim-mapper-lambda-file");
+
+/// The function binary that reads SSM as well as files.
+#[cfg(feature = "ssm")]
+pub const FULL: &str = env!("CARGO_BIN_EXE_claim-mapper-lambda");
+
+/// Every function binary this build has.
+pub fn binaries() -> Vec<&'static str> {
+    vec![
+        FILE_ONLY,
+        #[cfg(feature = "ssm")]
+        FULL,
+    ]
+}
+
 impl Lambda {
-    /// Starts the function with `env` added to the Runtime API's variables. Mapping paths
-    /// resolve against the repository (as `LAMBDA_TASK_ROOT`); logs are at debug level.
+    /// Starts the most capable function binary with `env` added to the Runtime API's variables.
+    /// Mapping paths resolve against the repository (as `LAMBDA_TASK_ROOT`); logs are at debug level.
     pub fn start(env: &[(&str, String)]) -> Lambda {
+        Lambda::start_bin(binaries().last().unwrap(), env)
+    }
+
+    /// Starts `binary` (see [`binaries`]).
+    pub fn start_bin(binary: &str, env: &[(&str, String)]) -> Lambda {
         let api = RuntimeApi::start();
-        let child = Command::new(env!("CARGO_BIN_EXE_claim-mapper-lambda"))
+        let child = Command::new(binary)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .envs(api.env())

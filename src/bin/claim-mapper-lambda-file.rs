@@ -1,0 +1,14 @@
+//! The Lambda function for mapping files only. It contains no AWS SDK code, so it starts faster
+//! and uses less memory than `claim-mapper-lambda` (README, "Performance").
+
+use claim_mapper::load::Settings;
+use claim_mapper::{lambda, logging};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    logging::init();
+    let live = Settings::from_vars(|k| std::env::var(k).ok())
+        .and_then(|settings| lambda::init_file(&settings))
+        .inspect_err(|e| tracing::error!("{e}"))?;
+    lambda::serve(live).await
+}
