@@ -33,32 +33,39 @@ fn the_parameter_holds_the_default_mapping() {
 }
 
 #[test]
-fn the_function_is_a_cargo_lambda_build_on_al2023_arm64() {
+fn the_functions_are_cargo_lambda_builds_on_al2023_arm64() {
     let t = template();
-    let f = &t["Resources"]["ClaimMapperFunction"];
-    assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
-    assert_eq!(
-        f["Metadata"]["BuildProperties"]["Binary"],
-        "claim-mapper-lambda"
-    );
-    let p = &f["Properties"];
-    assert_eq!(p["Runtime"], "provided.al2023");
-    assert_eq!(p["Handler"], "bootstrap");
-    assert_eq!(p["Architectures"][0], "arm64");
-    assert_eq!(p["Timeout"], 5);
-    assert_eq!(p["LoggingConfig"]["LogFormat"], "JSON");
-    let env = text(&p["Environment"]["Variables"]);
-    for var in [
-        "CLAIM_MAPPING_FILE",
-        "CLAIM_MAPPING_SSM_PARAMETER",
-        "CLAIM_MAPPING_REFRESH_SECONDS",
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(globals["Runtime"], "provided.al2023");
+    assert_eq!(globals["Handler"], "bootstrap");
+    assert_eq!(globals["Architectures"][0], "arm64");
+    assert_eq!(globals["Timeout"], 5);
+    assert_eq!(globals["LoggingConfig"]["LogFormat"], "JSON");
+    for (name, binary, condition) in [
+        ("ClaimMapperFunction", "claim-mapper-lambda", "UseSsm"),
+        (
+            "ClaimMapperFileFunction",
+            "claim-mapper-lambda-file",
+            "UseFile",
+        ),
     ] {
-        assert!(env.contains(var), "{var} in {env}");
+        let f = &t["Resources"][name];
+        assert_eq!(f["Condition"], condition);
+        assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
+        assert_eq!(f["Metadata"]["BuildProperties"]["Binary"], binary);
+        assert!(
+            f["Properties"].get("Policies").is_none(),
+            "permissions come from MappingReadPolicy only"
+        );
+        assert!(text(&f["Properties"]["Environment"]).contains("CLAIM_MAPPING_FILE"));
     }
+    let ssm_env = text(&resource(&t, "ClaimMapperFunction")["Environment"]);
     assert!(
-        p.get("Policies").is_none(),
-        "permissions come from MappingReadPolicy only"
+        ssm_env.contains("CLAIM_MAPPING_SSM_PARAMETER")
+            && ssm_env.contains("CLAIM_MAPPING_REFRESH_SECONDS")
     );
+    let file_env = text(&resource(&t, "ClaimMapperFileFunction")["Environment"]);
+    assert!(!file_env.contains("SSM"), "{file_env}");
 }
 
 #[test]

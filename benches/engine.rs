@@ -1,0 +1,166 @@
+//! Per-event cost and load cost, over the fixture events (README, "Performance").
+//!
+//! - `per_event/floor`: parse each event into the handler's input type (`serde_json::Value`) and
+//!   serialise it back unchanged: the floor of a JSON-in/JSON-out function;
+//! - `per_event/bench25`: the same plus the full mapping path with `mappings/bench.yaml`;
+//! - `per_event/rules500_apply`: 500 rules (bench.yaml twenty times over), all eligible;
+//! - `per_event/rules500_when_false`: bench.yaml plus 475 rules whose `when` never holds;
+//! - `load/*`: reading and compiling each mapping.
+//!
+//! Every figure is for all fixture events together. After the run it prints the ratios the
+//! budgets are stated in, from criterion's own estimates of this run.
+
+use std::hint::black_box;
+
+use claim_mapper::{Mapping, process};
+use criterion::Criterion;
+use serde_json::Value;
+
+const TODAY: time::Date = time::macros::date!(2026 - 11 - 26);
+
+fn events() -> Vec<Vec<u8>> {
+    let mut files: Vec<_> = std::fs::read_dir("examples/events")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+fn bench25() -> String {
+    std::fs::read_to_string("mappings/bench.yaml").unwrap()
+}
+
+/// bench.yaml with its 25 rules repeated `copies` more times (claims renamed `x<name>_<i>`).
+fn grown(copies: usize) -> String {
+    let base = bench25();
+    let mut more = String::new();
+    for i in 0..copies {
+        for line in base.lines().filter(|l| l.starts_with("  - { claim: ")) {
+            let line =
+                line.replacen("claim: ", "claim: x", 1)
+                    .replacen(", ", &format!("_{i}, "), 1);
+            more.push_str(&line);
+            more.push('\n');
+        }
+    }
+    base.replacen("suppress:\n", &format!("{more}suppress:\n"), 1)
+}
+
+fn rules500_apply() -> String {
+    grown(19)
+}
+
+fn rules500_when_false() -> String {
+    let text = grown(19);
+    // Give every added rule a `when` that no event meets (no fixture client is `nobody`).
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with("  - { claim: x") {
+            let body = line.trim_end().strip_suffix('}').unwrap().trim_end();
+            let body = body.split(", when:").next().unwrap();
+            out.push_str(&format!("{body}, when: {{ clients: [nobody] }} }}\n"));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn run_all(events: &[Vec<u8>], mapping: Option<&Mapping>) {
+    for bytes in events {
+        let event: Value = serde_json::from_slice(black_box(bytes)).unwrap();
+        let out = match mapping {
+            Some(m) => process(m, event, TODAY).unwrap().event,
+            None => event,
+        };
+        black_box(serde_json::to_vec(&out).unwrap());
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let events = events();
+    let texts = [
+        ("bench25", bench25()),
+        ("rules500_apply", rules500_apply()),
+        ("rules500_when_false", rules500_when_false()),
+    ];
+    let mappings: Vec<(&str, Mapping)> = texts
+        .iter()
+        .map(|(name, text)| {
+            (
+                *name,
+                Mapping::from_yaml(text, name).unwrap_or_else(|e| panic!("{e}")),
+            )
+        })
+        .collect();
+    assert_eq!(mappings[1].1.rules.len(), 500);
+    assert_eq!(mappings[2].1.rules.len(), 500);
+
+    let mut group = c.benchmark_group("per_event");
+    group.bench_function("floor", |b| b.iter(|| run_all(&events, None)));
+    for (name, mapping) in &mappings {
+        group.bench_function(*name, |b| b.iter(|| run_all(&events, Some(mapping))));
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("load");
+    for (name, text) in &texts[..2] {
+        group.bench_function(*name, |b| {
+            b.iter(|| Mapping::from_yaml(black_box(text), name).unwrap())
+        });
+    }
+    group.finish();
+}
+
+/// Criterion's mean estimate (ns) of one benchmark in this run.
+fn mean_ns(id: &str) -> Option<f64> {
+    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let text = std::fs::read_to_string(format!("{dir}/criterion/{id}/new/estimates.json")).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    v["mean"]["point_estimate"].as_f64()
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    benches(&mut c);
+    c.final_summary();
+
+    let n = events().len() as f64;
+    let get = |id: &str| mean_ns(id).unwrap_or(f64::NAN);
+    let (floor, b25) = (get("per_event/floor"), get("per_event/bench25"));
+    let (all, none) = (
+        get("per_event/rules500_apply"),
+        get("per_event/rules500_when_false"),
+    );
+    println!("\n== budgets (means of this run, {n} fixture events per iteration)");
+    println!(
+        "floor (parse + serialise)      {:>9.2} us/event",
+        floor / n / 1e3
+    );
+    println!(
+        "25 rules                       {:>9.2} us/event   ratio to floor {:.2}x (budget 1.5x)",
+        b25 / n / 1e3,
+        b25 / floor
+    );
+    println!(
+        "500 rules, all eligible        {:>9.2} us/event   mapping cost {:.1}x that of 25 rules (20x the rules)",
+        all / n / 1e3,
+        (all - floor) / (b25 - floor)
+    );
+    println!(
+        "500 rules, 475 `when` false    {:>9.2} us/event   {:.2} ns per rule whose `when` fails",
+        none / n / 1e3,
+        (none - b25) / n / 475.0
+    );
+    println!(
+        "load + compile bench.yaml      {:>9.1} us",
+        get("load/bench25") / 1e3
+    );
+    println!(
+        "load + compile 500 rules       {:>9.1} us (budget 5 ms)",
+        get("load/rules500_apply") / 1e3
+    );
+}
