@@ -35,6 +35,8 @@ pub enum EventError {
 pub struct Event<'a> {
     value: &'a Value,
     root: &'a Map<String, Value>,
+    /// `request.userAttributes`, looked up once: rules read it many times per event.
+    attributes: Option<&'a Map<String, Value>>,
     shape: Shape,
 }
 
@@ -76,7 +78,16 @@ impl<'a> Event<'a> {
                 }
             },
         };
-        Ok(Event { value, root, shape })
+        let attributes = root
+            .get("request")
+            .and_then(|r| r.get("userAttributes"))
+            .and_then(Value::as_object);
+        Ok(Event {
+            value,
+            root,
+            attributes,
+            shape,
+        })
     }
 
     /// The response shape for this event.
@@ -113,9 +124,7 @@ impl<'a> Event<'a> {
 
     /// `request.userAttributes[name]`, if present and not null.
     pub fn attribute(&self, name: &str) -> Option<&'a Value> {
-        self.request("userAttributes")?
-            .get(name)
-            .filter(|v| !v.is_null())
+        self.attributes?.get(name).filter(|v| !v.is_null())
     }
 
     /// The user's groups (`request.groupConfiguration.groupsToOverride`); empty when absent.

@@ -12,25 +12,69 @@ pub const MAX_JSONPATH_LEN: usize = 1024;
 
 /// A compiled JSONPath expression over the whole event.
 #[derive(Debug, Clone)]
-pub struct JsonPath {
-    query: JpQuery,
+pub enum JsonPath {
+    /// A path of plain member names and indexes (`$.a.b['c:d'][0]`), looked up directly: the
+    /// common case, with no allocation per event.
+    Direct(Vec<Step>),
+    /// Any other RFC 9535 query (wildcards, descendants, filters, slices).
+    Query(JpQuery),
+}
+
+/// One step of a direct path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// An object member.
+    Member(String),
+    /// An array element.
+    Index(usize),
+    /// Every element of an array or member of an object (`[*]`), as the last step.
+    Elements,
 }
 
 impl JsonPath {
-    /// Compiles `text` (RFC 9535 syntax, starting with `$`).
+    /// Compiles `text` (RFC 9535 syntax, starting with `$`). The crate's parser decides what is
+    /// valid; paths of plain steps then take the direct route.
     pub fn compile(text: &str) -> Result<Self, String> {
         if text.len() > MAX_JSONPATH_LEN {
             return Err(format!("JSONPath longer than {MAX_JSONPATH_LEN} bytes"));
         }
-        jsonpath_rust::parser::parse_json_path(text)
-            .map(|query| JsonPath { query })
-            .map_err(|e| format!("invalid JSONPath: {e}"))
+        let query = jsonpath_rust::parser::parse_json_path(text)
+            .map_err(|e| format!("invalid JSONPath: {e}"))?;
+        Ok(match direct_steps(text) {
+            Some(steps) => JsonPath::Direct(steps),
+            None => JsonPath::Query(query),
+        })
     }
 
     /// The value at the path: none when nothing (or only null) matches, the value when one node
     /// matches, an array of the non-null matches when several do.
     pub fn find(&self, root: &Value) -> Option<Value> {
-        let found = jsonpath_rust::query::js_path_process(&self.query, root).ok()?;
+        let query = match self {
+            JsonPath::Direct(steps) => {
+                let found = steps.iter().try_fold(root, |v, step| match step {
+                    Step::Member(name) => v.as_object()?.get(name),
+                    Step::Index(i) => v.as_array()?.get(*i),
+                    Step::Elements => Some(v),
+                })?;
+                if steps.last() != Some(&Step::Elements) {
+                    return (!found.is_null()).then(|| found.clone());
+                }
+                // Several matches make an array of the non-null ones; one match is itself.
+                let present = |v: &&Value| !v.is_null();
+                let mut items: Vec<Value> = match found {
+                    Value::Array(a) => a.iter().filter(present).cloned().collect(),
+                    Value::Object(o) => o.values().filter(present).cloned().collect(),
+                    _ => return None,
+                };
+                return match items.len() {
+                    0 => None,
+                    1 => items.pop(),
+                    _ => Some(Value::Array(items)),
+                };
+            }
+            JsonPath::Query(query) => query,
+        };
+        let found = jsonpath_rust::query::js_path_process(query, root).ok()?;
         let mut values = found.into_iter().map(|r| r.val).filter(|v| !v.is_null());
         let first = values.next()?;
         match values.next() {
@@ -42,6 +86,54 @@ impl JsonPath {
             }
         }
     }
+}
+
+/// The steps of a path made only of `.name`, `['name']`/`["name"]` and `[N]` after `$`,
+/// optionally ending in `[*]`, or
+/// `None` for anything else (left to the full query engine). Only called on paths the crate
+/// has already accepted.
+fn direct_steps(text: &str) -> Option<Vec<Step>> {
+    let mut rest = text.strip_prefix('$')?;
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            let name = &after[..end];
+            let plain = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+            if !plain {
+                return None;
+            }
+            steps.push(Step::Member(name.to_owned()));
+            rest = &after[end..];
+        } else if rest == "[*]" {
+            steps.push(Step::Elements);
+            rest = "";
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let end = after.find(']')?;
+            let inner = &after[..end];
+            let quoted = [('\'', '\''), ('"', '"')]
+                .iter()
+                .find_map(|(open, close)| inner.strip_prefix(*open)?.strip_suffix(*close));
+            match quoted {
+                Some(name) if !name.contains(['\\', '\'', '"']) => {
+                    steps.push(Step::Member(name.to_owned()))
+                }
+                Some(_) => return None,
+                None if !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()) => {
+                    steps.push(Step::Index(inner.parse().ok()?));
+                }
+                None => return None,
+            }
+            rest = &after[end + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(steps)
 }
 
 /// One place to read a value from.
@@ -216,6 +308,44 @@ mod tests {
         assert_eq!(resolve(p("$.nope")), None);
         assert!(Lookup::parse("$.[").is_err());
         assert!(Lookup::parse(&format!("$.{}", "a".repeat(MAX_JSONPATH_LEN))).is_err());
+    }
+
+    #[test]
+    fn direct_paths_agree_with_the_query_engine() {
+        let e = event();
+        for path in [
+            "$.callerContext.clientId",
+            "$.request.userAttributes['custom:org']",
+            "$[\"request\"][\"userAttributes\"].given_name",
+            "$.request.groupConfiguration.groupsToOverride[1]",
+            "$.request.groupConfiguration.groupsToOverride[*]",
+            "$.callerContext[*]",
+            "$.request.groupConfiguration.groupsToOverride[7]",
+            "$.nope.deeper",
+            "$.version",
+            "$",
+        ] {
+            let direct = JsonPath::compile(path).unwrap();
+            assert!(matches!(direct, JsonPath::Direct(_)), "{path}");
+            let query = JsonPath::Query(jsonpath_rust::parser::parse_json_path(path).unwrap());
+            assert_eq!(direct.find(&e), query.find(&e), "{path}");
+        }
+        for path in [
+            "$.a.*",
+            "$..clientId",
+            "$.a[?@.b]",
+            "$.a[0:2]",
+            "$.a[-1]",
+            "$['a','b']",
+            "$.a['it''s']",
+        ] {
+            if let Ok(p) = JsonPath::compile(path) {
+                assert!(
+                    matches!(p, JsonPath::Query(_)),
+                    "{path} must use the query engine"
+                );
+            }
+        }
     }
 
     #[test]

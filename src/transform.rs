@@ -281,8 +281,11 @@ impl Transform {
                     .ok_or(self.error("no table entry and no default"))
             }
             Transform::Text(op) => {
-                let s = self.string_arg(&value)?;
-                op.apply(&s, today)
+                let s = match value {
+                    Value::String(s) => s,
+                    other => self.string_arg(&other)?.into_owned(),
+                };
+                op.apply(s, today)
                     .map(Value::String)
                     .map_err(|r| self.error(r))
             }
@@ -332,18 +335,40 @@ impl TextOp {
         }
     }
 
-    fn apply(&self, s: &str, today: Date) -> Result<String, &'static str> {
+    /// Takes the string by value so that a step that changes nothing (trimming a trimmed
+    /// string, lowercasing a lowercase one) costs no allocation on the per-event path.
+    fn apply(&self, mut s: String, today: Date) -> Result<String, &'static str> {
         Ok(match self {
-            TextOp::Trim => s.trim().to_owned(),
+            TextOp::Trim => match s.trim() {
+                t if t.len() == s.len() => s,
+                t => t.to_owned(),
+            },
+            TextOp::Lowercase if !s.chars().any(char::is_uppercase) => s,
             TextOp::Lowercase => s.to_lowercase(),
+            TextOp::Uppercase if !s.chars().any(char::is_lowercase) => s,
             TextOp::Uppercase => s.to_uppercase(),
-            TextOp::Prefix(p) => format!("{p}{s}"),
-            TextOp::Suffix(p) => format!("{s}{p}"),
-            TextOp::ToString => s.to_owned(),
-            TextOp::Replace { pattern, with } => pattern.replace_all(s, with.as_str()).into_owned(),
+            TextOp::Prefix(p) => {
+                s.insert_str(0, p);
+                s
+            }
+            TextOp::Suffix(p) => {
+                s.push_str(p);
+                s
+            }
+            TextOp::ToString => s,
+            TextOp::Replace { pattern, with } => match pattern.replace_all(&s, with.as_str()) {
+                std::borrow::Cow::Borrowed(_) => s,
+                std::borrow::Cow::Owned(replaced) => replaced,
+            },
             TextOp::Sha256 => format!("{:x}", Sha256::digest(s.as_bytes())),
-            TextOp::Truncate(n) => s.chars().take(*n).collect(),
-            TextOp::Age => age(s, today)?.to_string(),
+            TextOp::Truncate(n) => match s.char_indices().nth(*n) {
+                Some((end, _)) => {
+                    s.truncate(end);
+                    s
+                }
+                None => s,
+            },
+            TextOp::Age => age(&s, today)?.to_string(),
         })
     }
 }
