@@ -164,6 +164,38 @@ pub fn process_observed(
     })
 }
 
+/// The JSON bytes a claim takes in `claimsToAddOrOverride`: `"name":value,`.
+pub fn claim_size(name: &str, value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(2);
+    // Writing to a counter cannot fail, and a `Value` always serialises.
+    let _ = serde_json::to_writer(&mut count, name);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
+/// The JSON bytes of claims added to one token so far, against the mapping's limit.
+struct TokenBytes {
+    used: usize,
+}
+
+impl TokenBytes {
+    /// The bytes used after setting `claim` to `value` in `claims`, replacing any earlier value.
+    fn after(&self, claims: &Map<String, Value>, claim: &str, value: &Value) -> usize {
+        let replaced = claims.get(claim).map_or(0, |old| claim_size(claim, old));
+        self.used - replaced + claim_size(claim, value)
+    }
+}
+
 /// Evaluates every rule, suppression and scope of `mapping` for `event`, reporting each rule's
 /// outcome to `observe`.
 pub fn evaluate(
@@ -177,6 +209,7 @@ pub fn evaluate(
     let id_token = event.trigger_source() != CLIENT_CREDENTIALS;
     let access_token = !v1;
     let mut out = Outcome::default();
+    let (mut id_bytes, mut access_bytes) = (TokenBytes { used: 0 }, TokenBytes { used: 0 });
 
     for rule in &mapping.rules {
         let to_id = rule.to_id && id_token;
@@ -192,13 +225,29 @@ pub fn evaluate(
         match evaluate_rule(rule, event, today, to_id, to_access) {
             Ok(None) => observe(rule, &RuleOutcome::SourceMissing),
             Ok(Some(value)) => {
-                observe(rule, &RuleOutcome::Applied);
-                out.applied += 1;
                 let value = if v1 {
                     Value::String(text_of(&value))
                 } else {
                     value
                 };
+                let id_after = to_id.then(|| id_bytes.after(&out.id.add, &rule.claim, &value));
+                let access_after =
+                    to_access.then(|| access_bytes.after(&out.access.add, &rule.claim, &value));
+                if id_after
+                    .max(access_after)
+                    .is_some_and(|b| b > mapping.token_claim_bytes)
+                {
+                    let reason = FailureReason::Refused(
+                        "the token's added claims would exceed limits.token_claim_bytes",
+                    );
+                    observe(rule, &RuleOutcome::Failed(reason.clone()));
+                    fail(mapping, &mut out, rule, reason)?;
+                    continue;
+                }
+                observe(rule, &RuleOutcome::Applied);
+                out.applied += 1;
+                id_bytes.used = id_after.unwrap_or(id_bytes.used);
+                access_bytes.used = access_after.unwrap_or(access_bytes.used);
                 match (to_id, to_access) {
                     (true, true) => {
                         out.access.add.insert(rule.claim.clone(), value.clone());
@@ -214,15 +263,7 @@ pub fn evaluate(
             }
             Err(reason) => {
                 observe(rule, &RuleOutcome::Failed(reason.clone()));
-                let failure = RuleFailure {
-                    rule: rule.number,
-                    claim: rule.claim.clone(),
-                    reason,
-                };
-                match mapping.on_error {
-                    OnError::Skip => out.skipped.push(failure),
-                    OnError::Fail => return Err(ProcessError::Rule(failure)),
-                }
+                fail(mapping, &mut out, rule, reason)?;
             }
         }
     }
@@ -240,6 +281,27 @@ pub fn evaluate(
         out.scopes_suppress.clone_from(&mapping.scopes_suppress);
     }
     Ok(out)
+}
+
+/// A rule failed: skipped with a warning, or (`on_error: fail`) the invocation's error.
+fn fail(
+    mapping: &Mapping,
+    out: &mut Outcome,
+    rule: &Rule,
+    reason: FailureReason,
+) -> Result<(), ProcessError> {
+    let failure = RuleFailure {
+        rule: rule.number,
+        claim: rule.claim.clone(),
+        reason,
+    };
+    match mapping.on_error {
+        OnError::Skip => {
+            out.skipped.push(failure);
+            Ok(())
+        }
+        OnError::Fail => Err(ProcessError::Rule(failure)),
+    }
 }
 
 /// The rule's final value, `None` when its source is missing and it is optional.

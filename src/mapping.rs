@@ -20,6 +20,12 @@ use crate::transform::{Transform, yaml_to_json};
 pub const MAX_MAPPING_BYTES: usize = 1024 * 1024;
 /// Most claim rules accepted in one mapping.
 pub const MAX_RULES: usize = 2000;
+/// Default of `limits.token_claim_bytes`: the JSON bytes of claims a mapping may add to one
+/// token. Tokens travel in headers and cookies, often capped at 8 KB; 4 KB of claims, base64url
+/// encoded, still leaves room for Cognito's own claims and the signature.
+pub const DEFAULT_TOKEN_CLAIM_BYTES: usize = 4096;
+/// Largest `limits.token_claim_bytes` accepted.
+pub const MAX_TOKEN_CLAIM_BYTES: usize = 64 * 1024;
 
 /// What to do when a rule fails at runtime (a failed transform, a missing `required` source, a
 /// value Cognito would refuse).
@@ -80,6 +86,8 @@ pub struct Mapping {
     pub scopes_add: Vec<ScopeRule>,
     /// Scopes suppressed from the access token.
     pub scopes_suppress: Vec<String>,
+    /// Most JSON bytes of claims the mapping may add to one token (`limits.token_claim_bytes`).
+    pub token_claim_bytes: usize,
     digest: String,
 }
 
@@ -175,6 +183,27 @@ struct RawMapping {
     suppress: RawSuppress,
     #[serde(default)]
     scopes: RawScopes,
+    #[serde(default)]
+    limits: RawLimits,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    #[serde(default = "default_token_claim_bytes")]
+    token_claim_bytes: usize,
+}
+
+impl Default for RawLimits {
+    fn default() -> Self {
+        RawLimits {
+            token_claim_bytes: DEFAULT_TOKEN_CLAIM_BYTES,
+        }
+    }
+}
+
+fn default_token_claim_bytes() -> usize {
+    DEFAULT_TOKEN_CLAIM_BYTES
 }
 
 #[derive(Deserialize)]
@@ -362,6 +391,14 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             }
         }
     }
+    let limit = raw.limits.token_claim_bytes;
+    if limit == 0 || limit > MAX_TOKEN_CLAIM_BYTES {
+        problems.add(
+            "limits.token_claim_bytes",
+            format!("must be between 1 and {MAX_TOKEN_CLAIM_BYTES}"),
+        );
+    }
+    check_constant_sizes(&rules, &raw.claims, limit, problems);
     let mut scopes_add = Vec::with_capacity(raw.scopes.add.len());
     for (i, add) in raw.scopes.add.iter().enumerate() {
         let path = format!("scopes.add[{i}]");
@@ -388,7 +425,48 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         suppress_access,
         scopes_add,
         scopes_suppress: raw.scopes.suppress,
+        token_claim_bytes: limit,
         digest: format!("sha256:{:.12x}", Sha256::digest(text.as_bytes())),
+    }
+}
+
+/// Constant claims alone must fit the token size limit: each one, and per token all those that
+/// apply unconditionally (a later rule for the same claim replaces the earlier one).
+fn check_constant_sizes(rules: &[Rule], raw: &[RawRule], limit: usize, problems: &mut Problems) {
+    let mut always: [std::collections::HashMap<&str, usize>; 2] = Default::default();
+    for rule in rules {
+        let Source::Constant(value) = &rule.source else {
+            continue;
+        };
+        let size = crate::engine::claim_size(&rule.claim, value);
+        let raw_rule = &raw[rule.number - 1];
+        if size > limit {
+            problems.add_rule(
+                raw_rule,
+                rule.number - 1,
+                "value",
+                format!("the claim is {size} bytes of JSON; limits.token_claim_bytes is {limit}"),
+            );
+            continue;
+        }
+        if !rule.when.is_always() {
+            continue;
+        }
+        for (i, targeted) in [rule.to_id, rule.to_access].into_iter().enumerate() {
+            if targeted {
+                always[i].insert(&rule.claim, size);
+                let total: usize = always[i].values().sum();
+                if total > limit {
+                    let token = ["id", "access"][i];
+                    problems.add_rule(
+                        raw_rule,
+                        rule.number - 1,
+                        "value",
+                        format!("constant claims for the {token} token reach {total} bytes of JSON here; limits.token_claim_bytes is {limit}"),
+                    );
+                }
+            }
+        }
     }
 }
 

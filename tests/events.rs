@@ -259,3 +259,37 @@ fn bad_events_get_clear_errors() {
         assert_eq!(process(&m, e, TODAY).unwrap_err().to_string(), msg);
     }
 }
+
+#[test]
+fn the_token_size_guard_follows_on_error() {
+    let yaml = |policy: &str| {
+        format!(
+            "version: 1\non_error: {policy}\nlimits: {{token_claim_bytes: 100}}\nclaims:\n  - {{claim: a, from: custom:a}}\n  - {{claim: b, from: custom:b}}\n  - {{claim: c, value: small}}\n"
+        )
+    };
+    let mut e = event("2");
+    e["request"]["userAttributes"]["custom:a"] = json!("x".repeat(60));
+    e["request"]["userAttributes"]["custom:b"] = json!("y".repeat(60));
+    let done = process(&mapping(&yaml("skip")), e.clone(), TODAY).unwrap();
+    let added = &done.event["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"];
+    assert_eq!(
+        added.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["a", "c"],
+        "b would pass 100 bytes"
+    );
+    assert_eq!(
+        done.skipped[0].to_string(),
+        "rule 2 (claim `b`): value refused: the token's added claims would exceed limits.token_claim_bytes"
+    );
+    let err = process(&mapping(&yaml("fail")), e, TODAY).unwrap_err();
+    assert_eq!(err.to_string(), "claim mapping failed (rule 2)");
+}
+
+#[test]
+fn overriding_a_claim_counts_only_its_new_size() {
+    let m = mapping(
+        "version: 1\nlimits: {token_claim_bytes: 60}\nclaims:\n  - {claim: a, value: '0123456789012345678901234567890123456789'}\n  - {claim: a, value: '0123456789012345678901234567890123456789'}\n",
+    );
+    let done = process(&m, event("2"), TODAY).unwrap();
+    assert!(done.skipped.is_empty(), "{:?}", done.skipped);
+}

@@ -233,6 +233,8 @@ proptest! {
         let Ok(done) = process(&m, e.clone(), TODAY) else { return Ok(()) };
         let v1 = matches!(done.shape, claim_mapper::event::Shape::V1);
         for (token, add, suppress) in check_response(&done.event) {
+            let bytes: usize = add.iter().map(|(k, v)| claim_mapper::engine::claim_size(k, v)).sum();
+            prop_assert!(bytes <= m.token_claim_bytes, "{bytes} bytes of claims in one token");
             for (claim, value) in &add {
                 prop_assert!(add_restriction(claim, token).is_none(), "reserved claim {claim} emitted");
                 prop_assert!(!claim.starts_with("cognito:"));

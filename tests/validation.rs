@@ -239,3 +239,22 @@ fn limits_are_enforced() {
     let err = mapping_error(&bomb);
     assert!(err.contains("repetition limit exceeded"), "{err}");
 }
+
+#[test]
+fn constant_claims_must_fit_the_token_size_limit() {
+    let big = mapping_error(&format!(
+        "version: 1\nlimits: {{token_claim_bytes: 50}}\nclaims:\n  - claim: banner\n    value: '{}'\n",
+        "z".repeat(60)
+    ));
+    assert!(big.contains("test.yaml:5:5: rule 1 (claim `banner`), field `claims[0].value`: the claim is 72 bytes of JSON; limits.token_claim_bytes is 50"), "{big}");
+    let sum = mapping_error(
+        "version: 1\nlimits: {token_claim_bytes: 50}\nclaims:\n  - {claim: a, value: '0123456789012345678901234567890', tokens: [id]}\n  - {claim: b, value: '0123456789012345678901234567890', tokens: [access]}\n  - {claim: c, value: '0123456789012345678901234567890'}\n",
+    );
+    assert!(sum.contains("rule 3 (claim `c`), field `claims[2].value`: constant claims for the id token reach 76 bytes"), "{sum}");
+    assert!(!sum.contains("rule 2"), "{sum}");
+    let bad = mapping_error("version: 1\nlimits: {token_claim_bytes: 0}\n");
+    assert!(
+        bad.contains("field `limits.token_claim_bytes`: must be between 1 and 65536"),
+        "{bad}"
+    );
+}

@@ -12,6 +12,17 @@ pub struct Lambda {
     api: RuntimeApi,
     child: Child,
     invocations: usize,
+    /// stdout and stderr, drained as the function writes them: an undrained pipe fills up and
+    /// blocks the function's next log line (and with it the function).
+    logs: Vec<std::thread::JoinHandle<String>>,
+}
+
+fn drain(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = pipe.read_to_end(&mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    })
 }
 
 /// The file-only function binary.
@@ -51,10 +62,16 @@ impl Lambda {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start the Lambda binary");
+        let mut child = child;
+        let logs = vec![
+            drain(child.stdout.take().unwrap()),
+            drain(child.stderr.take().unwrap()),
+        ];
         Lambda {
             api,
             child,
             invocations: 0,
+            logs,
         }
     }
 
@@ -62,10 +79,19 @@ impl Lambda {
     pub fn invoke_bytes(&mut self, event: Vec<u8>) -> Posted {
         self.invocations += 1;
         self.api.push(&format!("req-{}", self.invocations), event);
-        self.api
-            .posted
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the function answered")
+        match self.api.posted.recv_timeout(Duration::from_secs(30)) {
+            Ok(posted) => posted,
+            Err(_) => {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                let logs: String = self
+                    .logs
+                    .drain(..)
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect();
+                panic!("the function did not answer in 30 s; its logs:\n{logs}")
+            }
+        }
     }
 
     /// Sends an event; returns the response body, panicking on an invocation error.
@@ -83,13 +109,13 @@ impl Lambda {
     }
 
     /// Waits for the process to exit by itself (an init failure) and returns status and logs.
-    pub fn wait(self) -> (ExitStatus, String) {
-        let out = self.child.wait_with_output().unwrap();
-        let logs = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status, logs)
+    pub fn wait(mut self) -> (ExitStatus, String) {
+        let status = self.child.wait().unwrap();
+        let logs = self
+            .logs
+            .drain(..)
+            .map(|h| h.join().unwrap_or_default())
+            .collect();
+        (status, logs)
     }
 }
