@@ -102,6 +102,22 @@ impl Lambda {
         }
     }
 
+    /// A field of the process's `/proc/PID/status` in KB (`VmRSS`, `VmHWM`).
+    pub fn memory_kb(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(field)?
+                    .trim_start_matches(':')
+                    .split_whitespace()
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .unwrap()
+    }
+
     /// Stops the function and returns its logs (stdout and stderr).
     pub fn stop(mut self) -> String {
         let _ = self.child.kill();
