@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use runtime_api::{Posted, RuntimeApi};
+use runtime_api::{Posted, RuntimeApi, status_kb};
 
 #[derive(Parser)]
 struct Args {
@@ -187,21 +187,6 @@ fn soak(case: &Case, events: &[Vec<u8>], count: usize) -> (u64, u64, u64, usize)
     let _ = child.kill();
     let _ = child.wait();
     result
-}
-
-fn status_kb(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix(field)?
-                .trim_start_matches(':')
-                .split_whitespace()
-                .next()?
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
 }
 
 fn median(v: &[f64]) -> f64 {

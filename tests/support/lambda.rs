@@ -104,18 +104,7 @@ impl Lambda {
 
     /// A field of the process's `/proc/PID/status` in KB (`VmRSS`, `VmHWM`).
     pub fn memory_kb(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix(field)?
-                    .trim_start_matches(':')
-                    .split_whitespace()
-                    .next()?
-                    .parse()
-                    .ok()
-            })
-            .unwrap()
+        super::runtime_api::status_kb(self.child.id(), field)
     }
 
     /// Stops the function and returns its logs (stdout and stderr).

@@ -166,3 +166,19 @@ fn serve(
         }
     }
 }
+
+/// A memory figure of a process in KB from `/proc/PID/status` (`VmRSS`, `VmHWM`); 0 if absent.
+pub fn status_kb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(field)?
+                .trim_start_matches(':')
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
