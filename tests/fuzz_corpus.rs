@@ -1,0 +1,48 @@
+//! The fuzzers' corpora (`fuzz/corpus/`, grown by `cargo fuzz`) replayed in the normal test
+//! suite: every input that ever reached new code must still be handled without a panic. Crash
+//! inputs found by the fuzzers go into the same folders.
+
+mod support;
+
+use std::path::Path;
+
+use claim_mapper::{Mapping, process};
+use support::TODAY;
+
+fn inputs(target: &str) -> Vec<Vec<u8>> {
+    let dir = support::root().join("fuzz/corpus").join(target);
+    let inputs: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(inputs.len() > 100, "{target}: corpus too small");
+    inputs
+}
+
+fn bench_mapping() -> Mapping {
+    let text = std::fs::read_to_string(support::root().join("mappings/bench.yaml")).unwrap();
+    Mapping::from_yaml(&text, "bench.yaml").unwrap()
+}
+
+#[test]
+fn event_corpus_never_panics() {
+    let mapping = bench_mapping();
+    for input in inputs("event_bytes") {
+        if let Ok(event) = serde_json::from_slice(&input) {
+            let _ = process(&mapping, event, TODAY);
+        }
+    }
+}
+
+#[test]
+fn mapping_corpus_never_panics() {
+    let event = support::fixture("v2-authentication-custom-attrs-groups");
+    for input in inputs("mapping_bytes") {
+        let Ok(text) = std::str::from_utf8(&input) else {
+            continue;
+        };
+        if let Ok(mapping) = Mapping::from_yaml(text, Path::new("fuzz.yaml").to_str().unwrap()) {
+            let _ = process(&mapping, event.clone(), TODAY);
+        }
+    }
+}
