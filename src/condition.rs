@@ -56,10 +56,10 @@ impl Condition {
                 return Err(Unmet::Clients);
             }
         }
-        if let Some(groups) = &self.groups {
-            if !event.groups().any(|g| groups.iter().any(|w| w == g)) {
-                return Err(Unmet::Groups);
-            }
+        if let Some(groups) = &self.groups
+            && !event.groups().any(|g| groups.iter().any(|w| w == g))
+        {
+            return Err(Unmet::Groups);
         }
         Ok(())
     }

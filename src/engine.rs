@@ -328,10 +328,8 @@ fn evaluate_rule(
         },
     };
     for (token, wanted) in [(Token::Id, to_id), (Token::Access, to_access)] {
-        if wanted {
-            if let Some(reason) = cognito::value_restriction(&rule.claim, token, &value) {
-                return Err(FailureReason::Refused(reason));
-            }
+        if wanted && let Some(reason) = cognito::value_restriction(&rule.claim, token, &value) {
+            return Err(FailureReason::Refused(reason));
         }
     }
     if to_access && rule.claim == "aud" {

@@ -112,11 +112,11 @@ mod refresh {
         }
 
         fn poll(&self) {
-            if let Some(r) = &self.refresher {
-                if r.due() {
-                    let (live, r) = (self.clone(), Arc::clone(r));
-                    tokio::spawn(async move { r.run(&live).await });
-                }
+            if let Some(r) = &self.refresher
+                && r.due()
+            {
+                let (live, r) = (self.clone(), Arc::clone(r));
+                tokio::spawn(async move { r.run(&live).await });
             }
         }
     }
