@@ -149,11 +149,11 @@ pub fn process_observed(
     today: Date,
     observe: impl FnMut(&Rule, &RuleOutcome),
 ) -> Result<Processed, ProcessError> {
-    let (shape, outcome) = {
+    let (shape, mut outcome) = {
         let view = Event::new(&event)?;
         (view.shape(), evaluate(mapping, &view, today, observe)?)
     };
-    let skipped = outcome.skipped.clone();
+    let skipped = std::mem::take(&mut outcome.skipped);
     let applied = outcome.applied;
     response::write(&mut event, shape, outcome);
     Ok(Processed {
