@@ -49,7 +49,17 @@ pub const ID_TOKEN_SCALAR_ONLY: [&str; 4] = [
 ];
 
 /// Which token a claim goes into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Token {
     /// The ID token (every event version).

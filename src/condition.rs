@@ -42,8 +42,9 @@ impl Condition {
     }
 
     /// `Ok` when every listed condition holds for `event`, else the first that does not.
-    /// Cheap checks (trigger, client) run before the group scan.
-    pub fn check(&self, event: &Event) -> Result<(), Unmet> {
+    /// `groups` are the user's groups after the mapping's group pipeline, when it has one;
+    /// otherwise the event's. Cheap checks (trigger, client) run before the group scan.
+    pub fn check(&self, event: &Event, groups: Option<&[String]>) -> Result<(), Unmet> {
         if let Some(triggers) = &self.triggers {
             let source = event.trigger_source();
             if !triggers.iter().any(|t| t == source) {
@@ -56,10 +57,14 @@ impl Condition {
                 return Err(Unmet::Clients);
             }
         }
-        if let Some(groups) = &self.groups
-            && !event.groups().any(|g| groups.iter().any(|w| w == g))
-        {
-            return Err(Unmet::Groups);
+        if let Some(wanted) = &self.groups {
+            let member = match groups {
+                Some(groups) => groups.iter().any(|g| wanted.contains(g)),
+                None => event.groups().any(|g| wanted.iter().any(|w| w == g)),
+            };
+            if !member {
+                return Err(Unmet::Groups);
+            }
         }
         Ok(())
     }
@@ -85,15 +90,20 @@ mod tests {
             clients: list(&["c1"]),
             triggers: None,
         };
-        assert_eq!(c.check(&event), Ok(()));
+        assert_eq!(c.check(&event, None), Ok(()));
         c.triggers = list(&["TokenGeneration_RefreshTokens"]);
-        assert_eq!(c.check(&event), Err(Unmet::Triggers));
+        assert_eq!(c.check(&event, None), Err(Unmet::Triggers));
         c.triggers = None;
         c.clients = list(&["c2"]);
-        assert_eq!(c.check(&event), Err(Unmet::Clients));
+        assert_eq!(c.check(&event, None), Err(Unmet::Clients));
         c.clients = None;
         c.groups = list(&["billing"]);
-        assert_eq!(c.check(&event), Err(Unmet::Groups));
+        assert_eq!(c.check(&event, None), Err(Unmet::Groups));
+        // After a group pipeline, its groups count, not the event's.
+        let piped = ["billing".to_string()];
+        assert_eq!(c.check(&event, Some(&piped)), Ok(()));
+        c.groups = list(&["admins"]);
+        assert_eq!(c.check(&event, Some(&piped)), Err(Unmet::Groups));
         assert!(Condition::default().is_always());
     }
 }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::dry_run::EventRun;
 use crate::event::Shape;
+use crate::groups::GroupOverride;
 use crate::response::{self, TokenView};
 
 /// The differences one event shows between `before` and `after`, as report lines; empty when
@@ -13,11 +14,24 @@ pub fn event_diff(before: &EventRun, after: &EventRun) -> Vec<String> {
     let mut lines = Vec::new();
     match (&before.result, &after.result) {
         (Ok(b), Ok(a)) => {
-            let (b_id, b_access) = response::read(&b.event, b.shape);
-            let (a_id, a_access) = response::read(&a.event, a.shape);
-            token_diff(&mut lines, "id token", &b_id, &a_id);
-            if a.shape == Shape::V2 {
-                token_diff(&mut lines, "access token", &b_access, &a_access);
+            let (b, a) = (
+                response::read(&b.event, b.shape),
+                response::read(&a.event, a.shape),
+            );
+            token_diff(&mut lines, "id token", &b.id, &a.id);
+            if after.result.as_ref().is_ok_and(|a| a.shape == Shape::V2) {
+                token_diff(&mut lines, "access token", &b.access, &a.access);
+            }
+            if b.groups != a.groups {
+                let show = |g: &Option<GroupOverride>| match g {
+                    None => "as Cognito has them".to_owned(),
+                    Some(g) => format!("{:?}", g.groups),
+                };
+                lines.push(format!(
+                    "  groups: {} -> {}",
+                    show(&b.groups),
+                    show(&a.groups)
+                ));
             }
         }
         (Err(b), Err(a)) if a == b => {}

@@ -10,6 +10,7 @@ use time::Date;
 use crate::engine::{self, Processed};
 use crate::event::Shape;
 use crate::mapping::Mapping;
+use crate::preview;
 use crate::response::{self, TokenView};
 
 /// One event file and what the mapping made of it.
@@ -54,22 +55,30 @@ pub fn run_file(mapping: &Mapping, file: &Path, today: Date) -> EventRun {
 }
 
 impl EventRun {
-    /// One JSON line: `{"file", "output", "warnings"}`, or `{"file", "error"}`.
-    pub fn to_json_line(&self) -> String {
+    /// One JSON line: `{"file", "output", "warnings"}` (with `tokens`, also `"tokens"`: the
+    /// token payloads), or `{"file", "error"}`.
+    pub fn to_json_line(&self, tokens: bool) -> String {
         let file = self.file.display().to_string();
         let line = match &self.result {
-            Ok(done) => json!({
-                "file": file,
-                "output": done.event,
-                "warnings": done.skipped.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            }),
+            Ok(done) => {
+                let mut line = json!({
+                    "file": file,
+                    "output": done.event,
+                    "warnings": done.skipped.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                });
+                if tokens {
+                    line["tokens"] = preview::to_json(&preview::preview(done));
+                }
+                line
+            }
             Err(error) => json!({ "file": file, "error": error }),
         };
         line.to_string()
     }
 
-    /// The human report: trigger, version and client, then per token what changed.
-    pub fn to_human(&self) -> String {
+    /// The human report: trigger, version and client, then per token what changed (with
+    /// `tokens`, the whole token payloads with the changes marked).
+    pub fn to_human(&self, tokens: bool) -> String {
         let mut out = format!("{}\n", self.file.display());
         let done = match &self.result {
             Ok(done) => done,
@@ -97,18 +106,30 @@ impl EventRun {
             field("triggerSource"),
             field("version")
         );
-        let (id, access) = response::read(&done.event, done.shape);
-        render_token(&mut out, "id token", &id);
-        match done.shape {
-            Shape::V1 => {
-                out.push_str("  access token: not customisable with a version 1 trigger\n")
-            }
-            Shape::V2 => render_token(&mut out, "access token", &access),
+        if tokens {
+            out.push_str(&preview::render(&preview::preview(done)));
+        } else {
+            render_changes(&mut out, done);
         }
         for warning in &done.skipped {
             let _ = writeln!(out, "  warning: {warning}");
         }
         out
+    }
+}
+
+fn render_changes(out: &mut String, done: &Processed) {
+    let view = response::read(&done.event, done.shape);
+    render_token(out, "id token", &view.id);
+    match done.shape {
+        Shape::V1 => out.push_str("  access token: not customisable with a version 1 trigger\n"),
+        Shape::V2 => render_token(out, "access token", &view.access),
+    }
+    if let Some(groups) = &view.groups {
+        let _ = writeln!(out, "  groups (both tokens): {:?}", groups.groups);
+        if !groups.roles.is_empty() {
+            let _ = writeln!(out, "  roles (id token): {:?}", groups.roles);
+        }
     }
 }
 

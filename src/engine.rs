@@ -3,13 +3,15 @@
 
 use std::fmt;
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 use time::Date;
 
 use crate::cognito::{self, CLIENT_CREDENTIALS, Token};
 use crate::condition::Unmet;
 use crate::event::{Event, EventError, Shape};
-use crate::mapping::{Mapping, OnError, Rule};
+use crate::groups::{GroupOverride, Stage};
+use crate::mapping::{Mapping, OnError, Rule, RuleId};
 use crate::response;
 use crate::transform::{TransformError, text_of};
 
@@ -33,6 +35,8 @@ pub struct Outcome {
     pub scopes_add: Vec<String>,
     /// `scopesToSuppress` (V2/V3 only).
     pub scopes_suppress: Vec<String>,
+    /// `groupOverrideDetails`, when the mapping has a group pipeline.
+    pub groups: Option<GroupOverride>,
     /// Rules that failed and were skipped (`on_error: skip`).
     pub skipped: Vec<RuleFailure>,
     /// Number of rules whose claim was added.
@@ -60,11 +64,11 @@ impl fmt::Display for FailureReason {
     }
 }
 
-/// A rule that failed at runtime.
+/// A rule (or the group pipeline) that failed at runtime.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleFailure {
-    /// The rule number.
-    pub rule: usize,
+    /// The rule.
+    pub rule: RuleId,
     /// The rule's claim.
     pub claim: String,
     /// What went wrong.
@@ -92,6 +96,18 @@ pub enum ProcessError {
     #[error("claim mapping failed (rule {})", .0.rule)]
     Rule(RuleFailure),
 }
+
+/// Receives what happens while a mapping is applied, for debug logs and `explain`. Every method
+/// does nothing unless overridden.
+pub trait Observer {
+    /// A rule's outcome.
+    fn rule(&mut self, _rule: &Rule, _outcome: &RuleOutcome) {}
+    /// The groups after one step of the group pipeline.
+    fn group_stage(&mut self, _stage: Stage, _groups: &[String]) {}
+}
+
+/// Observes nothing.
+impl Observer for () {}
 
 /// What became of one rule for one event (for debug logs and explanations; never a value).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,19 +155,19 @@ pub struct Processed {
 /// Applies `mapping` to `event` as of `today` and returns the event with its response filled in.
 /// The Lambda handler and the dry-run both call this.
 pub fn process(mapping: &Mapping, event: Value, today: Date) -> Result<Processed, ProcessError> {
-    process_observed(mapping, event, today, |_, _| {})
+    process_observed(mapping, event, today, &mut ())
 }
 
-/// [`process`], reporting each rule's outcome to `observe`.
+/// [`process`], reporting what happens to `observer`.
 pub fn process_observed(
     mapping: &Mapping,
     mut event: Value,
     today: Date,
-    observe: impl FnMut(&Rule, &RuleOutcome),
+    observer: &mut (impl Observer + ?Sized),
 ) -> Result<Processed, ProcessError> {
     let (shape, mut outcome) = {
         let view = Event::new(&event)?;
-        (view.shape(), evaluate(mapping, &view, today, observe)?)
+        (view.shape(), evaluate(mapping, &view, today, observer)?)
     };
     let skipped = std::mem::take(&mut outcome.skipped);
     let applied = outcome.applied;
@@ -165,7 +181,7 @@ pub fn process_observed(
 }
 
 /// The JSON bytes a claim takes in `claimsToAddOrOverride`: `"name":value,`.
-pub fn claim_size(name: &str, value: &Value) -> usize {
+pub fn claim_size(name: &str, value: &impl Serialize) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -177,7 +193,7 @@ pub fn claim_size(name: &str, value: &Value) -> usize {
         }
     }
     let mut count = Count(2);
-    // Writing to a counter cannot fail, and a `Value` always serialises.
+    // Writing to a counter cannot fail, and claim values (JSON values, strings) always serialise.
     let _ = serde_json::to_writer(&mut count, name);
     let _ = serde_json::to_writer(&mut count, value);
     count.0
@@ -196,34 +212,52 @@ impl TokenBytes {
     }
 }
 
-/// Evaluates every rule, suppression and scope of `mapping` for `event`, reporting each rule's
-/// outcome to `observe`.
+/// Evaluates the group pipeline and every rule, suppression and scope of `mapping` for `event`,
+/// reporting what happens to `observer`.
 pub fn evaluate(
     mapping: &Mapping,
     event: &Event,
     today: Date,
-    mut observe: impl FnMut(&Rule, &RuleOutcome),
+    observer: &mut (impl Observer + ?Sized),
 ) -> Result<Outcome, ProcessError> {
     let v1 = event.shape() == Shape::V1;
-    // Client-credentials tokens have no ID token; V1 can change only the ID token.
+    // Client-credentials tokens have no ID token (and no user, so no groups); V1 can change only
+    // the ID token.
     let id_token = event.trigger_source() != CLIENT_CREDENTIALS;
     let access_token = !v1;
     let mut out = Outcome::default();
     let (mut id_bytes, mut access_bytes) = (TokenBytes { used: 0 }, TokenBytes { used: 0 });
 
-    for rule in &mapping.rules {
+    let mut group_override = None;
+    if let Some(pipeline) = mapping.groups.as_ref().filter(|_| id_token) {
+        let groups = pipeline.apply(event, |stage, groups| observer.group_stage(stage, groups));
+        if claim_size("cognito:groups", &groups.groups) > mapping.token_claim_bytes {
+            let reason = FailureReason::Refused(
+                "the groups would exceed limits.token_claim_bytes; cap them with `max`",
+            );
+            fail(mapping, &mut out, RuleId::Groups, "cognito:groups", reason)?;
+        } else {
+            group_override = Some(groups);
+        }
+    }
+    let groups = group_override.as_ref().map(|g| g.groups.as_slice());
+
+    let plan = mapping
+        .plans
+        .select(event.client_id(), event.trigger_source());
+    for rule in plan.rules.iter().map(|&i| &mapping.rules[i as usize]) {
         let to_id = rule.to_id && id_token;
         let to_access = rule.to_access && access_token;
         if !(to_id || to_access) {
-            observe(rule, &RuleOutcome::NoTargetToken);
+            observer.rule(rule, &RuleOutcome::NoTargetToken);
             continue;
         }
-        if let Err(unmet) = rule.when.check(event) {
-            observe(rule, &RuleOutcome::ConditionFalse(unmet));
+        if let Err(unmet) = rule.when.check(event, groups) {
+            observer.rule(rule, &RuleOutcome::ConditionFalse(unmet));
             continue;
         }
         match evaluate_rule(rule, event, today, to_id, to_access) {
-            Ok(None) => observe(rule, &RuleOutcome::SourceMissing),
+            Ok(None) => observer.rule(rule, &RuleOutcome::SourceMissing),
             Ok(Some(value)) => {
                 let value = if v1 {
                     Value::String(text_of(&value))
@@ -240,11 +274,11 @@ pub fn evaluate(
                     let reason = FailureReason::Refused(
                         "the token's added claims would exceed limits.token_claim_bytes",
                     );
-                    observe(rule, &RuleOutcome::Failed(reason.clone()));
-                    fail(mapping, &mut out, rule, reason)?;
+                    observer.rule(rule, &RuleOutcome::Failed(reason.clone()));
+                    fail(mapping, &mut out, rule.id.clone(), &rule.claim, reason)?;
                     continue;
                 }
-                observe(rule, &RuleOutcome::Applied);
+                observer.rule(rule, &RuleOutcome::Applied);
                 out.applied += 1;
                 id_bytes.used = id_after.unwrap_or(id_bytes.used);
                 access_bytes.used = access_after.unwrap_or(access_bytes.used);
@@ -262,8 +296,8 @@ pub fn evaluate(
                 }
             }
             Err(reason) => {
-                observe(rule, &RuleOutcome::Failed(reason.clone()));
-                fail(mapping, &mut out, rule, reason)?;
+                observer.rule(rule, &RuleOutcome::Failed(reason.clone()));
+                fail(mapping, &mut out, rule.id.clone(), &rule.claim, reason)?;
             }
         }
     }
@@ -274,12 +308,13 @@ pub fn evaluate(
     if access_token {
         out.access.suppress.clone_from(&mapping.suppress_access);
         for scope in &mapping.scopes_add {
-            if scope.when.check(event).is_ok() && !out.scopes_add.contains(&scope.scope) {
+            if scope.when.check(event, groups).is_ok() && !out.scopes_add.contains(&scope.scope) {
                 out.scopes_add.push(scope.scope.clone());
             }
         }
         out.scopes_suppress.clone_from(&mapping.scopes_suppress);
     }
+    out.groups = group_override;
     Ok(out)
 }
 
@@ -287,12 +322,13 @@ pub fn evaluate(
 fn fail(
     mapping: &Mapping,
     out: &mut Outcome,
-    rule: &Rule,
+    rule: RuleId,
+    claim: &str,
     reason: FailureReason,
 ) -> Result<(), ProcessError> {
     let failure = RuleFailure {
-        rule: rule.number,
-        claim: rule.claim.clone(),
+        rule,
+        claim: claim.to_owned(),
         reason,
     };
     match mapping.on_error {

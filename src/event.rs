@@ -129,12 +129,33 @@ impl<'a> Event<'a> {
 
     /// The user's groups (`request.groupConfiguration.groupsToOverride`); empty when absent.
     pub fn groups(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.group_configuration("groupsToOverride")
+    }
+
+    fn group_configuration(&self, key: &str) -> impl Iterator<Item = &'a str> + 'a {
         self.request("groupConfiguration")
-            .and_then(|g| g.get("groupsToOverride"))
+            .and_then(|g| g.get(key))
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
+    }
+
+    /// `userPoolId`.
+    pub fn user_pool_id(&self) -> Option<&'a str> {
+        self.root.get("userPoolId")?.as_str()
+    }
+
+    /// The IAM roles of the user's groups (`request.groupConfiguration.iamRolesToOverride`).
+    pub fn roles(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.group_configuration("iamRolesToOverride")
+    }
+
+    /// The preferred role (`request.groupConfiguration.preferredRole`), when it is a string.
+    pub fn preferred_role(&self) -> Option<&'a str> {
+        self.request("groupConfiguration")?
+            .get("preferredRole")?
+            .as_str()
     }
 
     /// The requested scopes (`request.scopes`); empty when absent.

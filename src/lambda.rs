@@ -10,7 +10,8 @@ use tracing::Instrument;
 
 use crate::engine::{self, ProcessError};
 use crate::live::{Fixed, Live};
-use crate::load::{self, LoadError, Settings};
+use crate::load::{self, LoadError, Mode, Settings};
+use crate::preview::{self, Mark};
 
 impl From<ProcessError> for Diagnostic {
     fn from(error: ProcessError) -> Diagnostic {
@@ -69,12 +70,13 @@ pub async fn init(settings: &Settings) -> Result<crate::live::Refreshing, LoadEr
     Ok(Refreshing::new(loaded, Some(from)))
 }
 
-/// Serves invocations with `live` until the runtime shuts the process down.
-pub async fn serve(live: impl Live) -> Result<(), lambda_runtime::Error> {
+/// Serves invocations with `live` in `mode` until the runtime shuts the process down.
+pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Error> {
     let current = live.current();
     tracing::info!(
         live = %current.describe(),
         rules = current.mapping.rules.len(),
+        shadow = mode == Mode::Shadow,
         "claim mapping loaded"
     );
     let live = Arc::new(live);
@@ -91,9 +93,14 @@ pub async fn serve(live: impl Live) -> Result<(), lambda_runtime::Error> {
                 live = %loaded.describe(),
                 cold_start = cold.swap(false, Ordering::Relaxed)
             );
-            async { handle(&loaded.mapping, event.payload) }
-                .instrument(span)
-                .await
+            async {
+                match mode {
+                    Mode::Apply => handle(&loaded.mapping, event.payload),
+                    Mode::Shadow => Ok(shadow(&loaded.mapping, event.payload)),
+                }
+            }
+            .instrument(span)
+            .await
         }
     }))
     .await
@@ -102,18 +109,12 @@ pub async fn serve(live: impl Live) -> Result<(), lambda_runtime::Error> {
 /// One invocation: applies the mapping and logs rule outcomes by number and claim name only.
 pub fn handle(mapping: &crate::Mapping, event: Value) -> Result<Value, ProcessError> {
     let today = OffsetDateTime::now_utc().date();
-    let result = if tracing::enabled!(tracing::Level::DEBUG) {
-        engine::process_observed(mapping, event, today, |rule, outcome| {
-            tracing::debug!(rule = rule.number, claim = %rule.claim, %outcome, "rule");
-        })
-    } else {
-        engine::process(mapping, event, today)
-    };
+    let result = engine::process_observed(mapping, event, today, &mut DebugLog);
     match result {
         Ok(done) => {
             for failure in &done.skipped {
                 tracing::warn!(
-                    rule = failure.rule,
+                    rule = %failure.rule,
                     claim = %failure.claim,
                     reason = %failure.reason,
                     "claim rule skipped"
@@ -129,7 +130,7 @@ pub fn handle(mapping: &crate::Mapping, event: Value) -> Result<Value, ProcessEr
         Err(error) => {
             match &error {
                 ProcessError::Rule(failure) => tracing::error!(
-                    rule = failure.rule,
+                    rule = %failure.rule,
                     claim = %failure.claim,
                     reason = %failure.reason,
                     "claim rule failed; sign-in refused (on_error: fail)"
@@ -138,5 +139,58 @@ pub fn handle(mapping: &crate::Mapping, event: Value) -> Result<Value, ProcessEr
             }
             Err(error)
         }
+    }
+}
+
+/// Shadow mode: evaluates the mapping exactly as [`handle`] would, logs per token which claims it
+/// would add, change and remove (names and counts only), and returns the event unchanged.
+pub fn shadow(mapping: &crate::Mapping, event: Value) -> Value {
+    let today = OffsetDateTime::now_utc().date();
+    match engine::process_observed(mapping, event.clone(), today, &mut DebugLog) {
+        Ok(done) => {
+            for token in preview::preview(&done) {
+                let names = |mark: Mark| {
+                    token
+                        .changes
+                        .iter()
+                        .filter(|(_, (m, _))| *m == mark)
+                        .map(|(claim, _)| claim.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                tracing::info!(
+                    token = token.token.name(),
+                    changes = token.changes.len(),
+                    added = %names(Mark::Added),
+                    changed = %names(Mark::Changed),
+                    removed = %names(Mark::Removed),
+                    "shadow: the mapping would change this token"
+                );
+            }
+            for failure in &done.skipped {
+                tracing::warn!(
+                    rule = %failure.rule,
+                    claim = %failure.claim,
+                    reason = %failure.reason,
+                    "shadow: claim rule would be skipped"
+                );
+            }
+        }
+        Err(error) => tracing::warn!(%error, "shadow: the mapping would fail this sign-in"),
+    }
+    event
+}
+
+/// Logs each rule's outcome by id and claim name, and each group step by count: never a value.
+/// Below debug level each call is one check of tracing's cached level.
+struct DebugLog;
+
+impl engine::Observer for DebugLog {
+    fn rule(&mut self, rule: &crate::mapping::Rule, outcome: &engine::RuleOutcome) {
+        tracing::debug!(rule = %rule.id, claim = %rule.claim, %outcome, "rule");
+    }
+
+    fn group_stage(&mut self, stage: crate::groups::Stage, groups: &[String]) {
+        tracing::debug!(step = stage.name(), groups = groups.len(), "group pipeline");
     }
 }

@@ -10,13 +10,18 @@ pub mod diff;
 pub mod dry_run;
 pub mod engine;
 pub mod event;
+pub mod explain;
+pub mod groups;
 pub mod lambda;
 pub mod live;
 pub mod load;
 mod location;
 pub mod logging;
 pub mod mapping;
+pub mod overlay;
+pub mod preview;
 pub mod response;
+pub mod schema;
 pub mod source;
 #[cfg(feature = "ssm")]
 pub mod ssm;

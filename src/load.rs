@@ -14,6 +14,8 @@ pub const FILE_VAR: &str = "CLAIM_MAPPING_FILE";
 pub const SSM_VAR: &str = "CLAIM_MAPPING_SSM_PARAMETER";
 /// Environment variable: seconds between refreshes of an SSM mapping (0 = load once).
 pub const REFRESH_VAR: &str = "CLAIM_MAPPING_REFRESH_SECONDS";
+/// Environment variable: `apply` (default) or `shadow`.
+pub const MODE_VAR: &str = "CLAIM_MAPPING_MODE";
 /// Mapping file used when neither a file nor a parameter is configured.
 pub const DEFAULT_FILE: &str = "mappings/default.yaml";
 
@@ -88,6 +90,16 @@ pub enum LoadError {
     },
 }
 
+/// What the function does with a mapping's outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Write the outcome into the response: the tokens change.
+    #[default]
+    Apply,
+    /// Log what would change (claim names and counts) and return the event unchanged.
+    Shadow,
+}
+
 /// The mapping settings of the Lambda function, from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -97,6 +109,8 @@ pub struct Settings {
     pub parameter: Option<String>,
     /// How old a mapping may get before an invocation refreshes it; zero = never.
     pub refresh: Duration,
+    /// Apply the mapping, or only log what it would do.
+    pub mode: Mode,
 }
 
 impl Settings {
@@ -124,10 +138,24 @@ impl Settings {
                     reason: "expected a whole number of seconds".into(),
                 })?,
         };
+        let mode = match set(MODE_VAR)
+            .map(|m| m.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("apply") => Mode::Apply,
+            Some("shadow") => Mode::Shadow,
+            Some(_) => {
+                return Err(LoadError::Setting {
+                    var: MODE_VAR,
+                    reason: "expected `apply` or `shadow`".into(),
+                });
+            }
+        };
         Ok(Settings {
             file,
             parameter,
             refresh,
+            mode,
         })
     }
 }

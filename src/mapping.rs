@@ -4,21 +4,26 @@
 //! finds, each with file, line/column, rule number, claim and field, and produces a [`Mapping`]
 //! whose rules need no further checks per event.
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::cognito::{self, Token};
 use crate::condition::Condition;
+use crate::groups::{GroupPipeline, RawGroups};
 use crate::location::{Location, LocationIndex};
+use crate::overlay::{Layer, MAX_CLIENT_OVERLAYS, Plans, RawOverlay};
 use crate::source::{Lookup, Source, Template};
 use crate::transform::{Transform, yaml_to_json};
 
 /// Largest mapping accepted, in bytes.
 pub const MAX_MAPPING_BYTES: usize = 1024 * 1024;
-/// Most claim rules accepted in one mapping.
+/// Most claim rules accepted in one mapping, base and overlays together.
 pub const MAX_RULES: usize = 2000;
 /// Default of `limits.token_claim_bytes`: the JSON bytes of claims a mapping may add to one
 /// token. Tokens travel in headers and cookies, often capped at 8 KB; 4 KB of claims, base64url
@@ -29,7 +34,7 @@ pub const MAX_TOKEN_CLAIM_BYTES: usize = 64 * 1024;
 
 /// What to do when a rule fails at runtime (a failed transform, a missing `required` source, a
 /// value Cognito would refuse).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OnError {
     /// Leave the rule's claim out, apply the rest, and warn.
@@ -39,11 +44,36 @@ pub enum OnError {
     Fail,
 }
 
+/// What a rule or step is called in logs, explanations and error messages (`rule 3`,
+/// `rule clients.web.1`, `rule groups`); `Display` gives the part after `rule `.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RuleId {
+    /// A rule of `claims:`, by 1-based position: `rule 3`.
+    Base(usize),
+    /// A rule of an overlay (`clients.<id>` or `triggers.<source>`), by 1-based position in its
+    /// `claims:`: `rule clients.web.1`.
+    Overlay(Arc<str>, usize),
+    /// The group pipeline.
+    Groups,
+}
+
+impl fmt::Display for RuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleId::Base(n) => write!(f, "{n}"),
+            RuleId::Overlay(key, n) => write!(f, "{key}.{n}"),
+            RuleId::Groups => write!(f, "groups"),
+        }
+    }
+}
+
 /// A compiled claim rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
-    /// 1-based position in `claims:`, the rule's id in logs and errors.
-    pub number: usize,
+    /// The rule's id in logs and errors.
+    pub id: RuleId,
+    /// Where it is in the file, such as `claims[2]` or `clients.web.claims[0]`.
+    pub path: String,
     /// The claim name in the token.
     pub claim: String,
     /// Where the value comes from.
@@ -74,8 +104,12 @@ pub struct ScopeRule {
 /// A validated, compiled mapping, ready to apply to events.
 #[derive(Debug, Clone)]
 pub struct Mapping {
-    /// Claim rules in file order.
+    /// Every claim rule: `claims:` in file order, then the overlays' rules.
     pub rules: Vec<Rule>,
+    /// Which rules run for which client and trigger source.
+    pub plans: Plans,
+    /// The group pipeline; `None` leaves groups as Cognito has them.
+    pub groups: Option<GroupPipeline>,
     /// Runtime failure policy.
     pub on_error: OnError,
     /// Claims suppressed in the ID token.
@@ -96,8 +130,8 @@ pub struct Mapping {
 pub struct Problem {
     /// Where in the file, when known.
     pub location: Option<Location>,
-    /// 1-based rule number, for problems inside `claims:`.
-    pub rule: Option<usize>,
+    /// The rule, for problems inside a rule.
+    pub rule: Option<RuleId>,
     /// The rule's claim name, when it has one.
     pub claim: Option<String>,
     /// The field, as a path such as `claims[2].transform[1]`.
@@ -153,7 +187,7 @@ impl fmt::Display for Problem {
             Some(l) => write!(f, "{}:{}: ", l.line, l.column)?,
             None => write!(f, " ")?,
         }
-        if let Some(rule) = self.rule {
+        if let Some(rule) = &self.rule {
             write!(f, "rule {rule}")?;
             if let Some(claim) = &self.claim {
                 write!(f, " (claim `{claim}`)")?;
@@ -168,28 +202,52 @@ impl fmt::Display for Problem {
 }
 
 // ---- the file's shape ------------------------------------------------------------------------
+// These types are also the source of `claim-mapper schema`: their doc comments are what editors
+// show while a mapping is typed.
 
-#[derive(Deserialize)]
+/// A claim mapping for the cognito-claim-mapper Pre Token Generation trigger.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawMapping {
+#[schemars(title = "cognito-claim-mapper mapping")]
+pub(crate) struct RawMapping {
+    /// Format version; this release reads 1.
     version: u32,
+    /// Defaults for every rule.
     #[serde(default)]
     defaults: RawDefaults,
+    /// What a failing rule does: `skip` it (and warn) or `fail` the sign-in.
     #[serde(default)]
     on_error: OnError,
+    /// Claim rules, applied in order; the last rule that applies to a claim wins.
     #[serde(default)]
     claims: Vec<RawRule>,
+    /// Claims removed from each token.
     #[serde(default)]
     suppress: RawSuppress,
+    /// Scopes added to or removed from the access token.
     #[serde(default)]
     scopes: RawScopes,
+    /// The group pipeline: which groups reach the tokens (`groupOverrideDetails`). Absent: groups
+    /// are left exactly as Cognito has them.
+    groups: Option<RawGroups>,
+    /// Overlays by app client id (`callerContext.clientId`): rules that add to, replace or
+    /// disable the base rules for that client. Applied after `triggers`.
+    #[serde(default)]
+    clients: BTreeMap<String, RawOverlay>,
+    /// Overlays by trigger source, e.g. `TokenGeneration_ClientCredentials`.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::trigger_overlays")]
+    triggers: BTreeMap<String, RawOverlay>,
+    /// Size limits.
     #[serde(default)]
     limits: RawLimits,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Limits")]
 struct RawLimits {
+    /// Most JSON bytes of claims the mapping may add to one token (default 4096, at most 65536).
     #[serde(default = "default_token_claim_bytes")]
     token_claim_bytes: usize,
 }
@@ -206,9 +264,11 @@ fn default_token_claim_bytes() -> usize {
     DEFAULT_TOKEN_CLAIM_BYTES
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Defaults")]
 struct RawDefaults {
+    /// Tokens a rule without `tokens:` writes to (default both).
     #[serde(default = "both_tokens")]
     tokens: Vec<Token>,
 }
@@ -225,59 +285,103 @@ fn both_tokens() -> Vec<Token> {
     vec![Token::Id, Token::Access]
 }
 
-#[derive(Deserialize)]
+/// A claim rule: exactly one source (`from`, `value` or `template`), then optional transforms.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawRule {
+#[schemars(rename = "Rule")]
+pub(crate) struct RawRule {
+    /// The claim name in the token.
     claim: String,
+    /// A user attribute name, a JSONPath into the event starting with `$`, or a list of them
+    /// tried in order.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::from")]
     from: Option<serde_yaml::Value>,
+    /// A constant value.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::any_value")]
     value: Option<serde_yaml::Value>,
+    /// A string with `{attribute}` or `{$.json.path}` placeholders.
     template: Option<String>,
+    /// The value (used as written, not transformed) when the source is missing.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::any_value")]
     default: Option<serde_yaml::Value>,
+    /// A missing source is a rule failure (see `on_error`).
     #[serde(default)]
     required: bool,
+    /// The tokens that get the claim (default: `defaults.tokens`).
     tokens: Option<Vec<Token>>,
+    /// One transform or a list, applied left to right.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::transforms")]
     transform: Option<serde_yaml::Value>,
+    /// When the rule applies; every listed condition must hold.
     when: Option<RawWhen>,
 }
 
-#[derive(Deserialize, Default)]
+/// Conditions; each listed one must hold.
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "When")]
 struct RawWhen {
+    /// The user is in any of these groups (after the group pipeline, when there is one).
     groups: Option<Vec<String>>,
+    /// The app client (`callerContext.clientId`) is one of these.
     clients: Option<Vec<String>>,
+    /// The trigger source is one of these.
     triggers: Option<Vec<String>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Suppress")]
 struct RawSuppress {
+    /// Claims removed from the ID token.
     #[serde(default)]
     id: Vec<String>,
+    /// Claims removed from the access token.
     #[serde(default)]
     access: Vec<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Scopes")]
 struct RawScopes {
+    /// Scopes added to the access token.
     #[serde(default)]
     add: Vec<RawScopeAdd>,
+    /// Scopes removed from the access token.
     #[serde(default)]
     suppress: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ScopeAdd")]
 struct RawScopeAdd {
+    /// The scope, e.g. `orders-api/read`.
     scope: String,
+    /// When it is added.
     when: Option<RawWhen>,
 }
 
 // ---- compiling -------------------------------------------------------------------------------
 
+/// One problem before its location is resolved: (field path, rule, claim, message).
+type Found = (String, Option<RuleId>, Option<String>, String);
+
 /// Collects problems with their paths; locations are resolved once, at the end.
 struct Problems {
-    found: Vec<(String, Option<usize>, Option<String>, String)>,
+    found: Vec<Found>,
+}
+
+/// Where a rule is, for its problems.
+struct Site<'r> {
+    id: RuleId,
+    path: String,
+    claim: &'r str,
 }
 
 impl Problems {
@@ -285,15 +389,25 @@ impl Problems {
         self.found.push((path.into(), None, None, message.into()));
     }
 
-    fn add_rule(&mut self, rule: &RawRule, index: usize, field: &str, message: impl Into<String>) {
+    fn add_rule(&mut self, site: &Site, field: &str, message: impl Into<String>) {
         let path = if field.is_empty() {
-            format!("claims[{index}]")
+            site.path.clone()
         } else {
-            format!("claims[{index}].{field}")
+            format!("{}.{field}", site.path)
         };
-        let claim = (!rule.claim.is_empty()).then(|| rule.claim.clone());
+        let claim = (!site.claim.is_empty()).then(|| site.claim.to_owned());
         self.found
-            .push((path, Some(index + 1), claim, message.into()));
+            .push((path, Some(site.id.clone()), claim, message.into()));
+    }
+}
+
+impl Rule {
+    fn site(&self) -> Site<'_> {
+        Site {
+            id: self.id.clone(),
+            path: self.path.clone(),
+            claim: &self.claim,
+        }
     }
 }
 
@@ -314,25 +428,27 @@ impl Mapping {
         let mut problems = Problems { found: Vec::new() };
         let mapping = compile(raw, text, &mut problems);
         if problems.found.is_empty() {
-            Ok(mapping)
-        } else {
-            let index = LocationIndex::new(text);
-            let problems = problems
-                .found
-                .into_iter()
-                .map(|(field, rule, claim, message)| Problem {
-                    location: index.locate(&field),
-                    rule,
-                    claim,
-                    field,
-                    message,
-                })
-                .collect();
-            Err(MappingError::Invalid {
-                origin: origin.to_owned(),
-                problems,
-            })
+            return Ok(mapping);
         }
+        let index = LocationIndex::new(text);
+        let mut seen = std::collections::HashSet::new();
+        let problems = problems
+            .found
+            .into_iter()
+            // Checks run per overlay combination can find the same problem more than once.
+            .filter(|found| seen.insert(found.clone()))
+            .map(|(field, rule, claim, message)| Problem {
+                location: index.locate(&field),
+                rule,
+                claim,
+                field,
+                message,
+            })
+            .collect();
+        Err(MappingError::Invalid {
+            origin: origin.to_owned(),
+            problems,
+        })
     }
 
     /// A short digest of the mapping's text, naming the version that is live in logs.
@@ -357,31 +473,71 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             "list at least one token (`id`, `access`)",
         );
     }
-    if raw.claims.len() > MAX_RULES {
+    let total = raw.claims.len()
+        + raw
+            .clients
+            .values()
+            .chain(raw.triggers.values())
+            .map(|o| o.claims.len())
+            .sum::<usize>();
+    if total > MAX_RULES {
         problems.add(
             "claims",
-            format!("{} rules; the limit is {MAX_RULES}", raw.claims.len()),
+            format!("{total} rules (base and overlays); the limit is {MAX_RULES}"),
         );
+        return empty(raw, text);
     }
     let suppress_id = compile_suppressions(&raw.suppress.id, "suppress.id", problems);
     let suppress_access = compile_suppressions(&raw.suppress.access, "suppress.access", problems);
-    let rules: Vec<Rule> = raw
-        .claims
-        .iter()
-        .take(MAX_RULES)
-        .enumerate()
-        .filter_map(|(i, r)| compile_rule(r, i, &raw.defaults.tokens, problems))
-        .collect();
+    let tokens = &raw.defaults.tokens;
+
+    let mut rules = Vec::with_capacity(total);
+    let base = compile_rules(&raw.claims, None, tokens, &mut rules, problems);
+    let base_claims: Vec<String> = rules.iter().map(|r: &Rule| r.claim.clone()).collect();
+    let mut triggers = Vec::with_capacity(raw.triggers.len());
+    for (source, overlay) in &raw.triggers {
+        let key = format!("triggers.{source}");
+        if !cognito::TRIGGER_SOURCES.contains(&source.as_str()) {
+            problems.add(
+                key.clone(),
+                format!(
+                    "unknown trigger source `{source}`; known: {}",
+                    cognito::TRIGGER_SOURCES.join(", ")
+                ),
+            );
+        }
+        let layer = compile_layer(&key, overlay, &base_claims, tokens, &mut rules, problems);
+        triggers.push((source.clone(), layer));
+    }
+    if raw.clients.len() > MAX_CLIENT_OVERLAYS {
+        problems.add(
+            "clients",
+            format!(
+                "{} client overlays; the limit is {MAX_CLIENT_OVERLAYS}",
+                raw.clients.len()
+            ),
+        );
+    }
+    // A client overlay may disable what the base or any trigger overlay sets.
+    let earlier_claims: Vec<String> = rules.iter().map(|r| r.claim.clone()).collect();
+    let mut clients = Vec::with_capacity(raw.clients.len());
+    for (client, overlay) in raw.clients.iter().take(MAX_CLIENT_OVERLAYS) {
+        let key = format!("clients.{client}");
+        if let Some(reason) = client_id_restriction(client) {
+            problems.add(key.clone(), reason);
+        }
+        let layer = compile_layer(&key, overlay, &earlier_claims, tokens, &mut rules, problems);
+        clients.push((client.clone(), layer));
+    }
+
     for rule in &rules {
         for (token, added, suppressed) in [
             (Token::Id, rule.to_id, &suppress_id),
             (Token::Access, rule.to_access, &suppress_access),
         ] {
             if added && suppressed.contains(&rule.claim) {
-                let raw_rule = &raw.claims[rule.number - 1];
                 problems.add_rule(
-                    raw_rule,
-                    rule.number - 1,
+                    &rule.site(),
                     "claim",
                     format!(
                         "the claim is also in `suppress.{}`; suppression would always win",
@@ -398,7 +554,13 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             format!("must be between 1 and {MAX_TOKEN_CLAIM_BYTES}"),
         );
     }
-    check_constant_sizes(&rules, &raw.claims, limit, problems);
+    let plans = Plans::build(&rules, base, triggers, clients);
+    for plan in plans.all() {
+        check_constant_sizes(&rules, &plan.rules, limit, problems);
+    }
+    let groups = raw.groups.as_ref().and_then(|g| {
+        GroupPipeline::compile(g, &mut |field, message| problems.add(field, message))
+    });
     let mut scopes_add = Vec::with_capacity(raw.scopes.add.len());
     for (i, add) in raw.scopes.add.iter().enumerate() {
         let path = format!("scopes.add[{i}]");
@@ -420,30 +582,125 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
     }
     Mapping {
         rules,
+        plans,
+        groups,
         on_error: raw.on_error,
         suppress_id,
         suppress_access,
         scopes_add,
         scopes_suppress: raw.scopes.suppress,
         token_claim_bytes: limit,
-        digest: format!("sha256:{:.12x}", Sha256::digest(text.as_bytes())),
+        digest: digest(text),
     }
 }
 
+/// A mapping with no rules, returned alongside problems that stop compiling early.
+fn empty(raw: RawMapping, text: &str) -> Mapping {
+    Mapping {
+        rules: Vec::new(),
+        plans: Plans::build(&[], Vec::new(), Vec::new(), Vec::new()),
+        groups: None,
+        on_error: raw.on_error,
+        suppress_id: Vec::new(),
+        suppress_access: Vec::new(),
+        scopes_add: Vec::new(),
+        scopes_suppress: Vec::new(),
+        token_claim_bytes: DEFAULT_TOKEN_CLAIM_BYTES,
+        digest: digest(text),
+    }
+}
+
+fn digest(text: &str) -> String {
+    format!("sha256:{:.12x}", Sha256::digest(text.as_bytes()))
+}
+
+/// Compiles `raw` rules (of `claims:` when `overlay` is `None`) onto the end of `rules` and
+/// returns their indexes.
+fn compile_rules(
+    raw: &[RawRule],
+    overlay: Option<&Arc<str>>,
+    default_tokens: &[Token],
+    rules: &mut Vec<Rule>,
+    problems: &mut Problems,
+) -> Vec<u32> {
+    let mut indexes = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        let site = match overlay {
+            None => Site {
+                id: RuleId::Base(i + 1),
+                path: format!("claims[{i}]"),
+                claim: &r.claim,
+            },
+            Some(key) => Site {
+                id: RuleId::Overlay(Arc::clone(key), i + 1),
+                path: format!("{key}.claims[{i}]"),
+                claim: &r.claim,
+            },
+        };
+        if let Some(rule) = compile_rule(r, site, default_tokens, problems) {
+            // MAX_RULES bounds the count far below u32::MAX.
+            indexes.push(rules.len() as u32);
+            rules.push(rule);
+        }
+    }
+    indexes
+}
+
+/// Compiles one overlay; its `disable` entries must name claims that `earlier` layers set.
+fn compile_layer(
+    key: &str,
+    raw: &RawOverlay,
+    earlier: &[String],
+    default_tokens: &[Token],
+    rules: &mut Vec<Rule>,
+    problems: &mut Problems,
+) -> Layer {
+    let key: Arc<str> = Arc::from(key);
+    let indexes = compile_rules(&raw.claims, Some(&key), default_tokens, rules, problems);
+    for (i, claim) in raw.disable.iter().enumerate() {
+        let path = format!("{key}.disable[{i}]");
+        if !earlier.contains(claim) {
+            problems.add(
+                path,
+                format!("no earlier rule sets `{claim}`, so there is nothing to disable"),
+            );
+        } else if raw.claims.iter().any(|r| &r.claim == claim) {
+            problems.add(
+                path,
+                format!("`{claim}` is also set by this overlay, which already replaces the earlier rules"),
+            );
+        }
+    }
+    Layer {
+        key,
+        rules: indexes,
+        disable: raw.disable.clone(),
+    }
+}
+
+/// Cognito app client ids: 1 to 128 word characters or `+`.
+fn client_id_restriction(client: &str) -> Option<String> {
+    let valid = !client.is_empty()
+        && client.len() <= 128
+        && client
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+');
+    (!valid)
+        .then(|| format!("`{client}` is not an app client id (1-128 letters, digits, `_` or `+`)"))
+}
+
 /// Constant claims alone must fit the token size limit: each one, and per token all those that
-/// apply unconditionally (a later rule for the same claim replaces the earlier one).
-fn check_constant_sizes(rules: &[Rule], raw: &[RawRule], limit: usize, problems: &mut Problems) {
+/// apply unconditionally in one plan (a later rule for the same claim replaces the earlier one).
+fn check_constant_sizes(rules: &[Rule], plan: &[u32], limit: usize, problems: &mut Problems) {
     let mut always: [std::collections::HashMap<&str, usize>; 2] = Default::default();
-    for rule in rules {
+    for rule in plan.iter().map(|&i| &rules[i as usize]) {
         let Source::Constant(value) = &rule.source else {
             continue;
         };
         let size = crate::engine::claim_size(&rule.claim, value);
-        let raw_rule = &raw[rule.number - 1];
         if size > limit {
             problems.add_rule(
-                raw_rule,
-                rule.number - 1,
+                &rule.site(),
                 "value",
                 format!("the claim is {size} bytes of JSON; limits.token_claim_bytes is {limit}"),
             );
@@ -459,8 +716,7 @@ fn check_constant_sizes(rules: &[Rule], raw: &[RawRule], limit: usize, problems:
                 if total > limit {
                     let token = ["id", "access"][i];
                     problems.add_rule(
-                        raw_rule,
-                        rule.number - 1,
+                        &rule.site(),
                         "value",
                         format!("constant claims for the {token} token reach {total} bytes of JSON here; limits.token_claim_bytes is {limit}"),
                     );
@@ -481,14 +737,14 @@ fn compile_suppressions(claims: &[String], path: &str, problems: &mut Problems) 
 
 fn compile_rule(
     raw: &RawRule,
-    index: usize,
+    site: Site,
     default_tokens: &[Token],
     problems: &mut Problems,
 ) -> Option<Rule> {
     let mut ok = true;
     let mut report = |field: &str, message: String| {
         ok = false;
-        problems.add_rule(raw, index, field, message);
+        problems.add_rule(&site, field, message);
     };
     let tokens = raw.tokens.as_deref().unwrap_or(default_tokens);
     if tokens.is_empty() {
@@ -594,24 +850,23 @@ fn compile_rule(
         },
     }
 
+    let prefix = format!("{}.", site.path);
     let when = compile_when(
         raw.when.as_ref(),
-        &format!("claims[{index}].when"),
+        &format!("{prefix}when"),
         &mut |field, message| {
             ok = false;
             problems.add_rule(
-                raw,
-                index,
-                field
-                    .strip_prefix(&format!("claims[{index}]."))
-                    .unwrap_or(&field),
+                &site,
+                field.strip_prefix(&prefix).unwrap_or(&field),
                 message,
             );
         },
     );
 
     Some(Rule {
-        number: index + 1,
+        id: site.id,
+        path: site.path,
         claim: raw.claim.clone(),
         source: source?,
         transforms,
@@ -695,22 +950,37 @@ fn yaml_problem(text: &str, error: &serde_yaml::Error) -> Problem {
         Some((path, rest)) if !path.contains(' ') => (path.to_owned(), rest.to_owned()),
         _ => (String::new(), message),
     };
-    let rule = field
-        .strip_prefix("claims[")
-        .and_then(|rest| rest.split(']').next())
-        .and_then(|n| n.parse::<usize>().ok());
+    // `claims[N]` or `clients.ID.claims[N]` / `triggers.SOURCE.claims[N]`.
+    let (overlay, rest) = match field.split_once("claims[") {
+        Some(("", rest)) => (None, rest),
+        Some((key, rest)) if key.starts_with("clients.") || key.starts_with("triggers.") => {
+            (key.strip_suffix('.'), rest)
+        }
+        _ => (None, ""),
+    };
+    let index = rest.split(']').next().and_then(|n| n.parse::<usize>().ok());
     // The claim name from a lenient second read; only on this error path.
-    let claim = rule.and_then(|n| {
+    let claim = index.and_then(|n| {
         let doc: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
-        doc.get("claims")?
+        let mut node = &doc;
+        if let Some(key) = overlay {
+            for part in key.splitn(2, '.') {
+                node = node.get(part)?;
+            }
+        }
+        node.get("claims")?
             .get(n)?
             .get("claim")?
             .as_str()
             .map(str::to_owned)
     });
+    let rule = index.map(|n| match overlay {
+        None => RuleId::Base(n + 1),
+        Some(key) => RuleId::Overlay(Arc::from(key), n + 1),
+    });
     Problem {
         location,
-        rule: rule.map(|n| n + 1),
+        rule,
         claim,
         field,
         message,

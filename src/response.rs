@@ -2,12 +2,14 @@
 //! reading it back (for reports).
 //!
 //! Only the details object is replaced, so applying a mapping twice gives the same event.
-//! `groupOverrideDetails` is never written: an empty one would clear the user's groups.
+//! `groupOverrideDetails` is written only by a mapping with a group pipeline (`groups:`), and
+//! then always whole: an absent or empty one would leave or clear the user's groups by accident.
 
 use serde_json::{Map, Value, json};
 
 use crate::engine::{Outcome, TokenChanges};
 use crate::event::Shape;
+use crate::groups::GroupOverride;
 
 /// The response key of the V1 shape.
 pub const V1_KEY: &str = "claimsOverrideDetails";
@@ -16,7 +18,7 @@ pub const V2_KEY: &str = "claimsAndScopeOverrideDetails";
 
 /// Writes `outcome` into `event.response` (which `Event::new` has checked is an object, null or absent).
 pub fn write(event: &mut Value, shape: Shape, outcome: Outcome) {
-    let details = match shape {
+    let mut details = match shape {
         Shape::V1 => json!({
             "claimsToAddOrOverride": outcome.id.add,
             "claimsToSuppress": outcome.id.suppress,
@@ -34,6 +36,16 @@ pub fn write(event: &mut Value, shape: Shape, outcome: Outcome) {
             },
         }),
     };
+    if let (Some(groups), Value::Object(d)) = (outcome.groups, &mut details) {
+        d.insert(
+            "groupOverrideDetails".into(),
+            json!({
+                "groupsToOverride": groups.groups,
+                "iamRolesToOverride": groups.roles,
+                "preferredRole": groups.preferred_role,
+            }),
+        );
+    }
     let key = match shape {
         Shape::V1 => V1_KEY,
         Shape::V2 => V2_KEY,
@@ -60,8 +72,19 @@ pub struct TokenView {
     pub scopes_suppress: Vec<String>,
 }
 
-/// Reads the ID- and access-token changes back out of a response written by [`write`].
-pub fn read(event: &Value, shape: Shape) -> (TokenView, TokenView) {
+/// What a filled-in response holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResponseView {
+    /// ID-token changes.
+    pub id: TokenView,
+    /// Access-token changes.
+    pub access: TokenView,
+    /// `groupOverrideDetails`, when present.
+    pub groups: Option<GroupOverride>,
+}
+
+/// Reads a response written by [`write`] back out of an event.
+pub fn read(event: &Value, shape: Shape) -> ResponseView {
     let strings = |v: Option<&Value>| -> Vec<String> {
         v.and_then(Value::as_array)
             .map(|a| {
@@ -84,18 +107,32 @@ pub fn read(event: &Value, shape: Shape) -> (TokenView, TokenView) {
         scopes_add: strings(t.and_then(|t| t.get("scopesToAdd"))),
         scopes_suppress: strings(t.and_then(|t| t.get("scopesToSuppress"))),
     };
-    let response = event.get("response");
+    let key = match shape {
+        Shape::V1 => V1_KEY,
+        Shape::V2 => V2_KEY,
+    };
+    let details = event.get("response").and_then(|r| r.get(key));
+    let groups = details
+        .and_then(|d| d.get("groupOverrideDetails"))
+        .filter(|g| g.is_object())
+        .map(|g| GroupOverride {
+            groups: strings(g.get("groupsToOverride")),
+            roles: strings(g.get("iamRolesToOverride")),
+            preferred_role: g
+                .get("preferredRole")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        });
     match shape {
-        Shape::V1 => (
-            token(response.and_then(|r| r.get(V1_KEY))),
-            TokenView::default(),
-        ),
-        Shape::V2 => {
-            let details = response.and_then(|r| r.get(V2_KEY));
-            (
-                token(details.and_then(|d| d.get("idTokenGeneration"))),
-                token(details.and_then(|d| d.get("accessTokenGeneration"))),
-            )
-        }
+        Shape::V1 => ResponseView {
+            id: token(details),
+            access: TokenView::default(),
+            groups,
+        },
+        Shape::V2 => ResponseView {
+            id: token(details.and_then(|d| d.get("idTokenGeneration"))),
+            access: token(details.and_then(|d| d.get("accessTokenGeneration"))),
+            groups,
+        },
     }
 }

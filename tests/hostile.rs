@@ -64,7 +64,7 @@ fn megabyte_values_and_ten_thousand_attributes_are_handled() {
     assert_eq!(added["d"], "v9999");
     // The replaced megabyte value is over the token size limit: refused, not emitted.
     assert!(added.get("c").is_none());
-    assert_eq!(done.skipped[0].rule, 3);
+    assert_eq!(done.skipped[0].rule, claim_mapper::mapping::RuleId::Base(3));
 }
 
 #[test]

@@ -225,7 +225,10 @@ fn limits_are_enforced() {
     for i in 0..=claim_mapper::mapping::MAX_RULES {
         many.push_str(&format!("  - {{claim: c{i}, value: 1}}\n"));
     }
-    assert!(mapping_error(&many).contains("field `claims`: 2001 rules; the limit is 2000"));
+    assert!(
+        mapping_error(&many)
+            .contains("field `claims`: 2001 rules (base and overlays); the limit is 2000")
+    );
     let mut bomb = String::from(
         "version: 1\nclaims:\n  - claim: a0\n    value: &a0 [x, x, x, x, x, x, x, x, x]\n",
     );

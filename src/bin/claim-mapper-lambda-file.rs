@@ -7,8 +7,8 @@ use claim_mapper::{lambda, logging};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     logging::init();
-    let live = Settings::from_vars(|k| std::env::var(k).ok())
-        .and_then(|settings| lambda::init_file(&settings))
-        .inspect_err(|e| tracing::error!("{e}"))?;
-    lambda::serve(live).await
+    let settings =
+        Settings::from_vars(|k| std::env::var(k).ok()).inspect_err(|e| tracing::error!("{e}"))?;
+    let live = lambda::init_file(&settings).inspect_err(|e| tracing::error!("{e}"))?;
+    lambda::serve(live, settings.mode).await
 }

@@ -12,5 +12,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let live = lambda::init(&settings)
         .await
         .inspect_err(|e| tracing::error!("{e}"))?;
-    lambda::serve(live).await
+    lambda::serve(live, settings.mode).await
 }

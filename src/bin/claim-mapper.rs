@@ -43,9 +43,26 @@ enum Command {
         /// One JSON object per event per line: {"file", "output", "warnings"}.
         #[arg(long)]
         json: bool,
+        /// Show the ID- and access-token payloads, marking the claims the mapping changed.
+        #[arg(long)]
+        tokens: bool,
         #[command(flatten)]
         events: Events,
     },
+    /// Explain one event: every rule with its outcome, the group pipeline step by step, and the
+    /// final response. Exit 1 if the Lambda would return an error.
+    Explain {
+        /// The mapping file.
+        #[arg(long, default_value = load::DEFAULT_FILE)]
+        mapping: PathBuf,
+        /// The event file.
+        event: PathBuf,
+        /// Evaluate date transforms (`age`) as of this date (YYYY-MM-DD) instead of today (UTC).
+        #[arg(long, value_parser = parse_date)]
+        today: Option<Date>,
+    },
+    /// Print the JSON Schema of the mapping format (for editors; `mappings/schema.json`).
+    Schema,
     /// Validate a mapping file and publish it as a new version of an SSM parameter.
     Push {
         /// The mapping file.
@@ -140,6 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             mapping,
             ssm_parameter,
             json,
+            tokens,
             events,
         } => {
             let loaded = match ssm_parameter {
@@ -158,13 +176,37 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 say!(
                     "{}",
                     if json {
-                        run.to_json_line()
+                        run.to_json_line(tokens)
                     } else {
-                        run.to_human()
+                        run.to_human(tokens)
                     }
                 )?;
             }
             Ok(all_ok)
+        }
+        Command::Explain {
+            mapping,
+            event,
+            today,
+        } => {
+            let loaded = load::load_file(&mapping)?;
+            let bytes = std::fs::read(&event)
+                .with_context(|| format!("cannot read event {}", event.display()))?;
+            let value: serde_json::Value = serde_json::from_slice(&bytes)
+                .with_context(|| format!("invalid event JSON in {}", event.display()))?;
+            let today = today.unwrap_or_else(|| OffsetDateTime::now_utc().date());
+            let (report, ok) = claim_mapper::explain::explain(&loaded.mapping, value, today);
+            say!(
+                "mapping {}\nevent {}\n{}",
+                loaded.describe(),
+                event.display(),
+                report.trim_end()
+            )?;
+            Ok(ok)
+        }
+        Command::Schema => {
+            say!("{}", claim_mapper::schema::mapping_schema().trim_end())?;
+            Ok(true)
         }
         Command::Push {
             file,

@@ -20,7 +20,12 @@ pub const TODAY: time::Date = time::macros::date!(2026 - 11 - 26);
 
 /// Every fixture event under `examples/events/`, sorted, with its file stem.
 pub fn fixture_events() -> Vec<(String, Value)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("examples/events"))
+    events_in("examples/events")
+}
+
+/// Every `*.json` event in `dir` (relative to the repository root), sorted, with its file stem.
+pub fn events_in(dir: &str) -> Vec<(String, Value)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
