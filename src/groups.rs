@@ -24,7 +24,7 @@ pub const MAX_GROUP_NAME: usize = 128;
 #[schemars(rename = "Groups")]
 pub(crate) struct RawGroups {
     /// Where groups come from, merged in order (duplicates dropped). Default: `[cognito]`.
-    #[serde(default = "cognito_only")]
+    #[serde(default = "cognito_only", deserialize_with = "group_sources")]
     from: Vec<RawGroupSource>,
     /// Drop the automatic group Cognito puts federated users in (`<userPoolId>_<Provider>`).
     #[serde(default)]
@@ -34,6 +34,7 @@ pub(crate) struct RawGroups {
     /// Rename groups: first strip a prefix, then look the name up in a table.
     rename: Option<RawRename>,
     /// Keep at most this many groups (the first ones, in pipeline order).
+    #[schemars(range(min = 1))]
     max: Option<usize>,
     /// IAM roles of the remaining groups, in precedence order: the first remaining group's role
     /// is the preferred role. Absent: Cognito's roles are kept only while every pool group is.
@@ -45,26 +46,56 @@ fn cognito_only() -> Vec<RawGroupSource> {
 }
 
 /// One source of groups.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(untagged, deny_unknown_fields)]
+#[derive(Debug, JsonSchema)]
 #[schemars(rename = "GroupSource")]
+#[serde(untagged)]
 enum RawGroupSource {
     /// `cognito`: the user's user-pool groups (`request.groupConfiguration`).
     Cognito(CognitoKeyword),
-    /// A user attribute holding a list: a JSON array, `[a, b]`, or `a,b`.
-    Attribute {
-        /// The attribute, e.g. `custom:ADGroups`.
-        attribute: String,
-        /// Separator of a delimited list. Default `,`.
-        #[serde(default = "comma")]
-        delimiter: String,
-    },
+    /// A user attribute holding a list.
+    Attribute(RawAttributeSource),
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum CognitoKeyword {
     Cognito,
+}
+
+/// A user attribute holding a list of groups: a JSON array, `[a, b]`, or `a,b`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(rename = "AttributeSource")]
+#[serde(deny_unknown_fields)]
+struct RawAttributeSource {
+    /// The attribute, e.g. `custom:ADGroups`.
+    attribute: String,
+    /// Separator of a delimited list. Default `,`.
+    #[serde(default = "comma")]
+    delimiter: String,
+}
+
+/// Reads `from:` with messages that say what a source looks like (an untagged enum would only
+/// say that nothing matched).
+fn group_sources<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<RawGroupSource>, D::Error> {
+    use serde::de::Error;
+    Vec::<serde_yaml::Value>::deserialize(deserializer)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            serde_yaml::Value::String(s) if s == "cognito" => {
+                Ok(RawGroupSource::Cognito(CognitoKeyword::Cognito))
+            }
+            serde_yaml::Value::Mapping(_) => serde_yaml::from_value(item)
+                .map(RawGroupSource::Attribute)
+                .map_err(|e| D::Error::custom(format!("`from`, source {}: {e}", i + 1))),
+            _ => Err(D::Error::custom(format!(
+                "`from`, source {}: a group source is `cognito` or `{{attribute: NAME}}` (optionally with `delimiter`)",
+                i + 1
+            ))),
+        })
+        .collect()
 }
 
 fn comma() -> String {
@@ -194,10 +225,10 @@ impl GroupPipeline {
         for (i, source) in raw.from.iter().enumerate() {
             match source {
                 RawGroupSource::Cognito(_) => sources.push(GroupSource::Cognito),
-                RawGroupSource::Attribute {
+                RawGroupSource::Attribute(RawAttributeSource {
                     attribute,
                     delimiter,
-                } => {
+                }) => {
                     if attribute.is_empty() {
                         problem(
                             format!("groups.from[{i}].attribute"),

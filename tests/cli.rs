@@ -133,3 +133,103 @@ fn a_closed_pipe_ends_the_output_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn explain_prints_rules_groups_and_response_and_sets_the_exit_code() {
+    let out = cli(&[
+        "explain",
+        "--mapping",
+        "examples/features/mapping.yaml",
+        "--today",
+        "2026-11-26",
+        "examples/features/events/v2-saml-ad-groups.json",
+    ]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let text = stdout(&out);
+    let golden = std::fs::read_to_string(
+        support::root().join("examples/features/explain/v2-saml-ad-groups.txt"),
+    )
+    .unwrap();
+    assert!(
+        text.starts_with("mapping file examples/features/mapping.yaml (sha256:"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&golden),
+        "the CLI prints the library's report:\n{text}"
+    );
+
+    // A rule failing under `on_error: fail`: the report says what the Lambda would return.
+    let dir = tempfile::tempdir().unwrap();
+    let strict = dir.path().join("strict.yaml");
+    std::fs::write(
+        &strict,
+        "version: 1\non_error: fail\nclaims:\n  - claim: n\n    from: email\n    transform: [to_number]\n",
+    )
+    .unwrap();
+    let out = cli(&[
+        "explain",
+        "--mapping",
+        strict.to_str().unwrap(),
+        "examples/events/v2-authentication-custom-attrs-groups.json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "rule 1  n                        failed: transform `to_number` failed: not a number"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("result: the Lambda returns the error `claim mapping failed (rule 1)`"),
+        "{text}"
+    );
+
+    let missing = cli(&["explain", "nope.json"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn dry_run_tokens_shows_payloads_in_text_and_json() {
+    let text = cli(&[
+        "dry-run",
+        "--tokens",
+        "--mapping",
+        "examples/features/mapping.yaml",
+        "--today",
+        "2026-11-26",
+        "examples/features/events",
+    ]);
+    assert!(text.status.success());
+    let text = stdout(&text);
+    for name in [
+        "v1-groups",
+        "v2-saml-ad-groups",
+        "v3-client-credentials-partner",
+        "v3-partner-portal",
+    ] {
+        let golden = std::fs::read_to_string(
+            support::root().join(format!("examples/features/tokens/{name}.txt")),
+        )
+        .unwrap();
+        assert!(
+            text.contains(&golden),
+            "{name} preview differs from its golden file"
+        );
+    }
+    let json = cli(&[
+        "dry-run",
+        "--tokens",
+        "--json",
+        "examples/events/v3-client-credentials.json",
+    ]);
+    let line: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let tokens = &line["tokens"];
+    assert!(
+        tokens.get("id").is_none(),
+        "client credentials have no ID token"
+    );
+    assert_eq!(tokens["access"]["payload"]["token_use"], "access");
+    assert!(tokens["access"]["changes"].is_object());
+}

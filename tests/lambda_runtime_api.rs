@@ -120,3 +120,58 @@ fn an_invalid_mapping_fails_the_init_with_the_validation_message() {
         assert!(logs.contains(expected), "{binary}: {logs}");
     }
 }
+
+#[test]
+fn shadow_mode_returns_every_event_unchanged_and_logs_only_claim_names() {
+    for binary in binaries() {
+        let env = [
+            (
+                "CLAIM_MAPPING_FILE",
+                "examples/features/mapping.yaml".to_owned(),
+            ),
+            ("CLAIM_MAPPING_MODE", "shadow".to_owned()),
+        ];
+        let mut lambda = Lambda::start_bin(binary, &env);
+        let mut events = support::fixture_events();
+        events.extend(support::events_in("examples/features/events"));
+        for (name, event) in &events {
+            assert_eq!(&lambda.invoke(event), event, "{binary}: {name} changed");
+        }
+        let logs = lambda.stop();
+        assert!(logs.contains("shadow=true"), "{logs}");
+        // The SAML user: three claims added to the ID token, groups and roles changed.
+        let line = logs
+            .lines()
+            .find(|l| {
+                l.contains("shadow: the mapping would change this token")
+                    && l.contains("token=\"id\"")
+                    && l.contains("sales_region")
+            })
+            .unwrap_or_else(|| panic!("no shadow line for the SAML user's ID token:\n{logs}"));
+        assert!(
+            line.contains("added=display_name,plan,sales_region,tenant"),
+            "{line}"
+        );
+        assert!(
+            line.contains("changed=cognito:groups,cognito:roles"),
+            "{line}"
+        );
+        for value in ["tenant-7", "Kim Lee", "enterprise", "Sales", "emea"] {
+            assert!(
+                !logs.contains(value),
+                "{binary}: shadow logs show a value: {value}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unknown_mode_fails_the_init() {
+    let env = [("CLAIM_MAPPING_MODE", "dry".to_owned())];
+    let (status, logs) = Lambda::start_bin(FILE_ONLY, &env).wait();
+    assert!(!status.success());
+    assert!(
+        logs.contains("invalid CLAIM_MAPPING_MODE: expected `apply` or `shadow`"),
+        "{logs}"
+    );
+}

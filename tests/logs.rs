@@ -11,7 +11,7 @@ use support::lambda::Lambda;
 /// and flags (`cold_start=false`).
 fn private_values() -> Vec<String> {
     let mut values = Vec::new();
-    for (_, event) in support::fixture_events() {
+    for (_, event) in all_events() {
         for key in ["userAttributes", "clientMetadata"] {
             if let Some(map) = event["request"][key].as_object() {
                 values.extend(map.values().filter_map(Value::as_str).map(str::to_owned));
@@ -25,12 +25,19 @@ fn private_values() -> Vec<String> {
     values
 }
 
+/// The fixtures of `examples/events` and of `examples/features/events`.
+fn all_events() -> Vec<(String, Value)> {
+    let mut events = support::fixture_events();
+    events.extend(support::events_in("examples/features/events"));
+    events
+}
+
 fn run_all_fixtures(mut env: Vec<(&'static str, String)>) -> String {
     env.push(("AWS_LAMBDA_LOG_FORMAT", "JSON".into()));
     env.push(("AWS_LAMBDA_LOG_LEVEL", "trace".into()));
     env.push(("RUST_LOG", "trace".into()));
     let mut lambda = Lambda::start(&env);
-    for (_, event) in support::fixture_events() {
+    for (_, event) in all_events() {
         lambda.invoke(&event);
     }
     lambda.stop()
@@ -73,7 +80,7 @@ fn file_mapping_logs_are_json_with_context_and_no_values() {
     );
     for line in &rules {
         assert!(
-            line["fields"]["rule"].is_u64() && line["fields"]["claim"].is_string(),
+            line["fields"]["rule"].is_string() && line["fields"]["claim"].is_string(),
             "{line}"
         );
         assert!(line["fields"]["outcome"].is_string(), "{line}");
@@ -89,7 +96,7 @@ fn file_mapping_logs_are_json_with_context_and_no_values() {
         .filter(|l| l["fields"]["message"] == "claims mapped")
         .map(|l| l["span"]["cold_start"].as_bool().unwrap())
         .collect();
-    assert_eq!(cold.len(), support::fixture_events().len());
+    assert_eq!(cold.len(), all_events().len());
     assert!(cold[0] && cold[1..].iter().all(|c| !c), "{cold:?}");
     let outcomes: Vec<&str> = rules
         .iter()
@@ -103,6 +110,32 @@ fn file_mapping_logs_are_json_with_context_and_no_values() {
         "failed: transform `to_number` failed: not a number",
     ] {
         assert!(outcomes.contains(&expected), "{expected} in {outcomes:?}");
+    }
+}
+
+#[test]
+fn group_pipeline_overlays_and_shadow_mode_log_no_values() {
+    for mode in ["apply", "shadow"] {
+        let logs = run_all_fixtures(vec![
+            (
+                "CLAIM_MAPPING_FILE",
+                "examples/features/mapping.yaml".into(),
+            ),
+            ("CLAIM_MAPPING_MODE", mode.into()),
+        ]);
+        assert_no_private_values(&logs);
+        // Group names from attributes are values too.
+        for group in ["app-Sales", "app-Support", "Domain Users", "Billing"] {
+            assert!(!logs.contains(group), "{mode}: group {group:?} in the logs");
+        }
+        let lines = json_lines(&logs);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l["fields"]["message"] == "group pipeline"
+                    && l["fields"]["groups"].is_u64()),
+            "{mode}: group steps are logged by count"
+        );
     }
 }
 

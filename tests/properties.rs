@@ -44,6 +44,35 @@ fn rich() -> Mapping {
     support::mapping(RICH)
 }
 
+/// The rich mapping plus a group pipeline and overlays.
+fn rich_with_groups() -> Mapping {
+    support::mapping(&format!(
+        "{RICH}{}",
+        r#"
+groups:
+  from: [cognito, {attribute: "custom:ADGroups"}]
+  drop_idp_group: true
+  keep: {names: [admins, billing], prefixes: [app-], patterns: ["^team-[a-z]+$"]}
+  rename: {strip_prefix: app-, table: {billing: Billing}}
+  max: 4
+  roles:
+    - {group: admins, role: "arn:aws:iam::111122223333:role/admins"}
+    - {group: Billing, role: "arn:aws:iam::111122223333:role/billing"}
+triggers:
+  TokenGeneration_RefreshTokens:
+    claims:
+      - {claim: refreshed, value: true}
+    disable: [tagline]
+clients:
+  c1:
+    claims:
+      - {claim: tenant, value: c1-tenant}
+      - {claim: refreshed, value: false}
+    disable: [name]
+"#
+    ))
+}
+
 fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -69,6 +98,7 @@ fn attribute_value() -> impl Strategy<Value = Value> {
         Just(json!("[\"a\",1]")),
         Just(json!("{\"street\":\"x\"}")),
         "[a-z ,]{0,20}".prop_map(Value::String),
+        "\\[(app-[A-Za-z]{1,5}, ?|team-[a-z]{1,4},|pool_X_Google,){0,6}\\]".prop_map(Value::String),
         ".{0,20}".prop_map(Value::String),
         any_json(),
     ]
@@ -85,6 +115,7 @@ fn attributes() -> impl Strategy<Value = Value> {
         Just("custom:plan".to_owned()),
         Just("custom:flag".to_owned()),
         Just("custom:address".to_owned()),
+        Just("custom:ADGroups".to_owned()),
         Just("sub".to_owned()),
         Just("email".to_owned()),
         Just("given_name".to_owned()),
@@ -115,7 +146,12 @@ fn event() -> impl Strategy<Value = Value> {
         any_json()
     ];
     let groups = prop::collection::vec(
-        prop_oneof![Just(json!("admins")), Just(json!("billing")), any_json()],
+        prop_oneof![
+            Just(json!("admins")),
+            Just(json!("billing")),
+            Just(json!("pool_X_Google")),
+            any_json()
+        ],
         0..4,
     )
     .prop_map(Value::Array);
@@ -141,6 +177,7 @@ fn event() -> impl Strategy<Value = Value> {
         any_json(),
     ];
     let client = prop_oneof![Just(json!({"clientId": "c1"})), any_json()];
+    let pool = prop_oneof![Just(json!("pool_X")), any_json()];
     (
         version,
         maybe(trigger),
@@ -149,9 +186,10 @@ fn event() -> impl Strategy<Value = Value> {
         maybe(group_config),
         maybe(any_json()),
         maybe(response),
+        maybe(pool),
     )
         .prop_map(
-            |(version, trigger, client, attrs, groups, scopes, response)| {
+            |(version, trigger, client, attrs, groups, scopes, response, pool)| {
                 let mut request = Map::new();
                 if let Some(a) = attrs {
                     request.insert("userAttributes".into(), a);
@@ -174,13 +212,17 @@ fn event() -> impl Strategy<Value = Value> {
                 if let Some(r) = response {
                     e.insert("response".into(), r);
                 }
+                if let Some(p) = pool {
+                    e.insert("userPoolId".into(), p);
+                }
                 Value::Object(e)
             },
         )
 }
 
 /// Checks that `out` is a response Cognito accepts for its version; returns the per-token claims.
-fn check_response(out: &Value) -> Vec<(Token, Map<String, Value>, Vec<String>)> {
+/// A group override must be absent unless `groups` (the mapping has a pipeline), and whole.
+fn check_response(out: &Value, groups: bool) -> Vec<(Token, Map<String, Value>, Vec<String>)> {
     let v1 = out["response"]
         .get("claimsOverrideDetails")
         .is_some_and(Value::is_object);
@@ -190,7 +232,40 @@ fn check_response(out: &Value) -> Vec<(Token, Map<String, Value>, Vec<String>)> 
         &out["response"]["claimsAndScopeOverrideDetails"]
     };
     assert!(d.is_object(), "no details written: {out}");
-    assert!(d.get("groupOverrideDetails").is_none());
+    match d.get("groupOverrideDetails") {
+        None => {}
+        Some(g) => {
+            assert!(groups, "group override without a pipeline: {out}");
+            let strings = |v: &Value| {
+                v.as_array()
+                    .expect("an array")
+                    .iter()
+                    .all(|s| s.as_str().is_some_and(|s| !s.is_empty()))
+            };
+            assert!(
+                strings(&g["groupsToOverride"]) && strings(&g["iamRolesToOverride"]),
+                "{g}"
+            );
+            let groups = g["groupsToOverride"].as_array().unwrap();
+            assert!(groups.len() <= 4, "max: 4 exceeded: {g}");
+            assert!(
+                groups.iter().all(|g| g != "pool_X_Google"),
+                "IdP group kept: {g}"
+            );
+            let preferred = &g["preferredRole"];
+            assert!(
+                preferred.is_null()
+                    || g["iamRolesToOverride"]
+                        .as_array()
+                        .unwrap()
+                        .contains(preferred),
+                "{g}"
+            );
+            if g["iamRolesToOverride"].as_array().unwrap().is_empty() {
+                assert!(preferred.is_null(), "{g}");
+            }
+        }
+    }
     let token = |t: &Value, token: Token| {
         let add = t["claimsToAddOrOverride"]
             .as_object()
@@ -228,11 +303,11 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
-    fn any_event_gives_a_valid_response_or_a_clear_error(e in event()) {
-        let m = rich();
+    fn any_event_gives_a_valid_response_or_a_clear_error(e in event(), with_groups in any::<bool>()) {
+        let m = if with_groups { rich_with_groups() } else { rich() };
         let Ok(done) = process(&m, e.clone(), TODAY) else { return Ok(()) };
         let v1 = matches!(done.shape, claim_mapper::event::Shape::V1);
-        for (token, add, suppress) in check_response(&done.event) {
+        for (token, add, suppress) in check_response(&done.event, with_groups) {
             let bytes: usize = add.iter().map(|(k, v)| claim_mapper::engine::claim_size(k, v)).sum();
             prop_assert!(bytes <= m.token_claim_bytes, "{bytes} bytes of claims in one token");
             for (claim, value) in &add {

@@ -261,3 +261,67 @@ fn constant_claims_must_fit_the_token_size_limit() {
         "{bad}"
     );
 }
+
+#[test]
+fn group_pipeline_errors_name_the_step() {
+    let err = mapping_error(
+        "version: 1\ngroups:\n  from: [cognito, {attribute: ''}]\n  keep:\n    patterns: ['(']\n  rename: {}\n  max: 0\n  roles:\n    - group: admins\n      role: admin\n",
+    );
+    for needle in [
+        "test.yaml:3:20: field `groups.from[1].attribute`: an attribute name cannot be empty",
+        "test.yaml:5:16: field `groups.keep.patterns[0]`: invalid regex",
+        "test.yaml:6:3: field `groups.rename`: give `strip_prefix` or `table`",
+        "test.yaml:7:3: field `groups.max`: must be at least 1; to remove every group, suppress `cognito:groups`",
+        "test.yaml:10:7: field `groups.roles[0].role`: expected an IAM role ARN, `arn:aws:iam::123456789012:role/NAME`",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in\n{err}");
+    }
+    let empty_keep = mapping_error("version: 1\ngroups:\n  keep: {}\n");
+    assert!(empty_keep.contains("test.yaml:3:3: field `groups.keep`: list `names`, `prefixes` or `patterns`; an empty allowlist would drop every group"), "{empty_keep}");
+    let source = mapping_error("version: 1\ngroups:\n  from: [cognitoo]\n");
+    assert!(source.contains("test.yaml:3:3: field `groups`: `from`, source 1: a group source is `cognito` or `{attribute: NAME}` (optionally with `delimiter`)"), "{source}");
+    let typo = mapping_error("version: 1\ngroups:\n  from: [{atribute: x}]\n");
+    assert!(typo.contains("field `groups`: `from`, source 1: unknown field `atribute`, expected `attribute` or `delimiter`"), "{typo}");
+    let twice = mapping_error(
+        "version: 1\ngroups:\n  roles:\n    - {group: a, role: 'arn:aws:iam::111122223333:role/a'}\n    - {group: a, role: 'arn:aws:iam::111122223333:role/b'}\n",
+    );
+    assert!(
+        twice.contains("field `groups.roles[1].group`: `a` is listed twice"),
+        "{twice}"
+    );
+}
+
+#[test]
+fn overlay_errors_name_the_overlay_rule_and_field() {
+    let err = mapping_error(
+        "version: 1\nclaims:\n  - claim: tenant\n    from: custom:tenant\nclients:\n  web:\n    claims:\n      - claim: tenant\n        from: custom:org\n        transform: [nope]\n    disable: [plan]\n  'bad id!': {}\ntriggers:\n  TokenGeneration_Login: {}\n",
+    );
+    for needle in [
+        "test.yaml:10:21: rule clients.web.1 (claim `tenant`), field `clients.web.claims[0].transform[0]`: unknown transform `nope`",
+        "test.yaml:11:15: field `clients.web.disable[0]`: no earlier rule sets `plan`, so there is nothing to disable",
+        "test.yaml:12:3: field `clients.bad id!`: `bad id!` is not an app client id",
+        "test.yaml:14:3: field `triggers.TokenGeneration_Login`: unknown trigger source `TokenGeneration_Login`",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in\n{err}");
+    }
+    let serde = mapping_error(
+        "version: 1\ntriggers:\n  TokenGeneration_ClientCredentials:\n    claims:\n      - claim: partner\n        frm: x\n",
+    );
+    assert!(serde.contains("rule triggers.TokenGeneration_ClientCredentials.1 (claim `partner`), field `triggers.TokenGeneration_ClientCredentials.claims[0]`: unknown field `frm`"), "{serde}");
+    let both = mapping_error(
+        "version: 1\nclaims:\n  - claim: a\n    value: 1\nclients:\n  web:\n    claims:\n      - claim: a\n        value: 2\n    disable: [a]\n",
+    );
+    assert!(both.contains("field `clients.web.disable[0]`: `a` is also set by this overlay, which already replaces the earlier rules"), "{both}");
+    // Overlay rules meet the same contract checks as base rules, and the size limit per plan.
+    let reserved = mapping_error(
+        "version: 1\nclients:\n  web:\n    claims:\n      - claim: cognito:groups\n        value: x\n",
+    );
+    assert!(reserved.contains("rule clients.web.1 (claim `cognito:groups`), field `clients.web.claims[0].claim`: `cognito:groups` can only be changed through a group override"), "{reserved}");
+    let big = format!(
+        "version: 1\nlimits: {{token_claim_bytes: 100}}\nclaims:\n  - claim: a\n    value: '{}'\nclients:\n  web:\n    claims:\n      - claim: b\n        value: '{}'\n",
+        "x".repeat(60),
+        "y".repeat(60)
+    );
+    let big = mapping_error(&big);
+    assert!(big.contains("rule clients.web.1 (claim `b`), field `clients.web.claims[0].value`: constant claims for the id token reach"), "{big}");
+}
