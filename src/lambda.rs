@@ -26,6 +26,14 @@ impl From<ProcessError> for Diagnostic {
     }
 }
 
+/// Logs an init error the way the function logs everything ([`LoadError::log_line`]: a
+/// parameter's content is never quoted) and ends the process. Returning it from `main` instead
+/// would print it a second time, unredacted.
+pub fn fail_init(error: LoadError) -> ! {
+    tracing::error!("{}", error.log_line());
+    std::process::exit(1)
+}
+
 /// Loads the mapping file named by `settings`, as the file-only function does at cold start.
 /// It touches no AWS SDK code; a configured SSM parameter is an error naming the other binary.
 pub fn init_file(settings: &Settings) -> Result<Fixed, LoadError> {

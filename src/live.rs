@@ -168,7 +168,7 @@ mod refresh {
                                     rejected_version = fetched.version,
                                     live = %live.current().describe(),
                                     "{}",
-                                    LoadError::from(error)
+                                    error.redacted()
                                 );
                             }
                         }
@@ -197,7 +197,7 @@ mod refresh {
             Ok(loaded) => {
                 tracing::warn!(
                     parameter = %from.parameter,
-                    cause = %primary,
+                    cause = %primary.log_line(),
                     live = %loaded.describe(),
                     "SSM mapping unusable; serving the fallback file"
                 );

@@ -64,6 +64,9 @@ pub enum LoadError {
     /// The mapping text was unreadable or invalid.
     #[error(transparent)]
     Mapping(#[from] MappingError),
+    /// The SSM parameter holds an invalid mapping.
+    #[error(transparent)]
+    InvalidParameter(MappingError),
     /// The SSM parameter could not be read.
     #[error("cannot read SSM parameter {parameter}: {cause}")]
     Ssm {
@@ -98,6 +101,22 @@ pub enum Mode {
     Apply,
     /// Log what would change (claim names and counts) and return the event unchanged.
     Shadow,
+}
+
+impl LoadError {
+    /// The error as the function logs it: like `Display`, but problems in a parameter's mapping
+    /// are located without quoting the parameter ([`MappingError::redacted`]).
+    pub fn log_line(&self) -> String {
+        match self {
+            LoadError::InvalidParameter(e) => e.redacted(),
+            LoadError::FallbackFailed { primary, fallback } => format!(
+                "{}\nthe fallback file failed too: {}",
+                primary.log_line(),
+                fallback.log_line()
+            ),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// The mapping settings of the Lambda function, from its environment.
@@ -207,7 +226,8 @@ pub async fn load_parameter(
     let mapping = Mapping::from_yaml(
         &fetched.text,
         &format!("{parameter} (version {})", fetched.version),
-    )?;
+    )
+    .map_err(LoadError::InvalidParameter)?;
     Ok(Loaded {
         mapping,
         origin: Origin::Ssm {

@@ -169,6 +169,35 @@ pub enum MappingError {
     },
 }
 
+impl MappingError {
+    /// The error as a log line may carry it when the mapping's text is confidential (an SSM
+    /// parameter, possibly a SecureString): where each problem is (line, column, rule, field) but
+    /// not what it says, since messages may quote the text. The operator sees the full messages
+    /// with `claim-mapper validate` or `dry-run --ssm-parameter`.
+    pub fn redacted(&self) -> String {
+        let MappingError::Invalid { origin, problems } = self else {
+            // Read and size errors carry no mapping text.
+            return self.to_string();
+        };
+        let mut out = format!(
+            "invalid mapping {origin}: {} problem{} (messages withheld from logs, as they may quote the parameter; `claim-mapper dry-run --ssm-parameter` shows them)",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        );
+        for p in problems {
+            out.push_str(&format!("\n  {origin}:"));
+            if let Some(l) = p.location {
+                out.push_str(&format!("{}:{}:", l.line, l.column));
+            }
+            if let Some(rule) = &p.rule {
+                out.push_str(&format!(" rule {rule},"));
+            }
+            out.push_str(&format!(" field `{}`", p.field));
+        }
+        out
+    }
+}
+
 fn render_problems(origin: &str, problems: &[Problem]) -> String {
     let mut out = format!(
         "invalid mapping {origin}: {} problem{}",

@@ -139,17 +139,55 @@ fn unreadable_or_invalid_parameters_fail_the_init_naming_parameter_and_cause() {
         "line/column: {logs}"
     );
 
+    // Problems are located, but the log never quotes the parameter (it may be a SecureString).
     let invalid = unique("invalid");
     put_raw(
         &invalid,
-        "version: 1\nclaims:\n  - claim: sub\n    from: email\n",
-        ParameterType::String,
+        "version: 1\nclaims:\n  - claim: sub\n    from: email\n  - claim: key\n    value: s3cr3t-api-key\n    required: s3cr3t-flag\n",
+        ParameterType::SecureString,
     );
     let (status, logs) = lambda(&invalid, &[]).wait();
     assert!(!status.success());
     assert!(
-        logs.contains(&format!("{invalid} (version 1):3:5: rule 1 (claim `sub`)")),
+        logs.contains(&format!(
+            "{invalid} (version 1):7:15: rule 2, field `claims[1].required`"
+        )),
         "{logs}"
+    );
+    assert!(logs.contains("messages withheld from logs"), "{logs}");
+    assert!(
+        !logs.contains("s3cr3t"),
+        "parameter content in the logs: {logs}"
+    );
+    let valid_yaml_bad_rule = unique("invalid-rule");
+    put_raw(
+        &valid_yaml_bad_rule,
+        "version: 1\nclaims:\n  - claim: sub\n    from: email\n",
+        ParameterType::String,
+    );
+    let (status, logs) = lambda(&valid_yaml_bad_rule, &[]).wait();
+    assert!(!status.success());
+    assert!(
+        logs.contains(&format!(
+            "{valid_yaml_bad_rule} (version 1):3:5: rule 1, field `claims[0].claim`"
+        )),
+        "{logs}"
+    );
+    assert!(
+        !logs.contains("is set by Cognito"),
+        "the message is withheld: {logs}"
+    );
+    // The operator's own terminal shows everything.
+    let dry = std::process::Command::new(env!("CARGO_BIN_EXE_claim-mapper"))
+        .args(["dry-run", "--ssm-parameter", &valid_yaml_bad_rule])
+        .envs(aws_env(&endpoint()))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&dry.stderr)
+            .contains("rule 1 (claim `sub`), field `claims[0].claim`: `sub` is set by Cognito"),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
     );
 
     let (status, logs) = lambda(&format!("{invalid}:9"), &[]).wait();
@@ -247,7 +285,7 @@ fn refresh_picks_up_new_versions_and_rejects_bad_ones() {
 
     let bad = put_raw(
         &name,
-        "version: 1\nclaims: [{claim: sub, from: email}]\n",
+        "version: 1\nclaims: [{claim: sub, from: email}, {claim: k, value: s3cr3t-token, required: s3cr3t-flag}]\n",
         ParameterType::String,
     );
     std::thread::sleep(Duration::from_millis(2500));
@@ -266,6 +304,14 @@ fn refresh_picks_up_new_versions_and_rejects_bad_ones() {
         logs.matches(&format!("rejected_version={bad}")).count(),
         1,
         "reported once: {logs}"
+    );
+    assert!(
+        logs.contains("field `claims[1].required`"),
+        "located: {logs}"
+    );
+    assert!(
+        !logs.contains("s3cr3t"),
+        "parameter content in the logs: {logs}"
     );
     assert!(
         logs.contains(&format!("ssm {name} version 2")),

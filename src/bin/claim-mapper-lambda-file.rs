@@ -8,7 +8,7 @@ use claim_mapper::{lambda, logging};
 async fn main() -> Result<(), lambda_runtime::Error> {
     logging::init();
     let settings =
-        Settings::from_vars(|k| std::env::var(k).ok()).inspect_err(|e| tracing::error!("{e}"))?;
-    let live = lambda::init_file(&settings).inspect_err(|e| tracing::error!("{e}"))?;
+        Settings::from_vars(|k| std::env::var(k).ok()).unwrap_or_else(|e| lambda::fail_init(e));
+    let live = lambda::init_file(&settings).unwrap_or_else(|e| lambda::fail_init(e));
     lambda::serve(live, settings.mode).await
 }

@@ -8,9 +8,9 @@ use claim_mapper::{lambda, logging};
 async fn main() -> Result<(), lambda_runtime::Error> {
     logging::init();
     let settings =
-        Settings::from_vars(|k| std::env::var(k).ok()).inspect_err(|e| tracing::error!("{e}"))?;
+        Settings::from_vars(|k| std::env::var(k).ok()).unwrap_or_else(|e| lambda::fail_init(e));
     let live = lambda::init(&settings)
         .await
-        .inspect_err(|e| tracing::error!("{e}"))?;
+        .unwrap_or_else(|e| lambda::fail_init(e));
     lambda::serve(live, settings.mode).await
 }
