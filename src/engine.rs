@@ -205,10 +205,11 @@ struct TokenBytes {
 }
 
 impl TokenBytes {
-    /// The bytes used after setting `claim` to `value` in `claims`, replacing any earlier value.
-    fn after(&self, claims: &Map<String, Value>, claim: &str, value: &Value) -> usize {
+    /// The bytes used after setting `claim` (of `size` bytes) in `claims`, replacing any earlier
+    /// value.
+    fn after(&self, claims: &Map<String, Value>, claim: &str, size: usize) -> usize {
         let replaced = claims.get(claim).map_or(0, |old| claim_size(claim, old));
-        self.used - replaced + claim_size(claim, value)
+        self.used - replaced + size
     }
 }
 
@@ -264,9 +265,10 @@ pub fn evaluate(
                 } else {
                     value
                 };
-                let id_after = to_id.then(|| id_bytes.after(&out.id.add, &rule.claim, &value));
+                let size = claim_size(&rule.claim, &value);
+                let id_after = to_id.then(|| id_bytes.after(&out.id.add, &rule.claim, size));
                 let access_after =
-                    to_access.then(|| access_bytes.after(&out.access.add, &rule.claim, &value));
+                    to_access.then(|| access_bytes.after(&out.access.add, &rule.claim, size));
                 if id_after
                     .max(access_after)
                     .is_some_and(|b| b > mapping.token_claim_bytes)
