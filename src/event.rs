@@ -37,6 +37,8 @@ pub struct Event<'a> {
     root: &'a Map<String, Value>,
     /// `request.userAttributes`, looked up once: rules read it many times per event.
     attributes: Option<&'a Map<String, Value>>,
+    /// `request.groupConfiguration.groupsToOverride`, looked up once: `when.groups` reads it.
+    groups: &'a [Value],
     shape: Shape,
 }
 
@@ -78,14 +80,20 @@ impl<'a> Event<'a> {
                 }
             },
         };
-        let attributes = root
-            .get("request")
+        let request = root.get("request");
+        let attributes = request
             .and_then(|r| r.get("userAttributes"))
             .and_then(Value::as_object);
+        let groups = request
+            .and_then(|r| r.get("groupConfiguration"))
+            .and_then(|g| g.get("groupsToOverride"))
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
         Ok(Event {
             value,
             root,
             attributes,
+            groups,
             shape,
         })
     }
@@ -129,16 +137,7 @@ impl<'a> Event<'a> {
 
     /// The user's groups (`request.groupConfiguration.groupsToOverride`); empty when absent.
     pub fn groups(&self) -> impl Iterator<Item = &'a str> + 'a {
-        self.group_configuration("groupsToOverride")
-    }
-
-    fn group_configuration(&self, key: &str) -> impl Iterator<Item = &'a str> + 'a {
-        self.request("groupConfiguration")
-            .and_then(|g| g.get(key))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
+        self.groups.iter().filter_map(Value::as_str)
     }
 
     /// `userPoolId`.
@@ -148,7 +147,12 @@ impl<'a> Event<'a> {
 
     /// The IAM roles of the user's groups (`request.groupConfiguration.iamRolesToOverride`).
     pub fn roles(&self) -> impl Iterator<Item = &'a str> + 'a {
-        self.group_configuration("iamRolesToOverride")
+        self.request("groupConfiguration")
+            .and_then(|g| g.get("iamRolesToOverride"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
     }
 
     /// The preferred role (`request.groupConfiguration.preferredRole`), when it is a string.

@@ -5,7 +5,7 @@
 //! `groupOverrideDetails` is written only by a mapping with a group pipeline (`groups:`), and
 //! then always whole: an absent or empty one would leave or clear the user's groups by accident.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::engine::{Outcome, TokenChanges};
 use crate::event::Shape;
@@ -17,33 +17,32 @@ pub const V1_KEY: &str = "claimsOverrideDetails";
 pub const V2_KEY: &str = "claimsAndScopeOverrideDetails";
 
 /// Writes `outcome` into `event.response` (which `Event::new` has checked is an object, null or absent).
+///
+/// The objects are built by moving the outcome's maps and lists in: `json!` would serialise
+/// them into new values, copying every claim a second time.
 pub fn write(event: &mut Value, shape: Shape, outcome: Outcome) {
+    let id = token(outcome.id, None);
     let mut details = match shape {
-        Shape::V1 => json!({
-            "claimsToAddOrOverride": outcome.id.add,
-            "claimsToSuppress": outcome.id.suppress,
-        }),
-        Shape::V2 => json!({
-            "idTokenGeneration": {
-                "claimsToAddOrOverride": outcome.id.add,
-                "claimsToSuppress": outcome.id.suppress,
-            },
-            "accessTokenGeneration": {
-                "claimsToAddOrOverride": outcome.access.add,
-                "claimsToSuppress": outcome.access.suppress,
-                "scopesToAdd": outcome.scopes_add,
-                "scopesToSuppress": outcome.scopes_suppress,
-            },
-        }),
+        Shape::V1 => id,
+        Shape::V2 => {
+            let scopes = (outcome.scopes_add, outcome.scopes_suppress);
+            object([
+                ("idTokenGeneration", id),
+                ("accessTokenGeneration", token(outcome.access, Some(scopes))),
+            ])
+        }
     };
     if let (Some(groups), Value::Object(d)) = (outcome.groups, &mut details) {
         d.insert(
             "groupOverrideDetails".into(),
-            json!({
-                "groupsToOverride": groups.groups,
-                "iamRolesToOverride": groups.roles,
-                "preferredRole": groups.preferred_role,
-            }),
+            object([
+                ("groupsToOverride", strings(groups.groups)),
+                ("iamRolesToOverride", strings(groups.roles)),
+                (
+                    "preferredRole",
+                    groups.preferred_role.map_or(Value::Null, Value::String),
+                ),
+            ]),
         );
     }
     let key = match shape {
@@ -59,6 +58,32 @@ pub fn write(event: &mut Value, shape: Shape, outcome: Outcome) {
             r.insert(key.to_owned(), details);
         }
     }
+}
+
+/// One token's `claimsToAddOrOverride` and `claimsToSuppress`, and for the access token
+/// `scopesToAdd` and `scopesToSuppress`.
+fn token(changes: TokenChanges, scopes: Option<(Vec<String>, Vec<String>)>) -> Value {
+    let mut token = Map::new();
+    token.insert("claimsToAddOrOverride".into(), Value::Object(changes.add));
+    token.insert("claimsToSuppress".into(), strings(changes.suppress));
+    if let Some((add, suppress)) = scopes {
+        token.insert("scopesToAdd".into(), strings(add));
+        token.insert("scopesToSuppress".into(), strings(suppress));
+    }
+    Value::Object(token)
+}
+
+fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    Value::Object(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+    )
+}
+
+fn strings(list: Vec<String>) -> Value {
+    Value::Array(list.into_iter().map(Value::String).collect())
 }
 
 /// What a filled-in response holds for one token.

@@ -4,6 +4,9 @@
 
 mod support;
 
+#[path = "../fuzz/structured.rs"]
+mod structured;
+
 use std::path::Path;
 
 use claim_mapper::{Mapping, process};
@@ -44,5 +47,19 @@ fn mapping_corpus_never_panics() {
         if let Ok(mapping) = Mapping::from_yaml(text, Path::new("fuzz.yaml").to_str().unwrap()) {
             let _ = process(&mapping, event.clone(), TODAY);
         }
+    }
+}
+
+#[test]
+fn structured_corpus_never_panics() {
+    let features =
+        std::fs::read_to_string(support::root().join("examples/features/mapping.yaml")).unwrap();
+    let mappings = [
+        bench_mapping(),
+        Mapping::from_yaml(&features, "features.yaml").unwrap(),
+    ];
+    for input in inputs("structured_event") {
+        let (mapping, event) = structured::event(&input);
+        let _ = process(&mappings[mapping], event, TODAY);
     }
 }
