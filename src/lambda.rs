@@ -120,14 +120,7 @@ pub fn handle(mapping: &crate::Mapping, event: Value) -> Result<Value, ProcessEr
     let result = engine::process_observed(mapping, event, today, &mut DebugLog);
     match result {
         Ok(done) => {
-            for failure in &done.skipped {
-                tracing::warn!(
-                    rule = %failure.rule,
-                    claim = %failure.claim,
-                    reason = %failure.reason,
-                    "claim rule skipped"
-                );
-            }
+            warn_skipped(&done.skipped, Mode::Apply);
             tracing::debug!(
                 applied = done.applied,
                 skipped = done.skipped.len(),
@@ -175,18 +168,24 @@ pub fn shadow(mapping: &crate::Mapping, event: Value) -> Value {
                     "shadow: the mapping would change this token"
                 );
             }
-            for failure in &done.skipped {
-                tracing::warn!(
-                    rule = %failure.rule,
-                    claim = %failure.claim,
-                    reason = %failure.reason,
-                    "shadow: claim rule would be skipped"
-                );
-            }
+            warn_skipped(&done.skipped, Mode::Shadow);
         }
         Err(error) => tracing::warn!(%error, "shadow: the mapping would fail this sign-in"),
     }
     event
+}
+
+/// One warning per rule skipped under `on_error: skip` (in shadow mode: that would be skipped).
+fn warn_skipped(skipped: &[engine::RuleFailure], mode: Mode) {
+    for failure in skipped {
+        tracing::warn!(
+            rule = %failure.rule,
+            claim = %failure.claim,
+            reason = %failure.reason,
+            shadow = mode == Mode::Shadow,
+            "claim rule skipped"
+        );
+    }
 }
 
 /// Logs each rule's outcome by id and claim name, and each group step by count: never a value.

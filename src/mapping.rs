@@ -179,11 +179,8 @@ impl MappingError {
             // Read and size errors carry no mapping text.
             return self.to_string();
         };
-        let mut out = format!(
-            "invalid mapping {origin}: {} problem{} (messages withheld from logs, as they may quote the parameter; `claim-mapper dry-run --ssm-parameter` shows them)",
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" }
-        );
+        let mut out = problems_header(origin, problems.len());
+        out.push_str(" (messages withheld from logs, as they may quote the parameter; `claim-mapper dry-run --ssm-parameter` shows them)");
         for p in problems {
             out.push_str(&format!("\n  {origin}:"));
             if let Some(l) = p.location {
@@ -198,12 +195,15 @@ impl MappingError {
     }
 }
 
+fn problems_header(origin: &str, count: usize) -> String {
+    format!(
+        "invalid mapping {origin}: {count} problem{}",
+        if count == 1 { "" } else { "s" }
+    )
+}
+
 fn render_problems(origin: &str, problems: &[Problem]) -> String {
-    let mut out = format!(
-        "invalid mapping {origin}: {} problem{}",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
-    );
+    let mut out = problems_header(origin, problems.len());
     for p in problems {
         out.push_str(&format!("\n  {origin}:{p}"));
     }
