@@ -395,7 +395,6 @@ impl GroupPipeline {
             groups.retain(|g| keep.matches(g));
             observe(Stage::Kept, &groups);
         }
-        let mut renamed = false;
         if self.strip_prefix.is_some() || !self.rename.is_empty() {
             let old = std::mem::take(&mut groups);
             for g in old {
@@ -405,7 +404,6 @@ impl GroupPipeline {
                 }
                 .unwrap_or(&g);
                 let new = self.rename.get(stripped).map_or(stripped, String::as_str);
-                renamed |= new != g;
                 push_unique(&mut groups, new);
             }
             observe(Stage::Renamed, &groups);
@@ -431,12 +429,12 @@ impl GroupPipeline {
             }
             None => {
                 // The event does not say which role belongs to which group, so Cognito's roles
-                // stay only while every pool group (other than the role-less IdP group) does.
+                // stay only while every pool group (other than the role-less IdP group) is still
+                // there under its own name.
                 let pool = event.user_pool_id().unwrap_or_default();
-                let all_kept = !renamed
-                    && event.groups().all(|g| {
-                        groups.iter().any(|k| k == g) || (idp_dropped && is_idp_group(g, pool))
-                    });
+                let all_kept = event.groups().all(|g| {
+                    groups.iter().any(|k| k == g) || (idp_dropped && is_idp_group(g, pool))
+                });
                 if all_kept {
                     (
                         event.roles().map(str::to_owned).collect(),
@@ -616,6 +614,16 @@ mod tests {
         let p = pipeline("keep: {names: [other]}").unwrap();
         let (out, _) = run(&p);
         assert!(out.groups.is_empty() && out.roles.is_empty() && out.preferred_role.is_none());
+        // A pool group under a new name: its role can no longer be attributed.
+        let p = pipeline("rename: {table: {admins: Admins}}").unwrap();
+        let (out, _) = run(&p);
+        assert_eq!(out.groups, ["Admins", "us-east-1_Pool_Google"]);
+        assert!(out.roles.is_empty() && out.preferred_role.is_none());
+        // Groups added from an attribute do not disturb the pool's roles.
+        let p = pipeline("from: [cognito, {attribute: 'custom:ADGroups'}]").unwrap();
+        let (out, _) = run(&p);
+        assert_eq!(out.groups.len(), 5);
+        assert_eq!(out.roles, ["arn:aws:iam::111122223333:role/Admin"]);
     }
 
     #[test]
