@@ -41,6 +41,13 @@ fn the_functions_are_cargo_lambda_builds_on_al2023_arm64() {
     assert_eq!(globals["Architectures"][0], "arm64");
     assert_eq!(globals["Timeout"], 5);
     assert_eq!(globals["LoggingConfig"]["LogFormat"], "JSON");
+    // Both functions take the mode (apply or shadow) from one parameter.
+    assert!(
+        text(&globals["Environment"]["Variables"]["CLAIM_MAPPING_MODE"]).contains("MappingMode")
+    );
+    let modes = &t["Parameters"]["MappingMode"];
+    assert_eq!(modes["Default"], "apply");
+    assert_eq!(text(&modes["AllowedValues"]), "- apply\n- shadow\n");
     for (name, binary, condition) in [
         ("ClaimMapperFunction", "claim-mapper-lambda", "UseSsm"),
         (
