@@ -4,7 +4,7 @@
 //! finds, each with file, line/column, rule number, claim and field, and produces a [`Mapping`]
 //! whose rules need no further checks per event.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -522,7 +522,7 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
 
     let mut rules = Vec::with_capacity(total);
     let base = compile_rules(&raw.claims, None, tokens, &mut rules, problems);
-    let base_claims: Vec<String> = rules.iter().map(|r: &Rule| r.claim.clone()).collect();
+    let base_claims: HashSet<String> = rules.iter().map(|r: &Rule| r.claim.clone()).collect();
     let mut triggers = Vec::with_capacity(raw.triggers.len());
     for (source, overlay) in &raw.triggers {
         let key = format!("triggers.{source}");
@@ -548,7 +548,7 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         );
     }
     // A client overlay may disable what the base or any trigger overlay sets.
-    let earlier_claims: Vec<String> = rules.iter().map(|r| r.claim.clone()).collect();
+    let earlier_claims: HashSet<String> = rules.iter().map(|r| r.claim.clone()).collect();
     let mut clients = Vec::with_capacity(raw.clients.len());
     for (client, overlay) in raw.clients.iter().take(MAX_CLIENT_OVERLAYS) {
         let key = format!("clients.{client}");
@@ -676,16 +676,18 @@ fn compile_rules(
 }
 
 /// Compiles one overlay; its `disable` entries must name claims that `earlier` layers set.
+/// Sets, not lists: a hostile mapping may hold a very long `disable` list.
 fn compile_layer(
     key: &str,
     raw: &RawOverlay,
-    earlier: &[String],
+    earlier: &HashSet<String>,
     default_tokens: &[Token],
     rules: &mut Vec<Rule>,
     problems: &mut Problems,
 ) -> Layer {
     let key: Arc<str> = Arc::from(key);
     let indexes = compile_rules(&raw.claims, Some(&key), default_tokens, rules, problems);
+    let own: HashSet<&str> = raw.claims.iter().map(|r| r.claim.as_str()).collect();
     for (i, claim) in raw.disable.iter().enumerate() {
         let path = format!("{key}.disable[{i}]");
         if !earlier.contains(claim) {
@@ -693,17 +695,22 @@ fn compile_layer(
                 path,
                 format!("no earlier rule sets `{claim}`, so there is nothing to disable"),
             );
-        } else if raw.claims.iter().any(|r| &r.claim == claim) {
+        } else if own.contains(claim.as_str()) {
             problems.add(
                 path,
                 format!("`{claim}` is also set by this overlay, which already replaces the earlier rules"),
             );
         }
     }
+    let claims = indexes
+        .iter()
+        .map(|&i| rules[i as usize].claim.clone())
+        .collect();
     Layer {
         key,
         rules: indexes,
-        disable: raw.disable.clone(),
+        claims,
+        disable: raw.disable.iter().cloned().collect(),
     }
 }
 

@@ -6,7 +6,7 @@
 //! those claims; each of its rules replaces every earlier rule for the same claim. Every
 //! combination is resolved at load time into a [`Plan`]: per event, choosing is two map lookups.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use schemars::JsonSchema;
@@ -36,8 +36,10 @@ pub(crate) struct Layer {
     pub(crate) key: Arc<str>,
     /// Its rules, as indexes into [`crate::Mapping::rules`].
     pub(crate) rules: Vec<u32>,
+    /// The claims its rules set.
+    pub(crate) claims: HashSet<String>,
     /// Claims it disables.
-    pub(crate) disable: Vec<String>,
+    pub(crate) disable: HashSet<String>,
 }
 
 /// Why a rule does not run for an event.
@@ -86,11 +88,7 @@ impl Plans {
                         let claim = &rules[i as usize].claim;
                         let why = if layer.disable.contains(claim) {
                             Dropped::Disabled(Arc::clone(&layer.key))
-                        } else if layer
-                            .rules
-                            .iter()
-                            .any(|&o| &rules[o as usize].claim == claim)
-                        {
+                        } else if layer.claims.contains(claim) {
                             Dropped::Replaced(Arc::clone(&layer.key))
                         } else {
                             return true;

@@ -122,3 +122,61 @@ fn collect_paths(v: &Value, here: &mut Vec<String>, out: &mut Vec<Vec<String>>) 
 fn pointer<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
     path.iter().fold(v, |v, k| &mut v[k.as_str()])
 }
+
+#[test]
+fn the_most_overlays_and_the_longest_disable_lists_load() {
+    // 1,000 base rules, 6 trigger overlays and 100 client overlays: 707 plans, resolved at load.
+    let mut text = String::from("version: 1\nlimits: {token_claim_bytes: 65536}\nclaims:\n");
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "  - {{claim: c{i:03}, from: custom:a{}}}\n",
+            i % 50
+        ));
+    }
+    text.push_str("triggers:\n");
+    for trigger in claim_mapper::cognito::TRIGGER_SOURCES {
+        text.push_str(&format!("  {trigger}:\n    claims:\n"));
+        for i in 0..60 {
+            text.push_str(&format!("      - {{claim: t{i}, value: 1}}\n"));
+        }
+    }
+    text.push_str("clients:\n");
+    for c in 0..100 {
+        text.push_str(&format!(
+            "  client{c}:\n    claims: [{{claim: c{c:03}, value: 2}}]\n    disable: [c{:03}]\n",
+            c + 100
+        ));
+    }
+    let m = mapping(&text);
+    assert_eq!(m.plans.all().len(), 101 * 7);
+    let event = json!({
+        "version": "2", "triggerSource": "TokenGeneration_RefreshTokens",
+        "callerContext": {"clientId": "client7"},
+        "request": {"userAttributes": {"custom:a7": "x"}}, "response": {}
+    });
+    let out = process(&m, event, TODAY).unwrap().event;
+    let claims = &out["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"];
+    assert_eq!(
+        claims["c007"],
+        json!(2),
+        "the client overlay replaced the base rule"
+    );
+    assert!(
+        claims.get("c107").is_none(),
+        "disabled by the client overlay"
+    );
+    assert_eq!(claims["c057"], json!("x"));
+    assert_eq!(claims["t59"], json!(1), "the trigger overlay applies too");
+
+    // A `disable` list of 80,000 names (sets, not list scans, keep this linear): refused, each
+    // unknown name reported.
+    let names = vec!["zzzz"; 80_000].join(",");
+    let err = mapping_error(&format!(
+        "version: 1\nclaims:\n  - {{claim: c100, value: 1}}\nclients:\n  web:\n    disable: [{names}]\n"
+    ));
+    assert!(
+        err.contains("field `clients.web.disable[79999]`: no earlier rule sets `zzzz`"),
+        "{}",
+        &err[..300]
+    );
+}
