@@ -164,7 +164,7 @@ fn explain_prints_rules_groups_and_response_and_sets_the_exit_code() {
     let strict = dir.path().join("strict.yaml");
     std::fs::write(
         &strict,
-        "version: 1\non_error: fail\nclaims:\n  - claim: n\n    from: email\n    transform: [to_number]\n",
+        "version: 1\non_error: fail\nclaims:\n  - claim: n\n    from: email\n    transform: [to_number]\n  - claim: later\n    value: 1\n",
     )
     .unwrap();
     let out = cli(&[

@@ -100,6 +100,12 @@ fn token_previews_mark_what_the_mapping_changed() {
         json["access"]["payload"]["scope"],
         "aws.cognito.signin.user.admin orders-api/read"
     );
+    let text = preview::render(&tokens);
+    assert!(
+        text.contains("    - phone_number: \"+15555550123\"  (removed)\n"),
+        "{text}"
+    );
+    assert!(text.contains("    + tenant: \"tenant-42\"\n"), "{text}");
     // Attributes arrive as strings; the ID token types these.
     assert_eq!(json["id"]["payload"]["email_verified"], true);
     assert_eq!(json["id"]["payload"]["token_use"], "id");

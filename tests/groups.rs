@@ -184,3 +184,33 @@ fn applying_the_pipeline_twice_gives_the_same_event() {
     let twice = process(&m, once.clone(), TODAY).unwrap().event;
     assert_eq!(once, twice);
 }
+
+#[test]
+fn dry_run_and_diff_report_the_group_override() {
+    use claim_mapper::{diff, dry_run, load};
+    let event = support::root().join("examples/features/events/v2-saml-ad-groups.json");
+    let load = |path: &str| {
+        load::load_file(&support::root().join(path))
+            .unwrap()
+            .mapping
+    };
+    let before = dry_run::run_file(&load("mappings/default.yaml"), &event, TODAY);
+    let after = dry_run::run_file(&load("examples/features/mapping.yaml"), &event, TODAY);
+    let report = after.to_human(false);
+    assert!(
+        report.contains("  groups (both tokens): [\"Billing\", \"Sales\", \"Support\"]\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains("  roles (id token): [\"arn:aws:iam::111122223333:role/billing-role\"]\n"),
+        "{report}"
+    );
+    assert!(!before.to_human(false).contains("groups (both tokens)"));
+    let lines = diff::event_diff(&before, &after);
+    assert!(
+        lines.contains(
+            &"  groups: as Cognito has them -> [\"Billing\", \"Sales\", \"Support\"]".to_owned()
+        ),
+        "{lines:#?}"
+    );
+}

@@ -282,6 +282,13 @@ fn group_pipeline_errors_name_the_step() {
     assert!(source.contains("test.yaml:3:3: field `groups`: `from`, source 1: a group source is `cognito` or `{attribute: NAME}` (optionally with `delimiter`)"), "{source}");
     let typo = mapping_error("version: 1\ngroups:\n  from: [{atribute: x}]\n");
     assert!(typo.contains("field `groups`: `from`, source 1: unknown field `atribute`, expected `attribute` or `delimiter`"), "{typo}");
+    let padded = mapping_error("version: 1\ngroups:\n  rename:\n    table: {a: ' x'}\n");
+    assert!(
+        padded.contains(
+            "field `groups.rename.table.a`: a group name cannot start or end with whitespace"
+        ),
+        "{padded}"
+    );
     let twice = mapping_error(
         "version: 1\ngroups:\n  roles:\n    - {group: a, role: 'arn:aws:iam::111122223333:role/a'}\n    - {group: a, role: 'arn:aws:iam::111122223333:role/b'}\n",
     );
@@ -304,6 +311,12 @@ fn overlay_errors_name_the_overlay_rule_and_field() {
     ] {
         assert!(err.contains(needle), "missing {needle:?} in\n{err}");
     }
+    let many: String = (0..101).map(|i| format!("  c{i}: {{}}\n")).collect();
+    let many = mapping_error(&format!("version: 1\nclients:\n{many}"));
+    assert!(
+        many.contains("field `clients`: 101 client overlays; the limit is 100"),
+        "{many}"
+    );
     let serde = mapping_error(
         "version: 1\ntriggers:\n  TokenGeneration_ClientCredentials:\n    claims:\n      - claim: partner\n        frm: x\n",
     );
