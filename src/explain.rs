@@ -59,18 +59,14 @@ pub fn explain(mapping: &Mapping, event: Value, today: Date) -> (String, bool) {
         .chain(plan.dropped.iter().map(|(i, why)| (*i, Some(why))))
         .collect();
     listed.sort_by_key(|(i, _)| *i);
-    let overlays: Vec<String> = listed
-        .iter()
-        .filter_map(|(i, _)| match &mapping.rules[*i as usize].id {
-            RuleId::Overlay(key, _) => Some(key.to_string()),
-            _ => None,
-        })
-        .fold(Vec::new(), |mut acc, key| {
-            if !acc.contains(&key) {
-                acc.push(key);
-            }
-            acc
-        });
+    let mut overlays: Vec<&str> = Vec::new();
+    for (i, _) in &listed {
+        if let RuleId::Overlay(key, _) = &mapping.rules[*i as usize].id
+            && !overlays.contains(&&**key)
+        {
+            overlays.push(key);
+        }
+    }
     if !overlays.is_empty() {
         let _ = writeln!(out, "overlays: {}", overlays.join(", "));
     }

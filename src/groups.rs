@@ -56,7 +56,8 @@ enum RawGroupSource {
     Attribute(RawAttributeSource),
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+/// The `cognito` keyword (read by `group_sources`; the derive is for the schema).
+#[derive(Debug, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum CognitoKeyword {
     Cognito,
@@ -414,16 +415,10 @@ impl GroupPipeline {
         }
         let (roles, preferred_role) = match &self.roles {
             Some(table) => {
-                let roles: Vec<String> = table
-                    .iter()
-                    .filter(|(group, _)| groups.contains(group))
-                    .map(|(_, role)| role.clone())
-                    .fold(Vec::new(), |mut acc, r| {
-                        if !acc.contains(&r) {
-                            acc.push(r);
-                        }
-                        acc
-                    });
+                let mut roles = Vec::new();
+                for (_, role) in table.iter().filter(|(group, _)| groups.contains(group)) {
+                    push_unique(&mut roles, role);
+                }
                 let preferred = roles.first().cloned();
                 (roles, preferred)
             }

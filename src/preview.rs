@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 use crate::cognito::{CLIENT_CREDENTIALS, Token};
 use crate::engine::Processed;
 use crate::event::{Event, Shape};
+use crate::groups::GroupOverride;
 use crate::response::{self, TokenView};
 
 /// Shown for claims only Cognito knows when it issues the token.
@@ -121,16 +122,37 @@ fn issue_time_claims(claims: &mut Map<String, Value>, keys: &[&str]) {
     }
 }
 
-fn group_claims(claims: &mut Map<String, Value>, event: &Event, with_roles: bool) {
-    let groups: Vec<&str> = event.groups().collect();
-    if !groups.is_empty() {
-        claims.insert("cognito:groups".into(), json!(groups));
-        let roles: Vec<&str> = event.roles().collect();
-        if with_roles && !roles.is_empty() {
-            claims.insert("cognito:roles".into(), json!(roles));
-        }
-        if let (true, Some(role)) = (with_roles, event.preferred_role()) {
-            claims.insert("cognito:preferred_role".into(), json!(role));
+/// The group claims a token carries for `groups`: `cognito:groups`, and in the ID token
+/// `cognito:roles` and `cognito:preferred_role`; `None` for each one it does not carry.
+fn group_claims(groups: &GroupOverride, id: bool) -> [(&'static str, Option<Value>); 3] {
+    let any = !groups.groups.is_empty();
+    [
+        ("cognito:groups", any.then(|| json!(groups.groups))),
+        (
+            "cognito:roles",
+            (id && any && !groups.roles.is_empty()).then(|| json!(groups.roles)),
+        ),
+        (
+            "cognito:preferred_role",
+            groups
+                .preferred_role
+                .as_ref()
+                .filter(|_| id && any)
+                .map(|r| json!(r)),
+        ),
+    ]
+}
+
+/// The event's own groups, as Cognito puts them into a token.
+fn event_group_claims(claims: &mut Map<String, Value>, event: &Event, id: bool) {
+    let groups = GroupOverride {
+        groups: event.groups().map(str::to_owned).collect(),
+        roles: event.roles().map(str::to_owned).collect(),
+        preferred_role: event.preferred_role().map(str::to_owned),
+    };
+    for (claim, value) in group_claims(&groups, id) {
+        if let Some(value) = value {
+            claims.insert(claim.into(), value);
         }
     }
 }
@@ -146,7 +168,7 @@ fn id_claims(event: &Event) -> Map<String, Value> {
             claims.insert(name.clone(), attribute_claim(name, value));
         }
     }
-    group_claims(&mut claims, event, true);
+    event_group_claims(&mut claims, event, true);
     claims.insert("iss".into(), issuer(event));
     claims.insert("cognito:username".into(), user_name(event));
     if let Some(client) = event.client_id() {
@@ -191,7 +213,7 @@ fn access_claims(event: &Event, m2m: bool) -> Map<String, Value> {
             .unwrap_or(json!(SET_BY_COGNITO));
         claims.insert("sub".into(), sub);
         claims.insert("username".into(), user_name(event));
-        group_claims(&mut claims, event, false);
+        event_group_claims(&mut claims, event, false);
         issue_time_claims(&mut claims, &["event_id", "origin_jti"]);
     }
     claims.insert("iss".into(), issuer(event));
@@ -225,28 +247,9 @@ impl TokenPreview {
     }
 }
 
-fn apply_groups(token: &mut TokenPreview, groups: &Option<crate::groups::GroupOverride>, id: bool) {
+fn apply_groups(token: &mut TokenPreview, groups: &Option<GroupOverride>, id: bool) {
     let Some(groups) = groups else { return };
-    let claims: [(&str, Option<Value>); 3] = [
-        (
-            "cognito:groups",
-            (!groups.groups.is_empty()).then(|| json!(groups.groups)),
-        ),
-        (
-            "cognito:roles",
-            (id && !groups.groups.is_empty() && !groups.roles.is_empty())
-                .then(|| json!(groups.roles)),
-        ),
-        (
-            "cognito:preferred_role",
-            groups
-                .preferred_role
-                .as_ref()
-                .filter(|_| id && !groups.groups.is_empty())
-                .map(|r| json!(r)),
-        ),
-    ];
-    for (claim, value) in claims {
+    for (claim, value) in group_claims(groups, id) {
         match value {
             Some(value) => token.set(claim, value),
             None => token.remove(claim),
