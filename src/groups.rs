@@ -56,7 +56,7 @@ enum RawGroupSource {
     Attribute(RawAttributeSource),
 }
 
-/// The `cognito` keyword (read by `group_sources`; the derive is for the schema).
+// The `cognito` keyword: read by `group_sources`; the derive is for the schema only.
 #[derive(Debug, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum CognitoKeyword {
