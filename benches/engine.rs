@@ -5,17 +5,21 @@
 //! - `per_event/floor_output`: parse each event, but serialise it as `bench.yaml` returns it (the
 //!   response filled in, built beforehand): the floor of any implementation that must write
 //!   that larger output;
-//! - `per_event/bench25`: the floor plus the full mapping path with `mappings/bench.yaml`;
+//! - `per_event/bench25`: the Lambda's per-event path with `mappings/bench.yaml` (parse, the
+//!   handler, serialise what it returns);
 //! - `per_event/rules500_apply`: 500 rules (bench.yaml twenty times over), all eligible;
 //! - `per_event/rules500_when_false`: bench.yaml plus 475 rules whose `when` never holds;
 //! - `load/*`: reading and compiling each mapping.
 //!
 //! Every figure is for all fixture events together. After the run it prints the ratios the
-//! budgets are stated in, from criterion's own estimates of this run.
+//! budgets are stated in, from criterion's own estimates of this run, and what each rule of
+//! `bench.yaml` costs on its own (evaluation only, no parsing or writing), to show where the
+//! per-event time goes.
 
 use std::hint::black_box;
 
-use claim_mapper::{Mapping, process};
+use claim_mapper::event::Event;
+use claim_mapper::{Mapping, engine, lambda, process};
 use criterion::Criterion;
 use serde_json::Value;
 
@@ -72,14 +76,17 @@ fn rules500_when_false() -> String {
     out
 }
 
+/// What the Lambda does per event: `lambda_runtime` parses the payload into the handler's input
+/// type, the handler runs ([`lambda::handle`], or none for the floor), and `lambda_runtime`
+/// serialises what it returns.
 fn run_all(events: &[Vec<u8>], mapping: Option<&Mapping>) {
     for bytes in events {
         let event: Value = serde_json::from_slice(black_box(bytes)).unwrap();
         let out = match mapping {
-            Some(m) => process(m, event, TODAY).unwrap().event,
-            None => event,
+            Some(m) => serde_json::to_vec(&lambda::handle(m, event).unwrap()),
+            None => serde_json::to_vec(&event),
         };
-        black_box(serde_json::to_vec(&out).unwrap());
+        black_box(out.unwrap());
     }
 }
 
@@ -144,6 +151,47 @@ fn mean_ns(id: &str) -> Option<f64> {
     v["mean"]["point_estimate"].as_f64()
 }
 
+/// Evaluation time (ns per event, best of three rounds over the fixtures) of `mapping`.
+fn evaluation_ns(events: &[Value], mapping: &Mapping) -> f64 {
+    const ROUNDS: u32 = 5_000;
+    (0..3)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            for _ in 0..ROUNDS {
+                for event in events {
+                    let view = Event::new(black_box(event)).unwrap();
+                    black_box(engine::evaluate(mapping, &view, TODAY, &mut ()).unwrap());
+                }
+            }
+            start.elapsed().as_nanos() as f64 / f64::from(ROUNDS) / events.len() as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Prints what each rule of bench.yaml costs alone: the mapping with that one rule, less the
+/// mapping with none.
+fn per_rule_costs() {
+    let events: Vec<Value> = events()
+        .iter()
+        .map(|b| serde_json::from_slice(b).unwrap())
+        .collect();
+    let text = bench25();
+    let (head, rest) = text.split_once("claims:\n").unwrap();
+    let (rules, tail) = rest.split_once("suppress:").unwrap();
+    let with = |claims: &str| {
+        Mapping::from_yaml(&format!("{head}claims:{claims}suppress:{tail}"), "bench").unwrap()
+    };
+    let none = evaluation_ns(&events, &with(" []\n"));
+    println!("\n== evaluation alone, ns per event (no parsing or writing; best of 3)");
+    println!("{none:>7.0}  no rules (bench.yaml's suppressions and scopes)");
+    for rule in rules.lines() {
+        let alone = evaluation_ns(&events, &with(&format!("\n{rule}\n"))) - none;
+        println!("{alone:>7.0}  {}", rule.trim_start_matches("  - "));
+    }
+    let all = evaluation_ns(&events, &with(&format!("\n{rules}"))) - none;
+    println!("{all:>7.0}  all 25 rules together");
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     benches(&mut c);
@@ -195,4 +243,5 @@ fn main() {
         "load + compile 500 rules       {:>9.1} us (budget 5 ms)",
         get("load/rules500_apply") / 1e3
     );
+    per_rule_costs();
 }

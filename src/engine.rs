@@ -1,10 +1,12 @@
 //! Applying a compiled mapping to one event: conditions, sources, transforms, value checks,
 //! suppressions and scopes. This is the per-event path: it reads the mapping and never parses it.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use serde_json::value::RawValue;
 use time::Date;
 
 use crate::cognito::{self, CLIENT_CREDENTIALS, Token};
@@ -15,32 +17,50 @@ use crate::mapping::{Mapping, OnError, Rule, RuleId};
 use crate::response;
 use crate::transform::{TransformError, text_of};
 
-/// The claims and suppressions a mapping produced for one token.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TokenChanges {
-    /// `claimsToAddOrOverride`.
-    pub add: Map<String, Value>,
-    /// `claimsToSuppress`.
-    pub suppress: Vec<String>,
-}
-
-/// Everything a mapping produced for one event, before it is written into the response.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Outcome {
-    /// ID-token changes.
-    pub id: TokenChanges,
-    /// Access-token changes (V2/V3 only).
-    pub access: TokenChanges,
+/// Everything a mapping produced for one event, before it is written into the response. Values
+/// found in the event or the mapping are borrowed from them, and a claim set in both tokens is
+/// held once.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome<'a> {
+    /// The mapping's claim names, indexed by [`crate::mapping::Rule::claim_slot`].
+    pub(crate) claim_names: &'a [String],
+    /// Every value a rule added, in rule order.
+    pub(crate) values: Vec<Cow<'a, Value>>,
+    /// ID-token claims: per claim slot, the index in `values` of its value.
+    pub(crate) id: Vec<Option<u32>>,
+    /// Access-token claims (V2/V3 only), as `id`.
+    pub(crate) access: Vec<Option<u32>>,
+    /// ID-token `claimsToSuppress`.
+    pub(crate) suppress_id: &'a [String],
+    /// Access-token `claimsToSuppress` (V2/V3 only).
+    pub(crate) suppress_access: &'a [String],
     /// `scopesToAdd` (V2/V3 only).
-    pub scopes_add: Vec<String>,
+    pub(crate) scopes_add: Vec<&'a str>,
     /// `scopesToSuppress` (V2/V3 only).
-    pub scopes_suppress: Vec<String>,
+    pub(crate) scopes_suppress: &'a [String],
     /// `groupOverrideDetails`, when the mapping has a group pipeline.
-    pub groups: Option<GroupOverride>,
+    pub(crate) groups: Option<GroupOverride>,
     /// Rules that failed and were skipped (`on_error: skip`).
     pub skipped: Vec<RuleFailure>,
     /// Number of rules whose claim was added.
     pub applied: usize,
+}
+
+impl<'a> Outcome<'a> {
+    /// One token's added claims, in name order.
+    pub(crate) fn claims(&self, token: Token) -> impl Iterator<Item = (&str, &Value)> + '_ {
+        let slots = match token {
+            Token::Id => &self.id,
+            Token::Access => &self.access,
+        };
+        slots.iter().enumerate().filter_map(|(slot, value)| {
+            let value = (*value)?;
+            Some((
+                self.claim_names[slot].as_str(),
+                self.values[value as usize].as_ref(),
+            ))
+        })
+    }
 }
 
 /// Why a rule failed at runtime. Carries no attribute or claim value.
@@ -95,6 +115,9 @@ pub enum ProcessError {
     /// A rule failed under `on_error: fail`.
     #[error("claim mapping failed (rule {})", .0.rule)]
     Rule(RuleFailure),
+    /// The response could not be serialised (not expected: every value is JSON already).
+    #[error("claim mapping failed: the response could not be written: {0}")]
+    Response(String),
 }
 
 /// Receives what happens while a mapping is applied, for debug logs and `explain`. Every method
@@ -152,8 +175,8 @@ pub struct Processed {
     pub applied: usize,
 }
 
-/// Applies `mapping` to `event` as of `today` and returns the event with its response filled in.
-/// The Lambda handler and the dry-run both call this.
+/// Applies `mapping` to `event` as of `today` and returns the event with its response filled in,
+/// for the dry-run and other reports (the Lambda writes its JSON directly: [`respond`]).
 pub fn process(mapping: &Mapping, event: Value, today: Date) -> Result<Processed, ProcessError> {
     process_observed(mapping, event, today, &mut ())
 }
@@ -161,27 +184,78 @@ pub fn process(mapping: &Mapping, event: Value, today: Date) -> Result<Processed
 /// [`process`], reporting what happens to `observer`.
 pub fn process_observed(
     mapping: &Mapping,
-    mut event: Value,
+    event: Value,
     today: Date,
     observer: &mut (impl Observer + ?Sized),
 ) -> Result<Processed, ProcessError> {
-    let (shape, mut outcome) = {
-        let view = Event::new(&event)?;
-        (view.shape(), evaluate(mapping, &view, today, observer)?)
-    };
-    let skipped = std::mem::take(&mut outcome.skipped);
-    let applied = outcome.applied;
-    response::write(&mut event, shape, outcome);
+    let view = Event::new(&event)?;
+    let outcome = evaluate(mapping, &view, today, observer)?;
+    let filled = serde_json::to_value(response::Filled::new(&view, &outcome))
+        .map_err(|e| ProcessError::Response(e.to_string()))?;
     Ok(Processed {
-        event,
-        shape,
-        skipped,
-        applied,
+        event: filled,
+        shape: view.shape(),
+        skipped: outcome.skipped,
+        applied: outcome.applied,
+    })
+}
+
+/// The Lambda's reply: the event with its response filled in, as JSON, and what the mapping did.
+#[derive(Debug)]
+pub struct Reply {
+    /// The JSON the function returns.
+    pub json: Box<RawValue>,
+    /// Rules that failed and were skipped.
+    pub skipped: Vec<RuleFailure>,
+    /// Number of rules whose claim was added.
+    pub applied: usize,
+}
+
+/// Applies `mapping` to `event` and writes the filled-in event straight to JSON: the response is
+/// serialised from the rules' values (borrowed from the event and the mapping where no transform
+/// changed them) without building it as a `serde_json::Value` first.
+pub fn respond(
+    mapping: &Mapping,
+    event: &Value,
+    today: Date,
+    observer: &mut (impl Observer + ?Sized),
+) -> Result<Reply, ProcessError> {
+    let view = Event::new(event)?;
+    let outcome = evaluate(mapping, &view, today, observer)?;
+    let json = serde_json::value::to_raw_value(&response::Filled::new(&view, &outcome))
+        .map_err(|e| ProcessError::Response(e.to_string()))?;
+    Ok(Reply {
+        json,
+        skipped: outcome.skipped,
+        applied: outcome.applied,
     })
 }
 
 /// The JSON bytes a claim takes in `claimsToAddOrOverride`: `"name":value,`.
-pub fn claim_size(name: &str, value: &impl Serialize) -> usize {
+pub fn claim_size(name: &str, value: &Value) -> usize {
+    let value = match value {
+        Value::String(s) => str_size(s),
+        other => serialized_size(other),
+    };
+    2 + str_size(name) + value
+}
+
+/// The JSON bytes of a string. One with nothing JSON escapes (quotes, backslashes, control
+/// characters), the common case, is written as it is between quotes.
+fn str_size(s: &str) -> usize {
+    // No early exit, so that the check compiles to vector instructions.
+    let escaped = s.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if !escaped {
+        s.len() + 2
+    } else {
+        serialized_size(s)
+    }
+}
+
+/// The JSON bytes of `value`, counted by serialising it to a counter.
+fn serialized_size(value: &(impl Serialize + ?Sized)) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -192,9 +266,8 @@ pub fn claim_size(name: &str, value: &impl Serialize) -> usize {
             Ok(())
         }
     }
-    let mut count = Count(2);
+    let mut count = Count(0);
     // Writing to a counter cannot fail, and claim values (JSON values, strings) always serialise.
-    let _ = serde_json::to_writer(&mut count, name);
     let _ = serde_json::to_writer(&mut count, value);
     count.0
 }
@@ -205,34 +278,55 @@ struct TokenBytes {
 }
 
 impl TokenBytes {
-    /// The bytes used after setting `claim` (of `size` bytes) in `claims`, replacing any earlier
-    /// value.
-    fn after(&self, claims: &Map<String, Value>, claim: &str, size: usize) -> usize {
-        let replaced = claims.get(claim).map_or(0, |old| claim_size(claim, old));
+    /// The bytes used after setting the claim of `rule` (of `size` bytes) in the token whose
+    /// claims are `slots`, replacing any earlier value.
+    fn after(&self, outcome: &Outcome, slots: &[Option<u32>], rule: &Rule, size: usize) -> usize {
+        let replaced = slots[rule.claim_slot as usize].map_or(0, |old| {
+            claim_size(&rule.claim, &outcome.values[old as usize])
+        });
         self.used - replaced + size
     }
 }
 
 /// Evaluates the group pipeline and every rule, suppression and scope of `mapping` for `event`,
 /// reporting what happens to `observer`.
-pub fn evaluate(
-    mapping: &Mapping,
-    event: &Event,
+pub fn evaluate<'a>(
+    mapping: &'a Mapping,
+    event: &Event<'a>,
     today: Date,
     observer: &mut (impl Observer + ?Sized),
-) -> Result<Outcome, ProcessError> {
+) -> Result<Outcome<'a>, ProcessError> {
     let v1 = event.shape() == Shape::V1;
     // Client-credentials tokens have no ID token (and no user, so no groups); V1 can change only
     // the ID token.
     let id_token = event.trigger_source() != CLIENT_CREDENTIALS;
     let access_token = !v1;
-    let mut out = Outcome::default();
+    let claims = mapping.claim_names.len();
+    let plan = mapping
+        .plans
+        .select(event.client_id(), event.trigger_source());
+    let mut out = Outcome {
+        claim_names: &mapping.claim_names,
+        values: Vec::with_capacity(plan.rules.len()),
+        id: if id_token {
+            vec![None; claims]
+        } else {
+            Vec::new()
+        },
+        access: if access_token {
+            vec![None; claims]
+        } else {
+            Vec::new()
+        },
+        ..Outcome::default()
+    };
     let (mut id_bytes, mut access_bytes) = (TokenBytes { used: 0 }, TokenBytes { used: 0 });
 
     let mut group_override = None;
     if let Some(pipeline) = mapping.groups.as_ref().filter(|_| id_token) {
         let groups = pipeline.apply(event, |stage, groups| observer.group_stage(stage, groups));
-        if claim_size("cognito:groups", &groups.groups) > mapping.token_claim_bytes {
+        let size = 2 + str_size("cognito:groups") + serialized_size(&groups.groups);
+        if size > mapping.token_claim_bytes {
             let reason = FailureReason::Refused(
                 "the groups would exceed limits.token_claim_bytes; cap them with `max`",
             );
@@ -243,9 +337,6 @@ pub fn evaluate(
     }
     let groups = group_override.as_ref().map(|g| g.groups.as_slice());
 
-    let plan = mapping
-        .plans
-        .select(event.client_id(), event.trigger_source());
     for rule in plan.rules.iter().map(|&i| &mapping.rules[i as usize]) {
         let to_id = rule.to_id && id_token;
         let to_access = rule.to_access && access_token;
@@ -260,15 +351,15 @@ pub fn evaluate(
         match evaluate_rule(rule, event, today, to_id, to_access) {
             Ok(None) => observer.rule(rule, &RuleOutcome::SourceMissing),
             Ok(Some(value)) => {
-                let value = if v1 {
-                    Value::String(text_of(&value))
-                } else {
-                    value
+                let value = match value {
+                    // V1 claims are strings.
+                    value if v1 && !value.is_string() => Cow::Owned(Value::String(text_of(&value))),
+                    value => value,
                 };
                 let size = claim_size(&rule.claim, &value);
-                let id_after = to_id.then(|| id_bytes.after(&out.id.add, &rule.claim, size));
+                let id_after = to_id.then(|| id_bytes.after(&out, &out.id, rule, size));
                 let access_after =
-                    to_access.then(|| access_bytes.after(&out.access.add, &rule.claim, size));
+                    to_access.then(|| access_bytes.after(&out, &out.access, rule, size));
                 if id_after
                     .max(access_after)
                     .is_some_and(|b| b > mapping.token_claim_bytes)
@@ -282,19 +373,17 @@ pub fn evaluate(
                 }
                 observer.rule(rule, &RuleOutcome::Applied);
                 out.applied += 1;
-                id_bytes.used = id_after.unwrap_or(id_bytes.used);
-                access_bytes.used = access_after.unwrap_or(access_bytes.used);
-                match (to_id, to_access) {
-                    (true, true) => {
-                        out.access.add.insert(rule.claim.clone(), value.clone());
-                        out.id.add.insert(rule.claim.clone(), value);
-                    }
-                    (true, false) => {
-                        out.id.add.insert(rule.claim.clone(), value);
-                    }
-                    _ => {
-                        out.access.add.insert(rule.claim.clone(), value);
-                    }
+                // MAX_RULES bounds the count far below u32::MAX.
+                let index = Some(out.values.len() as u32);
+                out.values.push(value);
+                let slot = rule.claim_slot as usize;
+                if let Some(bytes) = id_after {
+                    id_bytes.used = bytes;
+                    out.id[slot] = index;
+                }
+                if let Some(bytes) = access_after {
+                    access_bytes.used = bytes;
+                    out.access[slot] = index;
                 }
             }
             Err(reason) => {
@@ -305,16 +394,16 @@ pub fn evaluate(
     }
 
     if id_token {
-        out.id.suppress.clone_from(&mapping.suppress_id);
+        out.suppress_id = &mapping.suppress_id;
     }
     if access_token {
-        out.access.suppress.clone_from(&mapping.suppress_access);
+        out.suppress_access = &mapping.suppress_access;
         for scope in &mapping.scopes_add {
-            if scope.when.check(event, groups).is_ok() && !out.scopes_add.contains(&scope.scope) {
-                out.scopes_add.push(scope.scope.clone());
+            if scope.when.check(event, groups).is_ok() && !out.scopes_add.contains(&&*scope.scope) {
+                out.scopes_add.push(&scope.scope);
             }
         }
-        out.scopes_suppress.clone_from(&mapping.scopes_suppress);
+        out.scopes_suppress = &mapping.scopes_suppress;
     }
     out.groups = group_override;
     Ok(out)
@@ -323,7 +412,7 @@ pub fn evaluate(
 /// A rule failed: skipped with a warning, or (`on_error: fail`) the invocation's error.
 fn fail(
     mapping: &Mapping,
-    out: &mut Outcome,
+    out: &mut Outcome<'_>,
     rule: RuleId,
     claim: &str,
     reason: FailureReason,
@@ -343,13 +432,13 @@ fn fail(
 }
 
 /// The rule's final value, `None` when its source is missing and it is optional.
-fn evaluate_rule(
-    rule: &Rule,
-    event: &Event,
+fn evaluate_rule<'a>(
+    rule: &'a Rule,
+    event: &Event<'a>,
     today: Date,
     to_id: bool,
     to_access: bool,
-) -> Result<Option<Value>, FailureReason> {
+) -> Result<Option<Cow<'a, Value>>, FailureReason> {
     let value = match rule.source.resolve(event) {
         Some(mut value) => {
             for transform in &rule.transforms {
@@ -360,7 +449,7 @@ fn evaluate_rule(
             value
         }
         None => match &rule.default {
-            Some(default) => default.clone(),
+            Some(default) => Cow::Borrowed(default),
             None if rule.required => return Err(FailureReason::Missing),
             None => return Ok(None),
         },
@@ -377,4 +466,21 @@ fn evaluate_rule(
         }
     }
     Ok(Some(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The shortcut for plain strings counts exactly what serde_json writes.
+        #[test]
+        fn claim_sizes_are_exact(name in "\\PC{0,12}|[\\x00-\\x7f]{0,12}", text in "\\PC{0,40}|[\\x00-\\x7f]{0,40}") {
+            let value = Value::String(text);
+            let name_json = serde_json::to_string(&name).unwrap();
+            let written = format!("{name_json}:{},", serde_json::to_string(&value).unwrap());
+            prop_assert_eq!(claim_size(&name, &value), written.len());
+        }
+    }
 }

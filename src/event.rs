@@ -39,6 +39,9 @@ pub struct Event<'a> {
     attributes: Option<&'a Map<String, Value>>,
     /// `request.groupConfiguration.groupsToOverride`, looked up once: `when.groups` reads it.
     groups: &'a [Value],
+    /// `triggerSource` and `callerContext.clientId`, looked up once: `when` reads them.
+    trigger_source: &'a str,
+    client_id: Option<&'a str>,
     shape: Shape,
 }
 
@@ -94,6 +97,14 @@ impl<'a> Event<'a> {
             root,
             attributes,
             groups,
+            trigger_source: root
+                .get("triggerSource")
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+            client_id: root
+                .get("callerContext")
+                .and_then(|c| c.get("clientId"))
+                .and_then(Value::as_str),
             shape,
         })
     }
@@ -108,6 +119,11 @@ impl<'a> Event<'a> {
         self.value
     }
 
+    /// The event's fields.
+    pub fn root(&self) -> &'a Map<String, Value> {
+        self.root
+    }
+
     /// `version` as sent, if it is a string.
     pub fn version(&self) -> Option<&'a str> {
         self.root.get("version").and_then(Value::as_str)
@@ -115,15 +131,12 @@ impl<'a> Event<'a> {
 
     /// `triggerSource`, or `""` when absent.
     pub fn trigger_source(&self) -> &'a str {
-        self.root
-            .get("triggerSource")
-            .and_then(Value::as_str)
-            .unwrap_or("")
+        self.trigger_source
     }
 
     /// `callerContext.clientId`.
     pub fn client_id(&self) -> Option<&'a str> {
-        self.root.get("callerContext")?.get("clientId")?.as_str()
+        self.client_id
     }
 
     fn request(&self, key: &str) -> Option<&'a Value> {

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use regex::RegexSet;
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::event::Event;
@@ -167,13 +167,16 @@ struct Keep {
 }
 
 /// What the pipeline produced: the content of `groupOverrideDetails`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GroupOverride {
     /// `groupsToOverride`.
+    #[serde(rename = "groupsToOverride")]
     pub groups: Vec<String>,
     /// `iamRolesToOverride`.
+    #[serde(rename = "iamRolesToOverride")]
     pub roles: Vec<String>,
-    /// `preferredRole`.
+    /// `preferredRole` (`null` when there is none).
+    #[serde(rename = "preferredRole")]
     pub preferred_role: Option<String>,
 }
 

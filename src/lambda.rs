@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
+use serde_json::value::{RawValue, to_raw_value};
 use time::OffsetDateTime;
 use tracing::Instrument;
 
@@ -18,6 +19,7 @@ impl From<ProcessError> for Diagnostic {
         let error_type = match error {
             ProcessError::Event(_) => "InvalidEvent",
             ProcessError::Rule(_) => "ClaimMappingFailed",
+            ProcessError::Response(_) => "ResponseNotWritten",
         };
         Diagnostic {
             error_type: error_type.into(),
@@ -104,7 +106,8 @@ pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Er
             async {
                 match mode {
                     Mode::Apply => handle(&loaded.mapping, event.payload),
-                    Mode::Shadow => Ok(shadow(&loaded.mapping, event.payload)),
+                    Mode::Shadow => to_raw_value(&shadow(&loaded.mapping, event.payload))
+                        .map_err(|e| ProcessError::Response(e.to_string())),
                 }
             }
             .instrument(span)
@@ -114,10 +117,17 @@ pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Er
     .await
 }
 
-/// One invocation: applies the mapping and logs rule outcomes by number and claim name only.
-pub fn handle(mapping: &crate::Mapping, event: Value) -> Result<Value, ProcessError> {
+/// One invocation: applies the mapping, returns the event with its response filled in as JSON,
+/// and logs rule outcomes by number and claim name only.
+pub fn handle(mapping: &crate::Mapping, event: Value) -> Result<Box<RawValue>, ProcessError> {
     let today = OffsetDateTime::now_utc().date();
-    let result = engine::process_observed(mapping, event, today, &mut DebugLog);
+    // Below debug level, rule outcomes are not even reported.
+    let observer: &mut dyn engine::Observer = if tracing::enabled!(tracing::Level::DEBUG) {
+        &mut DebugLog
+    } else {
+        &mut ()
+    };
+    let result = engine::respond(mapping, &event, today, observer);
     match result {
         Ok(done) => {
             warn_skipped(&done.skipped, Mode::Apply);
@@ -126,7 +136,7 @@ pub fn handle(mapping: &crate::Mapping, event: Value) -> Result<Value, ProcessEr
                 skipped = done.skipped.len(),
                 "claims mapped"
             );
-            Ok(done.event)
+            Ok(done.json)
         }
         Err(error) => {
             match &error {
@@ -137,6 +147,7 @@ pub fn handle(mapping: &crate::Mapping, event: Value) -> Result<Value, ProcessEr
                     "claim rule failed; sign-in refused (on_error: fail)"
                 ),
                 ProcessError::Event(e) => tracing::error!(error = %e, "event refused"),
+                ProcessError::Response(e) => tracing::error!(error = %e, "response not written"),
             }
             Err(error)
         }

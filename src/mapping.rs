@@ -90,6 +90,8 @@ pub struct Rule {
     pub to_access: bool,
     /// When the rule applies.
     pub when: Condition,
+    /// The claim's index in [`Mapping::claim_names`].
+    pub claim_slot: u32,
 }
 
 /// A scope added to the access token, possibly on a condition.
@@ -108,6 +110,10 @@ pub struct Mapping {
     pub rules: Vec<Rule>,
     /// Which rules run for which client and trigger source.
     pub plans: Plans,
+    /// Every claim name the rules set, sorted and each once: per event, claims are collected by
+    /// their index here, which orders them as a JSON object's keys and lets a later rule replace
+    /// an earlier one without a map.
+    pub claim_names: Vec<String>,
     /// The group pipeline; `None` leaves groups as Cognito has them.
     pub groups: Option<GroupPipeline>,
     /// Runtime failure policy.
@@ -583,6 +589,7 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             format!("must be between 1 and {MAX_TOKEN_CLAIM_BYTES}"),
         );
     }
+    let claim_names = number_claims(&mut rules);
     let plans = Plans::build(&rules, base, triggers, clients);
     for plan in plans.all() {
         check_constant_sizes(&rules, &plan.rules, limit, problems);
@@ -612,6 +619,7 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
     Mapping {
         rules,
         plans,
+        claim_names,
         groups,
         on_error: raw.on_error,
         suppress_id,
@@ -628,6 +636,7 @@ fn empty(raw: RawMapping, text: &str) -> Mapping {
     Mapping {
         rules: Vec::new(),
         plans: Plans::build(&[], Vec::new(), Vec::new(), Vec::new()),
+        claim_names: Vec::new(),
         groups: None,
         on_error: raw.on_error,
         suppress_id: Vec::new(),
@@ -637,6 +646,18 @@ fn empty(raw: RawMapping, text: &str) -> Mapping {
         token_claim_bytes: DEFAULT_TOKEN_CLAIM_BYTES,
         digest: digest(text),
     }
+}
+
+/// The rules' claim names, sorted and each once; sets each rule's [`Rule::claim_slot`].
+fn number_claims(rules: &mut [Rule]) -> Vec<String> {
+    let mut names: Vec<String> = rules.iter().map(|r| r.claim.clone()).collect();
+    names.sort_unstable();
+    names.dedup();
+    for rule in rules {
+        // Present by construction; MAX_RULES bounds the count far below u32::MAX.
+        rule.claim_slot = names.binary_search(&rule.claim).unwrap_or_default() as u32;
+    }
+    names
 }
 
 fn digest(text: &str) -> String {
@@ -911,6 +932,7 @@ fn compile_rule(
         to_id: tokens.contains(&Token::Id),
         to_access: tokens.contains(&Token::Access),
         when,
+        claim_slot: 0,
     })
     .filter(|_| ok)
 }

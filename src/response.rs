@@ -1,14 +1,18 @@
 //! Writing a mapping's outcome into the event's `response`, in the shape of its version, and
 //! reading it back (for reports).
 //!
-//! Only the details object is replaced, so applying a mapping twice gives the same event.
+//! The filled-in event is serialised straight from the event and the outcome ([`Filled`]), so the
+//! Lambda never builds the response as a `serde_json::Value`. Only the details object is
+//! replaced, so applying a mapping twice gives the same event.
 //! `groupOverrideDetails` is written only by a mapping with a group pipeline (`groups:`), and
 //! then always whole: an absent or empty one would leave or clear the user's groups by accident.
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::engine::{Outcome, TokenChanges};
-use crate::event::Shape;
+use crate::cognito::Token;
+use crate::engine::Outcome;
+use crate::event::{Event, Shape};
 use crate::groups::GroupOverride;
 
 /// The response key of the V1 shape.
@@ -16,74 +20,150 @@ pub const V1_KEY: &str = "claimsOverrideDetails";
 /// The response key of the V2/V3 shape.
 pub const V2_KEY: &str = "claimsAndScopeOverrideDetails";
 
-/// Writes `outcome` into `event.response` (which `Event::new` has checked is an object, null or absent).
-///
-/// The objects are built by moving the outcome's maps and lists in: `json!` would serialise
-/// them into new values, copying every claim a second time.
-pub fn write(event: &mut Value, shape: Shape, outcome: Outcome) {
-    let id = token(outcome.id, None);
-    let mut details = match shape {
-        Shape::V1 => id,
-        Shape::V2 => {
-            let scopes = (outcome.scopes_add, outcome.scopes_suppress);
-            object([
-                ("idTokenGeneration", id),
-                ("accessTokenGeneration", token(outcome.access, Some(scopes))),
-            ])
+/// An event with `outcome` written into its `response`, in the shape of its version. It
+/// serialises as the whole event: every field as received, except that `response` (an object,
+/// null or absent, as `Event::new` checked) gets the details object of the event's shape. The
+/// Lambda writes it straight to JSON, reports convert it into a `Value`.
+pub struct Filled<'a> {
+    event: &'a Map<String, Value>,
+    shape: Shape,
+    outcome: &'a Outcome<'a>,
+}
+
+impl<'a> Filled<'a> {
+    /// `event` with `outcome` written into its response.
+    pub fn new(event: &Event<'a>, outcome: &'a Outcome<'a>) -> Self {
+        Filled {
+            event: event.root(),
+            shape: event.shape(),
+            outcome,
         }
-    };
-    if let (Some(groups), Value::Object(d)) = (outcome.groups, &mut details) {
-        d.insert(
-            "groupOverrideDetails".into(),
-            object([
-                ("groupsToOverride", strings(groups.groups)),
-                ("iamRolesToOverride", strings(groups.roles)),
-                (
-                    "preferredRole",
-                    groups.preferred_role.map_or(Value::Null, Value::String),
-                ),
-            ]),
-        );
     }
-    let key = match shape {
-        Shape::V1 => V1_KEY,
-        Shape::V2 => V2_KEY,
-    };
-    if let Value::Object(root) = event {
-        let response = root.entry("response").or_insert(Value::Null);
-        if !response.is_object() {
-            *response = Value::Object(Map::new());
+}
+
+impl Serialize for Filled<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let response = self.event.get("response");
+        let mut root =
+            serializer.serialize_map(Some(self.event.len() + usize::from(response.is_none())))?;
+        for (key, value) in self.event {
+            if key != "response" {
+                root.serialize_entry(key, value)?;
+            }
         }
-        if let Value::Object(r) = response {
-            r.insert(key.to_owned(), details);
+        root.serialize_entry(
+            "response",
+            &Response {
+                filled: self,
+                old: response,
+            },
+        )?;
+        root.end()
+    }
+}
+
+/// `response`: the fields it had, and the details object.
+struct Response<'a> {
+    filled: &'a Filled<'a>,
+    old: Option<&'a Value>,
+}
+
+impl Serialize for Response<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (shape, outcome) = (self.filled.shape, self.filled.outcome);
+        let key = match shape {
+            Shape::V1 => V1_KEY,
+            Shape::V2 => V2_KEY,
+        };
+        let old = self.old.and_then(Value::as_object);
+        let others = old.into_iter().flatten().filter(|(k, _)| *k != key);
+        let mut response = serializer.serialize_map(None)?;
+        for (k, v) in others {
+            response.serialize_entry(k, v)?;
         }
+        response.serialize_entry(key, &Details { shape, outcome })?;
+        response.end()
+    }
+}
+
+/// `claimsOverrideDetails` (V1) or `claimsAndScopeOverrideDetails` (V2/V3).
+struct Details<'a> {
+    shape: Shape,
+    outcome: &'a Outcome<'a>,
+}
+
+impl Serialize for Details<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let outcome = self.outcome;
+        let id = TokenDetails {
+            outcome,
+            token: Token::Id,
+        };
+        let mut details = serializer.serialize_map(None)?;
+        match self.shape {
+            Shape::V1 => id.entries(&mut details)?,
+            Shape::V2 => {
+                details.serialize_entry("idTokenGeneration", &id)?;
+                let access = TokenDetails {
+                    outcome,
+                    token: Token::Access,
+                };
+                details.serialize_entry("accessTokenGeneration", &access)?;
+            }
+        }
+        if let Some(groups) = &outcome.groups {
+            details.serialize_entry("groupOverrideDetails", groups)?;
+        }
+        details.end()
     }
 }
 
 /// One token's `claimsToAddOrOverride` and `claimsToSuppress`, and for the access token
 /// `scopesToAdd` and `scopesToSuppress`.
-fn token(changes: TokenChanges, scopes: Option<(Vec<String>, Vec<String>)>) -> Value {
-    let mut token = Map::new();
-    token.insert("claimsToAddOrOverride".into(), Value::Object(changes.add));
-    token.insert("claimsToSuppress".into(), strings(changes.suppress));
-    if let Some((add, suppress)) = scopes {
-        token.insert("scopesToAdd".into(), strings(add));
-        token.insert("scopesToSuppress".into(), strings(suppress));
+struct TokenDetails<'a> {
+    outcome: &'a Outcome<'a>,
+    token: Token,
+}
+
+impl TokenDetails<'_> {
+    fn entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        let outcome = self.outcome;
+        map.serialize_entry("claimsToAddOrOverride", &Claims(self))?;
+        match self.token {
+            Token::Id => map.serialize_entry("claimsToSuppress", outcome.suppress_id),
+            Token::Access => {
+                map.serialize_entry("claimsToSuppress", outcome.suppress_access)?;
+                map.serialize_entry("scopesToAdd", &outcome.scopes_add)?;
+                map.serialize_entry("scopesToSuppress", outcome.scopes_suppress)
+            }
+        }
     }
-    Value::Object(token)
 }
 
-fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
-    Value::Object(
-        entries
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-    )
+impl Serialize for TokenDetails<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        self.entries(&mut map)?;
+        map.end()
+    }
 }
 
-fn strings(list: Vec<String>) -> Value {
-    Value::Array(list.into_iter().map(Value::String).collect())
+/// `claimsToAddOrOverride`.
+struct Claims<'a>(&'a TokenDetails<'a>);
+
+impl Serialize for Claims<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.outcome.claims(self.0.token))
+    }
+}
+
+/// The claims and suppressions a filled-in response holds for one token.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TokenChanges {
+    /// `claimsToAddOrOverride`.
+    pub add: Map<String, Value>,
+    /// `claimsToSuppress`.
+    pub suppress: Vec<String>,
 }
 
 /// What a filled-in response holds for one token.

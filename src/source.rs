@@ -1,6 +1,8 @@
 //! Where a claim's value comes from: user attributes, JSONPath into the event, templates, constants.
 //! Everything here is compiled at load time; resolving a source per event parses nothing.
 
+use std::borrow::Cow;
+
 use jsonpath_rust::parser::model::JpQuery;
 use serde_json::Value;
 
@@ -47,8 +49,8 @@ impl JsonPath {
     }
 
     /// The value at the path: none when nothing (or only null) matches, the value when one node
-    /// matches, an array of the non-null matches when several do.
-    pub fn find(&self, root: &Value) -> Option<Value> {
+    /// matches (borrowed from `root`), an array of the non-null matches when several do.
+    pub fn find<'a>(&self, root: &'a Value) -> Option<Cow<'a, Value>> {
         let query = match self {
             JsonPath::Direct(steps) => {
                 let found = steps.iter().try_fold(root, |v, step| match step {
@@ -57,33 +59,31 @@ impl JsonPath {
                     Step::Elements => Some(v),
                 })?;
                 if steps.last() != Some(&Step::Elements) {
-                    return (!found.is_null()).then(|| found.clone());
+                    return (!found.is_null()).then_some(Cow::Borrowed(found));
                 }
-                // Several matches make an array of the non-null ones; one match is itself.
                 let present = |v: &&Value| !v.is_null();
-                let mut items: Vec<Value> = match found {
-                    Value::Array(a) => a.iter().filter(present).cloned().collect(),
-                    Value::Object(o) => o.values().filter(present).cloned().collect(),
-                    _ => return None,
-                };
-                return match items.len() {
-                    0 => None,
-                    1 => items.pop(),
-                    _ => Some(Value::Array(items)),
+                return match found {
+                    Value::Array(a) => matches(a.iter().filter(present)),
+                    Value::Object(o) => matches(o.values().filter(present)),
+                    _ => None,
                 };
             }
             JsonPath::Query(query) => query,
         };
         let found = jsonpath_rust::query::js_path_process(query, root).ok()?;
-        let mut values = found.into_iter().map(|r| r.val).filter(|v| !v.is_null());
-        let first = values.next()?;
-        match values.next() {
-            None => Some(first.clone()),
-            Some(second) => {
-                let mut all = vec![first.clone(), second.clone()];
-                all.extend(values.cloned());
-                Some(Value::Array(all))
-            }
+        matches(found.into_iter().map(|r| r.val).filter(|v| !v.is_null()))
+    }
+}
+
+/// Several matches make an array; one match is itself; none is none.
+fn matches<'a>(mut found: impl Iterator<Item = &'a Value>) -> Option<Cow<'a, Value>> {
+    let first = found.next()?;
+    match found.next() {
+        None => Some(Cow::Borrowed(first)),
+        Some(second) => {
+            let mut all = vec![first.clone(), second.clone()];
+            all.extend(found.cloned());
+            Some(Cow::Owned(Value::Array(all)))
         }
     }
 }
@@ -157,9 +157,9 @@ impl Lookup {
         }
     }
 
-    fn find(&self, event: &Event) -> Option<Value> {
+    fn find<'a>(&self, event: &Event<'a>) -> Option<Cow<'a, Value>> {
         match self {
-            Lookup::Attribute(name) => event.attribute(name).cloned(),
+            Lookup::Attribute(name) => event.attribute(name).map(Cow::Borrowed),
             Lookup::Path(path) => path.find(event.value()),
         }
     }
@@ -235,7 +235,10 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
-                Part::Value(lookup) => out.push_str(&text_of(&lookup.find(event)?)),
+                Part::Value(lookup) => match lookup.find(event)?.as_ref() {
+                    Value::String(s) => out.push_str(s),
+                    other => out.push_str(&text_of(other)),
+                },
             }
         }
         Some(out)
@@ -254,12 +257,13 @@ pub enum Source {
 }
 
 impl Source {
-    /// The source's value for `event`, or `None` when the source is missing.
-    pub fn resolve(&self, event: &Event) -> Option<Value> {
+    /// The source's value for `event`, or `None` when the source is missing. Values found in
+    /// the event or the mapping are borrowed, not copied.
+    pub fn resolve<'a>(&'a self, event: &Event<'a>) -> Option<Cow<'a, Value>> {
         match self {
             Source::From(lookups) => lookups.iter().find_map(|l| l.find(event)),
-            Source::Constant(v) => Some(v.clone()),
-            Source::Template(t) => t.render(event).map(Value::String),
+            Source::Constant(v) => Some(Cow::Borrowed(v)),
+            Source::Template(t) => t.render(event).map(|s| Cow::Owned(Value::String(s))),
         }
     }
 }
@@ -282,7 +286,9 @@ mod tests {
 
     fn resolve(source: Source) -> Option<Value> {
         let e = event();
-        source.resolve(&Event::new(&e).unwrap())
+        source
+            .resolve(&Event::new(&e).unwrap())
+            .map(Cow::into_owned)
     }
 
     #[test]

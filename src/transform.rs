@@ -3,6 +3,7 @@
 //! Transforms never put a value into an error message: errors name the transform and what kind
 //! of value it could not handle, because values are user attributes (PII).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use regex::Regex;
@@ -219,16 +220,26 @@ impl Transform {
         }
     }
 
-    /// Applies the transform. String transforms apply to each element of an array.
-    pub fn apply(&self, value: Value, today: Date) -> Result<Value, TransformError> {
+    /// Applies the transform. String transforms apply to each element of an array. A value that
+    /// comes out unchanged, or out of the mapping (a `map` entry), stays borrowed: the per-event
+    /// path copies only what a transform creates.
+    pub fn apply<'a>(
+        &'a self,
+        value: Cow<'a, Value>,
+        today: Date,
+    ) -> Result<Cow<'a, Value>, TransformError> {
         match (self, value) {
-            (Transform::Split(sep), Value::String(s)) => Ok(Value::Array(
-                s.split(sep.as_str())
-                    .filter(|part| !part.is_empty())
-                    .map(|part| Value::String(part.to_owned()))
-                    .collect(),
-            )),
-            (Transform::Split(_), Value::Array(items)) => Ok(Value::Array(items)),
+            (_, Cow::Borrowed(v)) if !v.is_array() => Ok(match self.apply_scalar(v, today)? {
+                Step::Same => Cow::Borrowed(v),
+                Step::New(new) => Cow::Owned(new),
+                Step::Table(entry) => Cow::Borrowed(entry),
+            }),
+            (_, value) => self.apply_owned(value.into_owned(), today).map(Cow::Owned),
+        }
+    }
+
+    fn apply_owned(&self, value: Value, today: Date) -> Result<Value, TransformError> {
+        match (self, value) {
             (Transform::Join(sep), Value::Array(items)) => {
                 let parts: Vec<String> = items.iter().map(text_of).collect();
                 Ok(Value::String(parts.join(sep)))
@@ -237,69 +248,84 @@ impl Transform {
                 .into_iter()
                 .next()
                 .ok_or(self.error("the array is empty")),
-            (Transform::Join(_) | Transform::First, scalar) => Ok(scalar),
+            (Transform::Split(_), Value::Array(items)) => Ok(Value::Array(items)),
             (_, Value::Array(items)) => items
                 .into_iter()
-                .map(|item| self.apply_scalar(item, today))
+                .map(|item| self.apply_scalar_owned(item, today))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array),
-            (_, value) => self.apply_scalar(value, today),
+            (_, value) => self.apply_scalar_owned(value, today),
         }
     }
 
-    fn apply_scalar(&self, value: Value, today: Date) -> Result<Value, TransformError> {
+    fn apply_scalar_owned(&self, value: Value, today: Date) -> Result<Value, TransformError> {
+        Ok(match self.apply_scalar(&value, today)? {
+            Step::Same => value,
+            Step::New(new) => new,
+            Step::Table(entry) => entry.clone(),
+        })
+    }
+
+    /// The transform applied to one value that is not an array.
+    fn apply_scalar<'a>(&'a self, value: &Value, today: Date) -> Result<Step<'a>, TransformError> {
+        let new = |v| Ok(Step::New(v));
         match self {
             Transform::ToNumber => match value {
-                Value::Number(_) => Ok(value),
-                other => number(self.string_arg(&other)?.trim()).ok_or(self.error("not a number")),
+                Value::Number(_) => Ok(Step::Same),
+                other => number(self.string_arg(other)?.trim())
+                    .map(Step::New)
+                    .ok_or(self.error("not a number")),
             },
             Transform::ToBoolean => match value {
-                Value::Bool(_) => Ok(value),
-                other => match self
-                    .string_arg(&other)?
-                    .trim()
-                    .to_ascii_lowercase()
-                    .as_str()
-                {
-                    "true" | "yes" | "1" => Ok(Value::Bool(true)),
-                    "false" | "no" | "0" => Ok(Value::Bool(false)),
-                    _ => Err(self.error("not a boolean (true/false, yes/no, 1/0)")),
-                },
+                Value::Bool(_) => Ok(Step::Same),
+                other => {
+                    let text = self.string_arg(other)?;
+                    let is = |words: [&str; 3]| {
+                        words.iter().any(|w| text.trim().eq_ignore_ascii_case(w))
+                    };
+                    if is(["true", "yes", "1"]) {
+                        new(Value::Bool(true))
+                    } else if is(["false", "no", "0"]) {
+                        new(Value::Bool(false))
+                    } else {
+                        Err(self.error("not a boolean (true/false, yes/no, 1/0)"))
+                    }
+                }
             },
             Transform::ParseJson => match value {
-                Value::String(s) => {
-                    serde_json::from_str(&s).map_err(|_| self.error("not valid JSON"))
-                }
-                other => Ok(other),
+                Value::String(s) => serde_json::from_str(s)
+                    .map(Step::New)
+                    .map_err(|_| self.error("not valid JSON")),
+                _ => Ok(Step::Same),
             },
             Transform::Map { table, default } => {
-                let key = self.string_arg(&value)?;
+                let key = self.string_arg(value)?;
                 table
                     .get(key.as_ref())
                     .or(default.as_ref())
-                    .cloned()
+                    .map(Step::Table)
                     .ok_or(self.error("no table entry and no default"))
             }
             Transform::Text(op) => {
-                let s = match value {
-                    Value::String(s) => s,
-                    other => self.string_arg(&other)?.into_owned(),
-                };
-                op.apply(s, today)
-                    .map(Value::String)
-                    .map_err(|r| self.error(r))
+                let s = self.string_arg(value)?;
+                match op.apply(&s, today).map_err(|r| self.error(r))? {
+                    // A number or boolean made text is a new value even when its text is the same.
+                    None if value.is_string() => Ok(Step::Same),
+                    None => new(Value::String(s.into_owned())),
+                    Some(changed) => new(Value::String(changed)),
+                }
             }
-            // `apply` handles these before reaching a scalar.
-            Transform::Split(_) | Transform::Join(_) | Transform::First => Ok(value),
+            Transform::Split(sep) => match value {
+                Value::String(s) => new(split(s, sep)),
+                _ => Ok(Step::Same),
+            },
+            Transform::Join(_) | Transform::First => Ok(Step::Same),
         }
     }
 
     /// The string form of a scalar for string transforms: strings as they are, numbers and
     /// booleans as their JSON text; objects and nulls are refused.
-    fn string_arg<'v>(
-        &self,
-        value: &'v Value,
-    ) -> Result<std::borrow::Cow<'v, str>, TransformError> {
+    fn string_arg<'v>(&self, value: &'v Value) -> Result<Cow<'v, str>, TransformError> {
         match value {
             Value::String(s) => Ok(s.as_str().into()),
             Value::Number(n) => Ok(n.to_string().into()),
@@ -335,42 +361,47 @@ impl TextOp {
         }
     }
 
-    /// Takes the string by value so that a step that changes nothing (trimming a trimmed
-    /// string, lowercasing a lowercase one) costs no allocation on the per-event path.
-    fn apply(&self, mut s: String, today: Date) -> Result<String, &'static str> {
+    /// The changed string, or `None` when the step changes nothing (trimming a trimmed string,
+    /// lowercasing a lowercase one), which then costs no allocation on the per-event path.
+    fn apply(&self, s: &str, today: Date) -> Result<Option<String>, &'static str> {
         Ok(match self {
-            TextOp::Trim => match s.trim() {
-                t if t.len() == s.len() => s,
-                t => t.to_owned(),
+            TextOp::Trim => Some(s.trim())
+                .filter(|t| t.len() != s.len())
+                .map(str::to_owned),
+            TextOp::Lowercase => s.chars().any(char::is_uppercase).then(|| s.to_lowercase()),
+            TextOp::Uppercase => s.chars().any(char::is_lowercase).then(|| s.to_uppercase()),
+            TextOp::Prefix(p) => Some(format!("{p}{s}")),
+            TextOp::Suffix(p) => Some(format!("{s}{p}")),
+            TextOp::ToString => None,
+            TextOp::Replace { pattern, with } => match pattern.replace_all(s, with.as_str()) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(replaced) => Some(replaced),
             },
-            TextOp::Lowercase if !s.chars().any(char::is_uppercase) => s,
-            TextOp::Lowercase => s.to_lowercase(),
-            TextOp::Uppercase if !s.chars().any(char::is_lowercase) => s,
-            TextOp::Uppercase => s.to_uppercase(),
-            TextOp::Prefix(p) => {
-                s.insert_str(0, p);
-                s
-            }
-            TextOp::Suffix(p) => {
-                s.push_str(p);
-                s
-            }
-            TextOp::ToString => s,
-            TextOp::Replace { pattern, with } => match pattern.replace_all(&s, with.as_str()) {
-                std::borrow::Cow::Borrowed(_) => s,
-                std::borrow::Cow::Owned(replaced) => replaced,
-            },
-            TextOp::Sha256 => format!("{:x}", Sha256::digest(s.as_bytes())),
-            TextOp::Truncate(n) => match s.char_indices().nth(*n) {
-                Some((end, _)) => {
-                    s.truncate(end);
-                    s
-                }
-                None => s,
-            },
-            TextOp::Age => age(&s, today)?.to_string(),
+            TextOp::Sha256 => Some(format!("{:x}", Sha256::digest(s.as_bytes()))),
+            TextOp::Truncate(n) => s.char_indices().nth(*n).map(|(end, _)| s[..end].to_owned()),
+            TextOp::Age => Some(age(s, today)?.to_string()),
         })
     }
+}
+
+/// What a transform made of one value.
+enum Step<'a> {
+    /// The value, unchanged.
+    Same,
+    /// A new value.
+    New(Value),
+    /// An entry of the mapping's `map` table.
+    Table(&'a Value),
+}
+
+/// `split`: the non-empty parts, as an array of strings.
+fn split(s: &str, sep: &str) -> Value {
+    Value::Array(
+        s.split(sep)
+            .filter(|part| !part.is_empty())
+            .map(|part| Value::String(part.to_owned()))
+            .collect(),
+    )
 }
 
 /// `age`: whole years from a `YYYY-MM-DD` date (a time part after `T` is ignored) to `today`.
@@ -436,8 +467,16 @@ mod tests {
         Transform::parse(&serde_yaml::from_str(spec).unwrap()).unwrap()
     }
 
+    /// Applies `spec` to `input` both borrowed (a value found in the event) and owned (the
+    /// result of an earlier step): the two paths must agree.
     fn run(spec: &str, input: Value) -> Result<Value, TransformError> {
-        t(spec).apply(input, TODAY)
+        let t = t(spec);
+        let borrowed = t.apply(Cow::Borrowed(&input), TODAY).map(Cow::into_owned);
+        let owned = t
+            .apply(Cow::Owned(input.clone()), TODAY)
+            .map(Cow::into_owned);
+        assert_eq!(borrowed, owned, "{spec} on {input}");
+        borrowed
     }
 
     #[test]
