@@ -34,18 +34,20 @@ pub enum Step {
 }
 
 impl JsonPath {
-    /// Compiles `text` (RFC 9535 syntax, starting with `$`). The crate's parser decides what is
-    /// valid; paths of plain steps then take the direct route.
+    /// Compiles `text` (RFC 9535 syntax, starting with `$`). Paths of plain steps (a strict
+    /// subset of the RFC's syntax) become direct lookups without the crate's parser, which would
+    /// cost a cold start its stack-limit probe (it reads `/proc/self/maps`); the crate parses and
+    /// validates every other path.
     pub fn compile(text: &str) -> Result<Self, String> {
         if text.len() > MAX_JSONPATH_LEN {
             return Err(format!("JSONPath longer than {MAX_JSONPATH_LEN} bytes"));
         }
-        let query = jsonpath_rust::parser::parse_json_path(text)
-            .map_err(|e| format!("invalid JSONPath: {e}"))?;
-        Ok(match direct_steps(text) {
-            Some(steps) => JsonPath::Direct(steps),
-            None => JsonPath::Query(query),
-        })
+        if let Some(steps) = direct_steps(text) {
+            return Ok(JsonPath::Direct(steps));
+        }
+        jsonpath_rust::parser::parse_json_path(text)
+            .map(JsonPath::Query)
+            .map_err(|e| format!("invalid JSONPath: {e}"))
     }
 
     /// The value at the path: none when nothing (or only null) matches, the value when one node
@@ -89,10 +91,13 @@ fn matches<'a>(mut found: impl Iterator<Item = &'a Value>) -> Option<Cow<'a, Val
 }
 
 /// The steps of a path made only of `.name`, `['name']`/`["name"]` and `[N]` after `$`,
-/// optionally ending in `[*]`, or
-/// `None` for anything else (left to the full query engine). Only called on paths the crate
-/// has already accepted.
+/// optionally ending in `[*]`, or `None` for anything else (left to the crate's parser). Every
+/// path accepted here is valid RFC 9535: shorthand names of letters, digits and `_` not starting
+/// with a digit; quoted names without quotes, backslashes or control characters; indexes without
+/// leading zeros within I-JSON's exact integers.
 fn direct_steps(text: &str) -> Option<Vec<Step>> {
+    /// Largest array index RFC 9535 allows (2^53 - 1).
+    const MAX_INDEX: usize = (1 << 53) - 1;
     let mut rest = text.strip_prefix('$')?;
     let mut steps = Vec::new();
     while !rest.is_empty() {
@@ -119,12 +124,19 @@ fn direct_steps(text: &str) -> Option<Vec<Step>> {
                 .iter()
                 .find_map(|(open, close)| inner.strip_prefix(*open)?.strip_suffix(*close));
             match quoted {
-                Some(name) if !name.contains(['\\', '\'', '"']) => {
+                Some(name)
+                    if !name
+                        .contains(|c: char| matches!(c, '\\' | '\'' | '"') || c.is_control()) =>
+                {
                     steps.push(Step::Member(name.to_owned()))
                 }
                 Some(_) => return None,
-                None if !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()) => {
-                    steps.push(Step::Index(inner.parse().ok()?));
+                None if inner == "0"
+                    || (!inner.starts_with('0')
+                        && !inner.is_empty()
+                        && inner.bytes().all(|b| b.is_ascii_digit())) =>
+                {
+                    steps.push(Step::Index(inner.parse().ok().filter(|&i| i <= MAX_INDEX)?));
                 }
                 None => return None,
             }
@@ -350,6 +362,27 @@ mod tests {
                     matches!(p, JsonPath::Query(_)),
                     "{path} must use the query engine"
                 );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Every path taken directly is one the crate accepts too, and finds the same value.
+        #[test]
+        fn direct_paths_are_valid_rfc9535_and_agree(
+            steps in proptest::collection::vec(
+                "\\.[a-zA-Z_0-9é]{0,4}|\\['[a-z:\\- \"\\\\\\x01]{0,4}'\\]|\\[\"[a-z:' ]{0,3}\"\\]|\\[[0-9]{1,17}\\]|\\[ ?[0-9] ?\\]|\\[\\*\\]|\\.\\*|\\.\\.[a-z]{1,2}",
+                0..5,
+            )
+        ) {
+            let text = format!("${}", steps.concat());
+            if let Some(direct) = direct_steps(&text) {
+                let query = jsonpath_rust::parser::parse_json_path(&text);
+                proptest::prop_assert!(query.is_ok(), "{text} taken directly but refused by the crate");
+                let e = event();
+                let direct = JsonPath::Direct(direct);
+                let query = JsonPath::Query(query.unwrap());
+                proptest::prop_assert_eq!(direct.find(&e), query.find(&e), "{}", text);
             }
         }
     }
