@@ -20,6 +20,14 @@ pub const V1_KEY: &str = "claimsOverrideDetails";
 /// The response key of the V2/V3 shape.
 pub const V2_KEY: &str = "claimsAndScopeOverrideDetails";
 
+/// The key of the details object in `response` for `shape`.
+fn details_key(shape: Shape) -> &'static str {
+    match shape {
+        Shape::V1 => V1_KEY,
+        Shape::V2 => V2_KEY,
+    }
+}
+
 /// An event with `outcome` written into its `response`, in the shape of its version. It
 /// serialises as the whole event: every field as received, except that `response` (an object,
 /// null or absent, as `Event::new` checked) gets the details object of the event's shape. The
@@ -71,10 +79,7 @@ struct Response<'a> {
 impl Serialize for Response<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let (shape, outcome) = (self.filled.shape, self.filled.outcome);
-        let key = match shape {
-            Shape::V1 => V1_KEY,
-            Shape::V2 => V2_KEY,
-        };
+        let key = details_key(shape);
         let old = self.old.and_then(Value::as_object);
         let others = old.into_iter().flatten().filter(|(k, _)| *k != key);
         let mut response = serializer.serialize_map(None)?;
@@ -212,11 +217,9 @@ pub fn read(event: &Value, shape: Shape) -> ResponseView {
         scopes_add: strings(t.and_then(|t| t.get("scopesToAdd"))),
         scopes_suppress: strings(t.and_then(|t| t.get("scopesToSuppress"))),
     };
-    let key = match shape {
-        Shape::V1 => V1_KEY,
-        Shape::V2 => V2_KEY,
-    };
-    let details = event.get("response").and_then(|r| r.get(key));
+    let details = event
+        .get("response")
+        .and_then(|r| r.get(details_key(shape)));
     let groups = details
         .and_then(|d| d.get("groupOverrideDetails"))
         .filter(|g| g.is_object())
