@@ -178,25 +178,23 @@ pub struct Processed {
 /// Applies `mapping` to `event` as of `today` and returns the event with its response filled in,
 /// for the dry-run and other reports (the Lambda writes its JSON directly: [`respond`]).
 pub fn process(mapping: &Mapping, event: Value, today: Date) -> Result<Processed, ProcessError> {
-    process_observed(mapping, event, today, &mut ())
+    process_observed(mapping, &event, today, &mut ())
 }
 
 /// [`process`], reporting what happens to `observer`.
 pub fn process_observed(
     mapping: &Mapping,
-    event: Value,
+    event: &Value,
     today: Date,
     observer: &mut (impl Observer + ?Sized),
 ) -> Result<Processed, ProcessError> {
-    let view = Event::new(&event)?;
-    let outcome = evaluate(mapping, &view, today, observer)?;
-    let filled = serde_json::to_value(response::Filled::new(&view, &outcome))
-        .map_err(|e| ProcessError::Response(e.to_string()))?;
+    let (event, shape, skipped, applied) =
+        fill(mapping, event, today, observer, |f| serde_json::to_value(f))?;
     Ok(Processed {
-        event: filled,
-        shape: view.shape(),
-        skipped: outcome.skipped,
-        applied: outcome.applied,
+        event,
+        shape,
+        skipped,
+        applied,
     })
 }
 
@@ -220,15 +218,30 @@ pub fn respond(
     today: Date,
     observer: &mut (impl Observer + ?Sized),
 ) -> Result<Reply, ProcessError> {
-    let view = Event::new(event)?;
-    let outcome = evaluate(mapping, &view, today, observer)?;
-    let json = serde_json::value::to_raw_value(&response::Filled::new(&view, &outcome))
-        .map_err(|e| ProcessError::Response(e.to_string()))?;
+    let (json, _, skipped, applied) = fill(mapping, event, today, observer, |f| {
+        serde_json::value::to_raw_value(f)
+    })?;
     Ok(Reply {
         json,
-        skipped: outcome.skipped,
-        applied: outcome.applied,
+        skipped,
+        applied,
     })
+}
+
+/// Evaluates `mapping` for `event` and writes the filled-in event with `write`; also returns the
+/// event's shape, the skipped rules and the number applied.
+fn fill<T>(
+    mapping: &Mapping,
+    event: &Value,
+    today: Date,
+    observer: &mut (impl Observer + ?Sized),
+    write: impl FnOnce(&response::Filled) -> serde_json::Result<T>,
+) -> Result<(T, Shape, Vec<RuleFailure>, usize), ProcessError> {
+    let view = Event::new(event)?;
+    let outcome = evaluate(mapping, &view, today, observer)?;
+    let written = write(&response::Filled::new(&view, &outcome))
+        .map_err(|e| ProcessError::Response(e.to_string()))?;
+    Ok((written, view.shape(), outcome.skipped, outcome.applied))
 }
 
 /// The JSON bytes a claim takes in `claimsToAddOrOverride`: `"name":value,`.
@@ -237,6 +250,11 @@ pub fn claim_size(name: &str, value: &Value) -> usize {
         Value::String(s) => str_size(s),
         other => serialized_size(other),
     };
+    claim_bytes(name, value)
+}
+
+/// The JSON bytes of a claim whose value takes `value` bytes: its name, `:` and `,`.
+fn claim_bytes(name: &str, value: usize) -> usize {
     2 + str_size(name) + value
 }
 
@@ -325,7 +343,7 @@ pub fn evaluate<'a>(
     let mut group_override = None;
     if let Some(pipeline) = mapping.groups.as_ref().filter(|_| id_token) {
         let groups = pipeline.apply(event, |stage, groups| observer.group_stage(stage, groups));
-        let size = 2 + str_size("cognito:groups") + serialized_size(&groups.groups);
+        let size = claim_bytes("cognito:groups", serialized_size(&groups.groups));
         if size > mapping.token_claim_bytes {
             let reason = FailureReason::Refused(
                 "the groups would exceed limits.token_claim_bytes; cap them with `max`",

@@ -72,7 +72,7 @@ pub fn explain(mapping: &Mapping, event: Value, today: Date) -> (String, bool) {
     }
 
     let mut recorder = Recorder::default();
-    let result = engine::process_observed(mapping, event, today, &mut recorder);
+    let result = engine::process_observed(mapping, &event, today, &mut recorder);
 
     if mapping.groups.is_some() {
         let _ = writeln!(out, "\ngroups:");

@@ -158,7 +158,7 @@ pub fn handle(mapping: &crate::Mapping, event: Value) -> Result<Box<RawValue>, P
 /// would add, change and remove (names and counts only), and returns the event unchanged.
 pub fn shadow(mapping: &crate::Mapping, event: Value) -> Value {
     let today = OffsetDateTime::now_utc().date();
-    match engine::process_observed(mapping, event.clone(), today, &mut DebugLog) {
+    match engine::process_observed(mapping, &event, today, &mut DebugLog) {
         Ok(done) => {
             for token in preview::preview(&done) {
                 let names = |mark: Mark| {
@@ -200,7 +200,7 @@ fn warn_skipped(skipped: &[engine::RuleFailure], mode: Mode) {
 }
 
 /// Logs each rule's outcome by id and claim name, and each group step by count: never a value.
-/// Below debug level each call is one check of tracing's cached level.
+/// [`handle`] uses it only when debug logging is on.
 struct DebugLog;
 
 impl engine::Observer for DebugLog {

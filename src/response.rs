@@ -59,34 +59,30 @@ impl Serialize for Filled<'_> {
                 root.serialize_entry(key, value)?;
             }
         }
-        root.serialize_entry(
-            "response",
-            &Response {
-                filled: self,
-                old: response,
-            },
-        )?;
+        let details = Details {
+            shape: self.shape,
+            outcome: self.outcome,
+        };
+        let old = response.and_then(Value::as_object);
+        root.serialize_entry("response", &Response { old, details })?;
         root.end()
     }
 }
 
-/// `response`: the fields it had, and the details object.
+/// `response`: the fields it had, with the details object of the shape written over.
 struct Response<'a> {
-    filled: &'a Filled<'a>,
-    old: Option<&'a Value>,
+    old: Option<&'a Map<String, Value>>,
+    details: Details<'a>,
 }
 
 impl Serialize for Response<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let (shape, outcome) = (self.filled.shape, self.filled.outcome);
-        let key = details_key(shape);
-        let old = self.old.and_then(Value::as_object);
-        let others = old.into_iter().flatten().filter(|(k, _)| *k != key);
+        let key = details_key(self.details.shape);
         let mut response = serializer.serialize_map(None)?;
-        for (k, v) in others {
+        for (k, v) in self.old.into_iter().flatten().filter(|(k, _)| *k != key) {
             response.serialize_entry(k, v)?;
         }
-        response.serialize_entry(key, &Details { shape, outcome })?;
+        response.serialize_entry(key, &self.details)?;
         response.end()
     }
 }

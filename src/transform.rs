@@ -228,42 +228,36 @@ impl Transform {
         value: Cow<'a, Value>,
         today: Date,
     ) -> Result<Cow<'a, Value>, TransformError> {
-        match (self, value) {
-            (_, Cow::Borrowed(v)) if !v.is_array() => Ok(match self.apply_scalar(v, today)? {
-                Step::Same => Cow::Borrowed(v),
-                Step::New(new) => Cow::Owned(new),
-                Step::Table(entry) => Cow::Borrowed(entry),
-            }),
-            (_, value) => self.apply_owned(value.into_owned(), today).map(Cow::Owned),
+        if value.is_array() {
+            return self.apply_array(value.into_owned(), today).map(Cow::Owned);
         }
+        Ok(self.apply_scalar(&value, today)?.resolve(value))
     }
 
-    fn apply_owned(&self, value: Value, today: Date) -> Result<Value, TransformError> {
-        match (self, value) {
-            (Transform::Join(sep), Value::Array(items)) => {
+    /// The transform applied to an array (anything else is returned as it is).
+    fn apply_array(&self, value: Value, today: Date) -> Result<Value, TransformError> {
+        let Value::Array(items) = value else {
+            return Ok(value);
+        };
+        match self {
+            Transform::Join(sep) => {
                 let parts: Vec<String> = items.iter().map(text_of).collect();
                 Ok(Value::String(parts.join(sep)))
             }
-            (Transform::First, Value::Array(items)) => items
+            Transform::First => items
                 .into_iter()
                 .next()
                 .ok_or(self.error("the array is empty")),
-            (Transform::Split(_), Value::Array(items)) => Ok(Value::Array(items)),
-            (_, Value::Array(items)) => items
+            Transform::Split(_) => Ok(Value::Array(items)),
+            _ => items
                 .into_iter()
-                .map(|item| self.apply_scalar_owned(item, today))
+                .map(|item| {
+                    let step = self.apply_scalar(&item, today)?;
+                    Ok(step.resolve(Cow::Owned(item)).into_owned())
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array),
-            (_, value) => self.apply_scalar_owned(value, today),
         }
-    }
-
-    fn apply_scalar_owned(&self, value: Value, today: Date) -> Result<Value, TransformError> {
-        Ok(match self.apply_scalar(&value, today)? {
-            Step::Same => value,
-            Step::New(new) => new,
-            Step::Table(entry) => entry.clone(),
-        })
     }
 
     /// The transform applied to one value that is not an array.
@@ -392,6 +386,17 @@ enum Step<'a> {
     New(Value),
     /// An entry of the mapping's `map` table.
     Table(&'a Value),
+}
+
+impl<'a> Step<'a> {
+    /// The transform's result for `value`, borrowed wherever it can be.
+    fn resolve(self, value: Cow<'a, Value>) -> Cow<'a, Value> {
+        match self {
+            Step::Same => value,
+            Step::New(new) => Cow::Owned(new),
+            Step::Table(entry) => Cow::Borrowed(entry),
+        }
+    }
 }
 
 /// `split`: the non-empty parts, as an array of strings.
