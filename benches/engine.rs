@@ -18,10 +18,14 @@
 
 use std::hint::black_box;
 
+use std::sync::Arc;
+
 use claim_mapper::event::Event;
+use claim_mapper::load::{Loaded, Origin};
 use claim_mapper::{Mapping, engine, lambda, process};
 use criterion::Criterion;
 use serde_json::Value;
+use time::OffsetDateTime;
 
 const TODAY: time::Date = time::macros::date!(2026 - 11 - 26);
 
@@ -77,13 +81,16 @@ fn rules500_when_false() -> String {
 }
 
 /// What the Lambda does per event: `lambda_runtime` parses the payload into the handler's input
-/// type, the handler runs ([`lambda::handle`], or none for the floor), and `lambda_runtime`
-/// serialises what it returns.
-fn run_all(events: &[Vec<u8>], mapping: Option<&Mapping>) {
+/// type, the handler runs ([`lambda::handle`] as `lambda::serve` calls it, or none for the
+/// floor), and `lambda_runtime` serialises what it returns (`serde_json::to_vec`).
+fn run_all(events: &[Vec<u8>], mapping: Option<&Arc<Loaded>>) {
     for bytes in events {
         let event: Value = serde_json::from_slice(black_box(bytes)).unwrap();
         let out = match mapping {
-            Some(m) => serde_json::to_vec(&lambda::handle(m, event).unwrap()),
+            Some(m) => {
+                let today = OffsetDateTime::now_utc().date();
+                serde_json::to_vec(&lambda::handle(Arc::clone(m), event, today).unwrap())
+            }
             None => serde_json::to_vec(&event),
         };
         black_box(out.unwrap());
@@ -97,24 +104,25 @@ fn benches(c: &mut Criterion) {
         ("rules500_apply", rules500_apply()),
         ("rules500_when_false", rules500_when_false()),
     ];
-    let mappings: Vec<(&str, Mapping)> = texts
+    let mappings: Vec<(&str, Arc<Loaded>)> = texts
         .iter()
         .map(|(name, text)| {
-            (
-                *name,
-                Mapping::from_yaml(text, name).unwrap_or_else(|e| panic!("{e}")),
-            )
+            let loaded = Loaded {
+                mapping: Mapping::from_yaml(text, name).unwrap_or_else(|e| panic!("{e}")),
+                origin: Origin::File(name.into()),
+            };
+            (*name, Arc::new(loaded))
         })
         .collect();
-    assert_eq!(mappings[1].1.rules.len(), 500);
-    assert_eq!(mappings[2].1.rules.len(), 500);
+    assert_eq!(mappings[1].1.mapping.rules.len(), 500);
+    assert_eq!(mappings[2].1.mapping.rules.len(), 500);
 
     // The fixture events as bench.yaml returns them.
     let outputs: Vec<Value> = events
         .iter()
         .map(|bytes| {
             let event: Value = serde_json::from_slice(bytes).unwrap();
-            process(&mappings[0].1, event, TODAY).unwrap().event
+            process(&mappings[0].1.mapping, event, TODAY).unwrap().event
         })
         .collect();
 

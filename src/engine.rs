@@ -6,7 +6,6 @@ use std::fmt;
 
 use serde::Serialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 use time::Date;
 
 use crate::cognito::{self, CLIENT_CREDENTIALS, Token};
@@ -15,6 +14,7 @@ use crate::event::{Event, EventError, Shape};
 use crate::groups::{GroupOverride, Stage};
 use crate::mapping::{Mapping, OnError, Rule, RuleId};
 use crate::response;
+use crate::source::Attributes;
 use crate::transform::{TransformError, text_of};
 
 /// Everything a mapping produced for one event, before it is written into the response. Values
@@ -188,60 +188,32 @@ pub fn process_observed(
     today: Date,
     observer: &mut (impl Observer + ?Sized),
 ) -> Result<Processed, ProcessError> {
-    let (event, shape, skipped, applied) =
-        fill(mapping, event, today, observer, |f| serde_json::to_value(f))?;
+    let filled = apply(mapping, event, today, observer)?;
+    let written =
+        serde_json::to_value(&filled).map_err(|e| ProcessError::Response(e.to_string()))?;
+    let shape = filled.shape();
+    let outcome = filled.into_outcome();
     Ok(Processed {
-        event,
+        event: written,
         shape,
-        skipped,
-        applied,
+        skipped: outcome.skipped,
+        applied: outcome.applied,
     })
 }
 
-/// The Lambda's reply: the event with its response filled in, as JSON, and what the mapping did.
-#[derive(Debug)]
-pub struct Reply {
-    /// The JSON the function returns.
-    pub json: Box<RawValue>,
-    /// Rules that failed and were skipped.
-    pub skipped: Vec<RuleFailure>,
-    /// Number of rules whose claim was added.
-    pub applied: usize,
-}
-
-/// Applies `mapping` to `event` and writes the filled-in event straight to JSON: the response is
-/// serialised from the rules' values (borrowed from the event and the mapping where no transform
-/// changed them) without building it as a `serde_json::Value` first.
-pub fn respond(
-    mapping: &Mapping,
-    event: &Value,
+/// Applies `mapping` to `event`: the event with its response filled in, ready to be written. The
+/// Lambda serialises it straight to JSON, so the response is written from the rules' values
+/// (borrowed from the event and the mapping where no transform changed them) and never built as
+/// a `serde_json::Value`.
+pub fn apply<'a>(
+    mapping: &'a Mapping,
+    event: &'a Value,
     today: Date,
     observer: &mut (impl Observer + ?Sized),
-) -> Result<Reply, ProcessError> {
-    let (json, _, skipped, applied) = fill(mapping, event, today, observer, |f| {
-        serde_json::value::to_raw_value(f)
-    })?;
-    Ok(Reply {
-        json,
-        skipped,
-        applied,
-    })
-}
-
-/// Evaluates `mapping` for `event` and writes the filled-in event with `write`; also returns the
-/// event's shape, the skipped rules and the number applied.
-fn fill<T>(
-    mapping: &Mapping,
-    event: &Value,
-    today: Date,
-    observer: &mut (impl Observer + ?Sized),
-    write: impl FnOnce(&response::Filled) -> serde_json::Result<T>,
-) -> Result<(T, Shape, Vec<RuleFailure>, usize), ProcessError> {
+) -> Result<response::Filled<'a>, ProcessError> {
     let view = Event::new(event)?;
     let outcome = evaluate(mapping, &view, today, observer)?;
-    let written = write(&response::Filled::new(&view, &outcome))
-        .map_err(|e| ProcessError::Response(e.to_string()))?;
-    Ok((written, view.shape(), outcome.skipped, outcome.applied))
+    Ok(response::Filled::new(view, outcome))
 }
 
 /// The JSON bytes a claim takes in `claimsToAddOrOverride`: `"name":value,`.
@@ -354,6 +326,7 @@ pub fn evaluate<'a>(
         }
     }
     let groups = group_override.as_ref().map(|g| g.groups.as_slice());
+    let attributes = event.attributes_named(&mapping.attribute_names);
 
     for rule in plan.rules.iter().map(|&i| &mapping.rules[i as usize]) {
         let to_id = rule.to_id && id_token;
@@ -366,7 +339,7 @@ pub fn evaluate<'a>(
             observer.rule(rule, &RuleOutcome::ConditionFalse(unmet));
             continue;
         }
-        match evaluate_rule(rule, event, today, to_id, to_access) {
+        match evaluate_rule(rule, event, &attributes, today, to_id, to_access) {
             Ok(None) => observer.rule(rule, &RuleOutcome::SourceMissing),
             Ok(Some(value)) => {
                 let value = match value {
@@ -453,11 +426,12 @@ fn fail(
 fn evaluate_rule<'a>(
     rule: &'a Rule,
     event: &Event<'a>,
+    attributes: &Attributes<'a>,
     today: Date,
     to_id: bool,
     to_access: bool,
 ) -> Result<Option<Cow<'a, Value>>, FailureReason> {
-    let value = match rule.source.resolve(event) {
+    let value = match rule.source.resolve(event, attributes) {
         Some(mut value) => {
             for transform in &rule.transforms {
                 value = transform

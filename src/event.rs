@@ -148,6 +148,30 @@ impl<'a> Event<'a> {
         self.attributes?.get(name).filter(|v| !v.is_null())
     }
 
+    /// The attributes `names` (sorted, each once) name, each if present and not null, in the
+    /// order of `names`: found in one merge of the two sorted lists (the attributes are a
+    /// `BTreeMap`), not one search per name.
+    pub fn attributes_named(&self, names: &[String]) -> Vec<Option<&'a Value>> {
+        let mut found = vec![None; names.len()];
+        let mut attributes = self.attributes.into_iter().flatten().peekable();
+        for (name, slot) in names.iter().zip(&mut found) {
+            while let Some((key, value)) = attributes.peek() {
+                match key.as_str().cmp(name) {
+                    std::cmp::Ordering::Less => {
+                        attributes.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        *slot = Some(*value).filter(|v| !v.is_null());
+                        attributes.next();
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => break,
+                }
+            }
+        }
+        found
+    }
+
     /// The user's groups (`request.groupConfiguration.groupsToOverride`); empty when absent.
     pub fn groups(&self) -> impl Iterator<Item = &'a str> + 'a {
         self.groups.iter().filter_map(Value::as_str)
@@ -256,5 +280,34 @@ mod tests {
         assert_eq!(ev.attribute("email"), None);
         assert_eq!(ev.client_id(), None);
         assert_eq!(ev.trigger_source(), "");
+    }
+
+    #[test]
+    fn attributes_named_finds_each_present_name() {
+        // Keys in an order that is not sorted, as they might arrive.
+        let e: Value = serde_json::from_str(
+            r#"{"version": "2", "request": {"userAttributes":
+                {"zone": "z", "email": "e", "custom:a": "a", "gone": null, "b": 1}}}"#,
+        )
+        .unwrap();
+        let ev = Event::new(&e).unwrap();
+        let names = [
+            "a", "b", "custom:a", "email", "gone", "missing", "zone", "zz",
+        ]
+        .map(String::from);
+        let found = ev.attributes_named(&names);
+        let expected = names.iter().map(|n| ev.attribute(n)).collect::<Vec<_>>();
+        assert_eq!(found, expected);
+        assert_eq!(found.iter().flatten().count(), 4);
+        // The merge relies on serde_json's map iterating in key order (no `preserve_order`).
+        let keys: Vec<_> = e["request"]["userAttributes"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert!(
+            keys.is_sorted(),
+            "serde_json::Map must iterate sorted: {keys:?}"
+        );
     }
 }

@@ -4,15 +4,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde::{Serialize, Serializer};
 use serde_json::Value;
-use serde_json::value::{RawValue, to_raw_value};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use tracing::Instrument;
 
 use crate::engine::{self, ProcessError};
 use crate::live::{Fixed, Live};
-use crate::load::{self, LoadError, Mode, Settings};
+use crate::load::{self, LoadError, Loaded, Mode, Settings};
 use crate::preview::{self, Mark};
+use crate::response::Filled;
 
 impl From<ProcessError> for Diagnostic {
     fn from(error: ProcessError) -> Diagnostic {
@@ -105,9 +106,11 @@ pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Er
             );
             async {
                 match mode {
-                    Mode::Apply => handle(&loaded.mapping, event.payload),
-                    Mode::Shadow => to_raw_value(&shadow(&loaded.mapping, event.payload))
-                        .map_err(|e| ProcessError::Response(e.to_string())),
+                    Mode::Apply => {
+                        let today = OffsetDateTime::now_utc().date();
+                        handle(loaded, event.payload, today).map(Output::Filled)
+                    }
+                    Mode::Shadow => Ok(Output::Unchanged(shadow(&loaded.mapping, event.payload))),
                 }
             }
             .instrument(span)
@@ -117,26 +120,71 @@ pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Er
     .await
 }
 
-/// One invocation: applies the mapping, returns the event with its response filled in as JSON,
-/// and logs rule outcomes by number and claim name only.
-pub fn handle(mapping: &crate::Mapping, event: Value) -> Result<Box<RawValue>, ProcessError> {
-    let today = OffsetDateTime::now_utc().date();
+/// What an invocation returns; `lambda_runtime` serialises it into the response body.
+enum Output {
+    /// The event with its response filled in.
+    Filled(Reply),
+    /// Shadow mode: the event as it came.
+    Unchanged(Value),
+}
+
+impl Serialize for Output {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Output::Filled(reply) => reply.serialize(serializer),
+            Output::Unchanged(event) => event.serialize(serializer),
+        }
+    }
+}
+
+/// The mapping and the event of one invocation, which its [`Reply`] borrows from.
+#[derive(Debug)]
+pub struct Invocation {
+    loaded: Arc<Loaded>,
+    event: Value,
+}
+
+self_cell::self_cell!(
+    /// One invocation's reply: it owns the event and a handle on the mapping, and holds what the
+    /// mapping produced (borrowing from both). It serialises as the event with its response filled
+    /// in, so `lambda_runtime` writes the JSON straight into the response body.
+    pub struct Reply {
+        owner: Invocation,
+        #[covariant]
+        dependent: Filled,
+    }
+
+    impl {Debug}
+);
+
+impl Serialize for Reply {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.borrow_dependent().serialize(serializer)
+    }
+}
+
+/// One invocation: applies the live mapping to `event` as of `today` and returns the filled-in
+/// event to be written; logs rule outcomes by number and claim name only.
+pub fn handle(loaded: Arc<Loaded>, event: Value, today: Date) -> Result<Reply, ProcessError> {
     // Below debug level, rule outcomes are not even reported.
     let observer: &mut dyn engine::Observer = if tracing::enabled!(tracing::Level::DEBUG) {
         &mut DebugLog
     } else {
         &mut ()
     };
-    let result = engine::respond(mapping, &event, today, observer);
+    let result = Reply::try_new(Invocation { loaded, event }, |it| {
+        engine::apply(&it.loaded.mapping, &it.event, today, observer)
+    });
     match result {
-        Ok(done) => {
-            warn_skipped(&done.skipped, Mode::Apply);
+        Ok(reply) => {
+            let outcome = reply.borrow_dependent().outcome();
+            warn_skipped(&outcome.skipped, Mode::Apply);
             tracing::debug!(
-                applied = done.applied,
-                skipped = done.skipped.len(),
+                applied = outcome.applied,
+                skipped = outcome.skipped.len(),
                 "claims mapped"
             );
-            Ok(done.json)
+            Ok(reply)
         }
         Err(error) => {
             match &error {

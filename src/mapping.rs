@@ -18,7 +18,7 @@ use crate::condition::Condition;
 use crate::groups::{GroupPipeline, RawGroups};
 use crate::location::{Location, LocationIndex};
 use crate::overlay::{Layer, MAX_CLIENT_OVERLAYS, Plans, RawOverlay};
-use crate::source::{Lookup, Source, Template};
+use crate::source::{self, Lookup, Source, Template};
 use crate::transform::{Transform, yaml_to_json};
 
 /// Largest mapping accepted, in bytes.
@@ -114,6 +114,9 @@ pub struct Mapping {
     /// their index here, which orders them as a JSON object's keys and lets a later rule replace
     /// an earlier one without a map.
     pub claim_names: Vec<String>,
+    /// Every user attribute the rules read, sorted and each once: per event they are looked up
+    /// together, and each lookup reads its index here.
+    pub attribute_names: Vec<String>,
     /// The group pipeline; `None` leaves groups as Cognito has them.
     pub groups: Option<GroupPipeline>,
     /// Runtime failure policy.
@@ -590,6 +593,8 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         );
     }
     let claim_names = number_claims(&mut rules);
+    let attribute_names =
+        source::number_attributes(rules.iter_mut().flat_map(|r| r.source.lookups_mut()));
     let plans = Plans::build(&rules, base, triggers, clients);
     for plan in plans.all() {
         check_constant_sizes(&rules, &plan.rules, limit, problems);
@@ -620,6 +625,7 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         rules,
         plans,
         claim_names,
+        attribute_names,
         groups,
         on_error: raw.on_error,
         suppress_id,
@@ -637,6 +643,7 @@ fn empty(raw: RawMapping, text: &str) -> Mapping {
         rules: Vec::new(),
         plans: Plans::build(&[], Vec::new(), Vec::new(), Vec::new()),
         claim_names: Vec::new(),
+        attribute_names: Vec::new(),
         groups: None,
         on_error: raw.on_error,
         suppress_id: Vec::new(),

@@ -28,40 +28,52 @@ fn details_key(shape: Shape) -> &'static str {
     }
 }
 
-/// An event with `outcome` written into its `response`, in the shape of its version. It
-/// serialises as the whole event: every field as received, except that `response` (an object,
+/// An event with a mapping's outcome written into its `response`, in the shape of its version.
+/// It serialises as the whole event: every field as received, except that `response` (an object,
 /// null or absent, as `Event::new` checked) gets the details object of the event's shape. The
 /// Lambda writes it straight to JSON, reports convert it into a `Value`.
+#[derive(Debug)]
 pub struct Filled<'a> {
-    event: &'a Map<String, Value>,
-    shape: Shape,
-    outcome: &'a Outcome<'a>,
+    event: Event<'a>,
+    outcome: Outcome<'a>,
 }
 
 impl<'a> Filled<'a> {
     /// `event` with `outcome` written into its response.
-    pub fn new(event: &Event<'a>, outcome: &'a Outcome<'a>) -> Self {
-        Filled {
-            event: event.root(),
-            shape: event.shape(),
-            outcome,
-        }
+    pub fn new(event: Event<'a>, outcome: Outcome<'a>) -> Self {
+        Filled { event, outcome }
+    }
+
+    /// The event's response shape.
+    pub fn shape(&self) -> Shape {
+        self.event.shape()
+    }
+
+    /// What the mapping produced.
+    pub fn outcome(&self) -> &Outcome<'a> {
+        &self.outcome
+    }
+
+    /// What the mapping produced, taken out.
+    pub fn into_outcome(self) -> Outcome<'a> {
+        self.outcome
     }
 }
 
 impl Serialize for Filled<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let response = self.event.get("response");
+        let event = self.event.root();
+        let response = event.get("response");
         let mut root =
-            serializer.serialize_map(Some(self.event.len() + usize::from(response.is_none())))?;
-        for (key, value) in self.event {
+            serializer.serialize_map(Some(event.len() + usize::from(response.is_none())))?;
+        for (key, value) in event {
             if key != "response" {
                 root.serialize_entry(key, value)?;
             }
         }
         let details = Details {
-            shape: self.shape,
-            outcome: self.outcome,
+            shape: self.event.shape(),
+            outcome: &self.outcome,
         };
         let old = response.and_then(Value::as_object);
         root.serialize_entry("response", &Response { old, details })?;

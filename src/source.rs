@@ -152,9 +152,39 @@ fn direct_steps(text: &str) -> Option<Vec<Step>> {
 #[derive(Debug, Clone)]
 pub enum Lookup {
     /// `request.userAttributes[name]`.
-    Attribute(String),
+    Attribute {
+        /// The attribute's name.
+        name: String,
+        /// Its index in the attribute names of the mapping ([`number_attributes`]), where each
+        /// event's attributes are found.
+        slot: u32,
+    },
     /// A JSONPath into the whole event.
     Path(JsonPath),
+}
+
+/// The attribute names `lookups` read, sorted and each once; sets each lookup's slot. Per event,
+/// the attributes so named are looked up together in one pass ([`Event::attributes_named`])
+/// rather than one search of the event's attributes per lookup.
+pub fn number_attributes<'m>(lookups: impl IntoIterator<Item = &'m mut Lookup>) -> Vec<String> {
+    let mut attributes: Vec<(&mut String, &mut u32)> = lookups
+        .into_iter()
+        .filter_map(|lookup| match lookup {
+            Lookup::Attribute { name, slot } => Some((name, slot)),
+            Lookup::Path(_) => None,
+        })
+        .collect();
+    let mut names: Vec<String> = attributes
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for (name, slot) in &mut attributes {
+        // Present by construction; the mapping's size bounds the count far below u32::MAX.
+        **slot = names.binary_search(name).unwrap_or_default() as u32;
+    }
+    names
 }
 
 impl Lookup {
@@ -165,13 +195,20 @@ impl Lookup {
         } else if text.is_empty() {
             Err("an attribute name cannot be empty".into())
         } else {
-            Ok(Lookup::Attribute(text.to_owned()))
+            Ok(Lookup::Attribute {
+                name: text.to_owned(),
+                slot: 0,
+            })
         }
     }
 
-    fn find<'a>(&self, event: &Event<'a>) -> Option<Cow<'a, Value>> {
+    fn find<'a>(&self, event: &Event<'a>, attributes: &Attributes<'a>) -> Option<Cow<'a, Value>> {
         match self {
-            Lookup::Attribute(name) => event.attribute(name).map(Cow::Borrowed),
+            Lookup::Attribute { slot, .. } => attributes
+                .get(*slot as usize)
+                .copied()
+                .flatten()
+                .map(Cow::Borrowed),
             Lookup::Path(path) => path.find(event.value()),
         }
     }
@@ -242,12 +279,12 @@ impl Template {
     }
 
     /// Renders the template, or `None` when any placeholder's source is missing.
-    fn render(&self, event: &Event) -> Option<String> {
+    fn render(&self, event: &Event, attributes: &Attributes) -> Option<String> {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
-                Part::Value(lookup) => match lookup.find(event)?.as_ref() {
+                Part::Value(lookup) => match lookup.find(event, attributes)?.as_ref() {
                     Value::String(s) => out.push_str(s),
                     other => out.push_str(&text_of(other)),
                 },
@@ -268,15 +305,39 @@ pub enum Source {
     Template(Template),
 }
 
+/// An event's user attributes that a mapping reads, indexed by [`Lookup::Attribute`] slot.
+pub type Attributes<'a> = [Option<&'a Value>];
+
 impl Source {
-    /// The source's value for `event`, or `None` when the source is missing. Values found in
-    /// the event or the mapping are borrowed, not copied.
-    pub fn resolve<'a>(&'a self, event: &Event<'a>) -> Option<Cow<'a, Value>> {
+    /// The source's value for `event`, whose attributes named by the mapping are `attributes`,
+    /// or `None` when the source is missing. Values found in the event or the mapping are
+    /// borrowed, not copied.
+    pub fn resolve<'a>(
+        &'a self,
+        event: &Event<'a>,
+        attributes: &Attributes<'a>,
+    ) -> Option<Cow<'a, Value>> {
         match self {
-            Source::From(lookups) => lookups.iter().find_map(|l| l.find(event)),
+            Source::From(lookups) => lookups.iter().find_map(|l| l.find(event, attributes)),
             Source::Constant(v) => Some(Cow::Borrowed(v)),
-            Source::Template(t) => t.render(event).map(|s| Cow::Owned(Value::String(s))),
+            Source::Template(t) => t
+                .render(event, attributes)
+                .map(|s| Cow::Owned(Value::String(s))),
         }
+    }
+
+    /// The source's lookups, for [`number_attributes`].
+    pub fn lookups_mut(&mut self) -> impl Iterator<Item = &mut Lookup> {
+        let (from, template): (&mut [Lookup], &mut [Part]) = match self {
+            Source::From(lookups) => (lookups, &mut []),
+            Source::Constant(_) => (&mut [], &mut []),
+            Source::Template(t) => (&mut [], &mut t.parts),
+        };
+        from.iter_mut()
+            .chain(template.iter_mut().filter_map(|part| match part {
+                Part::Value(lookup) => Some(lookup),
+                Part::Text(_) => None,
+            }))
     }
 }
 
@@ -296,11 +357,12 @@ mod tests {
         })
     }
 
-    fn resolve(source: Source) -> Option<Value> {
+    fn resolve(mut source: Source) -> Option<Value> {
         let e = event();
-        source
-            .resolve(&Event::new(&e).unwrap())
-            .map(Cow::into_owned)
+        let event = Event::new(&e).unwrap();
+        let names = number_attributes(source.lookups_mut());
+        let attributes = event.attributes_named(&names);
+        source.resolve(&event, &attributes).map(Cow::into_owned)
     }
 
     #[test]

@@ -4,10 +4,12 @@
 mod support;
 
 use claim_mapper::cognito::{Token, add_restriction};
-use claim_mapper::engine::respond;
+use claim_mapper::lambda::handle;
+use claim_mapper::load::{Loaded, Origin};
 use claim_mapper::{Mapping, process};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 use support::TODAY;
 
 /// A rich mapping: every source kind, transforms, conditions, suppressions and scopes.
@@ -300,6 +302,14 @@ fn check_response(out: &Value, groups: bool) -> Vec<(Token, Map<String, Value>, 
     }
 }
 
+/// `mapping` as the Lambda holds it.
+fn loaded(mapping: &Mapping) -> Arc<Loaded> {
+    Arc::new(Loaded {
+        mapping: mapping.clone(),
+        origin: Origin::File("rich.yaml".into()),
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
@@ -307,13 +317,13 @@ proptest! {
     fn any_event_gives_a_valid_response_or_a_clear_error(e in event(), with_groups in any::<bool>()) {
         let m = if with_groups { rich_with_groups() } else { rich() };
         let Ok(done) = process(&m, e.clone(), TODAY) else {
-            prop_assert!(respond(&m, &e, TODAY, &mut ()).is_err());
+            prop_assert!(handle(loaded(&m), e, TODAY).is_err());
             return Ok(())
         };
         // The JSON the Lambda returns is the event the reports show. (Both are read back the same
         // way: serde_json's float parsing is not exact to the last bit for extreme values.)
-        let reply = respond(&m, &e, TODAY, &mut ()).unwrap();
-        let returned: Value = serde_json::from_str(reply.json.get()).unwrap();
+        let reply = serde_json::to_string(&handle(loaded(&m), e, TODAY).unwrap()).unwrap();
+        let returned: Value = serde_json::from_str(&reply).unwrap();
         let shown: Value = serde_json::from_str(&done.event.to_string()).unwrap();
         prop_assert_eq!(returned, shown);
         let v1 = matches!(done.shape, claim_mapper::event::Shape::V1);
@@ -335,7 +345,7 @@ proptest! {
 
     #[test]
     fn arbitrary_json_never_panics(e in any_json()) {
-        let _ = respond(&rich(), &e, TODAY, &mut ());
+        let _ = handle(loaded(&rich()), e.clone(), TODAY).map(|r| serde_json::to_vec(&r));
         let _ = process(&rich(), e, TODAY);
     }
 
