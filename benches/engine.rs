@@ -1,7 +1,8 @@
 //! Per-event cost and load cost, over the fixture events (README, "Performance").
 //!
 //! - `per_event/floor`: parse each event into the handler's input type (`serde_json::Value`) and
-//!   serialise it back unchanged: the floor of a JSON-in/JSON-out function;
+//!   serialise it back unchanged, both as `lambda_runtime` does it: the floor of a JSON-in/JSON-out
+//!   function;
 //! - `per_event/floor_output`: parse each event, but serialise it as `bench.yaml` returns it (the
 //!   response filled in, built beforehand): the floor of any implementation that must write
 //!   that larger output;
@@ -9,6 +10,9 @@
 //!   handler, serialise what it returns);
 //! - `per_event/rules500_apply`: 500 rules (bench.yaml twenty times over), all eligible;
 //! - `per_event/rules500_when_false`: bench.yaml plus 475 rules whose `when` never holds;
+//! - `per_event/floor_plain`, `per_event/bench25_plain`: the floor and bench25 with the event
+//!   parsed by plain `serde_json::from_slice` instead of `lambda_runtime`'s deserializer (which
+//!   also tracks the path for error messages): the stricter ratio, for reference;
 //! - `load/*`: reading and compiling each mapping.
 //!
 //! Every figure is for all fixture events together. After the run it prints the ratios the
@@ -80,12 +84,32 @@ fn rules500_when_false() -> String {
     out
 }
 
+/// How the event is parsed into the handler's input type.
+#[derive(Clone, Copy)]
+enum Parse {
+    /// As `lambda_runtime` 1.x does it (`deserializer.rs`): serde_json under
+    /// `serde_path_to_error`, which tracks the path for its error messages.
+    Runtime,
+    /// Plain `serde_json::from_slice`.
+    Plain,
+}
+
+fn parse(how: Parse, bytes: &[u8]) -> Value {
+    match how {
+        Parse::Runtime => {
+            let json = &mut serde_json::Deserializer::from_slice(bytes);
+            serde_path_to_error::deserialize(json).unwrap()
+        }
+        Parse::Plain => serde_json::from_slice(bytes).unwrap(),
+    }
+}
+
 /// What the Lambda does per event: `lambda_runtime` parses the payload into the handler's input
 /// type, the handler runs ([`lambda::handle`] as `lambda::serve` calls it, or none for the
 /// floor), and `lambda_runtime` serialises what it returns (`serde_json::to_vec`).
-fn run_all(events: &[Vec<u8>], mapping: Option<&Arc<Loaded>>) {
+fn run_all(events: &[Vec<u8>], how: Parse, mapping: Option<&Arc<Loaded>>) {
     for bytes in events {
-        let event: Value = serde_json::from_slice(black_box(bytes)).unwrap();
+        let event = parse(how, black_box(bytes));
         let out = match mapping {
             Some(m) => {
                 let today = OffsetDateTime::now_utc().date();
@@ -127,19 +151,29 @@ fn benches(c: &mut Criterion) {
         .collect();
 
     let mut group = c.benchmark_group("per_event");
-    group.bench_function("floor", |b| b.iter(|| run_all(&events, None)));
+    group.bench_function("floor", |b| {
+        b.iter(|| run_all(&events, Parse::Runtime, None))
+    });
     group.bench_function("floor_output", |b| {
         b.iter(|| {
             for (bytes, output) in events.iter().zip(&outputs) {
-                let event: Value = serde_json::from_slice(black_box(bytes)).unwrap();
+                let event = parse(Parse::Runtime, black_box(bytes));
                 black_box(&event);
                 black_box(serde_json::to_vec(black_box(output)).unwrap());
             }
         })
     });
     for (name, mapping) in &mappings {
-        group.bench_function(*name, |b| b.iter(|| run_all(&events, Some(mapping))));
+        group.bench_function(*name, |b| {
+            b.iter(|| run_all(&events, Parse::Runtime, Some(mapping)))
+        });
     }
+    group.bench_function("floor_plain", |b| {
+        b.iter(|| run_all(&events, Parse::Plain, None))
+    });
+    group.bench_function("bench25_plain", |b| {
+        b.iter(|| run_all(&events, Parse::Plain, Some(&mappings[0].1)))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("load");
@@ -214,14 +248,21 @@ fn main() {
         get("per_event/rules500_when_false"),
     );
     println!("\n== budgets (means of this run, {n} fixture events per iteration)");
+    let (floor_plain, b25_plain) = (get("per_event/floor_plain"), get("per_event/bench25_plain"));
     println!(
-        "floor (parse + serialise)      {:>9.2} us/event",
+        "floor (parse + serialise)      {:>9.2} us/event   (parsed as lambda_runtime does)",
         floor / n / 1e3
     );
     println!(
         "25 rules                       {:>9.2} us/event   ratio to floor {:.2}x (budget 1.5x)",
         b25 / n / 1e3,
         b25 / floor
+    );
+    println!(
+        "  parsed by plain serde_json::from_slice instead: floor {:.2} us/event, 25 rules {:.2} us/event, ratio {:.2}x",
+        floor_plain / n / 1e3,
+        b25_plain / n / 1e3,
+        b25_plain / floor_plain
     );
     println!(
         "  of which parsing the event and writing the larger output: {:.2} us/event = {:.2}x the floor;",
