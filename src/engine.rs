@@ -26,10 +26,9 @@ pub struct Outcome<'a> {
     pub(crate) claim_names: &'a [String],
     /// Every value a rule added, in rule order.
     pub(crate) values: Vec<Cow<'a, Value>>,
-    /// ID-token claims: per claim slot, the index in `values` of its value.
-    pub(crate) id: Vec<Option<u32>>,
-    /// Access-token claims (V2/V3 only), as `id`.
-    pub(crate) access: Vec<Option<u32>>,
+    /// Per claim slot, the index in `values` of its value: the ID token's slots, then the access
+    /// token's (V2/V3 only), in one allocation.
+    pub(crate) slots: Vec<Option<u32>>,
     /// ID-token `claimsToSuppress`.
     pub(crate) suppress_id: &'a [String],
     /// Access-token `claimsToSuppress` (V2/V3 only).
@@ -47,19 +46,30 @@ pub struct Outcome<'a> {
 }
 
 impl<'a> Outcome<'a> {
+    /// One token's claim slots.
+    fn slots(&self, token: Token) -> &[Option<u32>] {
+        let (id, access) = self
+            .slots
+            .split_at_checked(self.claim_names.len())
+            .unwrap_or_default();
+        match token {
+            Token::Id => id,
+            Token::Access => access,
+        }
+    }
+
     /// One token's added claims, in name order.
     pub(crate) fn claims(&self, token: Token) -> impl Iterator<Item = (&str, &Value)> + '_ {
-        let slots = match token {
-            Token::Id => &self.id,
-            Token::Access => &self.access,
-        };
-        slots.iter().enumerate().filter_map(|(slot, value)| {
-            let value = (*value)?;
-            Some((
-                self.claim_names[slot].as_str(),
-                self.values[value as usize].as_ref(),
-            ))
-        })
+        self.slots(token)
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, value)| {
+                let value = (*value)?;
+                Some((
+                    self.claim_names[slot].as_str(),
+                    self.values[value as usize].as_ref(),
+                ))
+            })
     }
 }
 
@@ -218,16 +228,23 @@ pub fn apply<'a>(
 
 /// The JSON bytes a claim takes in `claimsToAddOrOverride`: `"name":value,`.
 pub fn claim_size(name: &str, value: &Value) -> usize {
-    let value = match value {
-        Value::String(s) => str_size(s),
-        other => serialized_size(other),
-    };
-    claim_bytes(name, value)
+    name_size(name) + value_size(value)
 }
 
-/// The JSON bytes of a claim whose value takes `value` bytes: its name, `:` and `,`.
-fn claim_bytes(name: &str, value: usize) -> usize {
-    2 + str_size(name) + value
+/// The JSON bytes a claim takes besides its value: `"name":` and `,`. Rules hold theirs
+/// ([`Rule::name_size`]).
+pub fn name_size(name: &str) -> usize {
+    2 + str_size(name)
+}
+
+/// The JSON bytes of a claim value.
+fn value_size(value: &Value) -> usize {
+    match value {
+        Value::String(s) => str_size(s),
+        Value::Bool(true) | Value::Null => 4,
+        Value::Bool(false) => 5,
+        other => serialized_size(other),
+    }
 }
 
 /// The JSON bytes of a string. One with nothing JSON escapes (quotes, backslashes, control
@@ -268,11 +285,11 @@ struct TokenBytes {
 }
 
 impl TokenBytes {
-    /// The bytes used after setting the claim of `rule` (of `size` bytes) in the token whose
-    /// claims are `slots`, replacing any earlier value.
-    fn after(&self, outcome: &Outcome, slots: &[Option<u32>], rule: &Rule, size: usize) -> usize {
-        let replaced = slots[rule.claim_slot as usize].map_or(0, |old| {
-            claim_size(&rule.claim, &outcome.values[old as usize])
+    /// The bytes used after setting the claim of `rule` (of `size` bytes) in `token`, replacing
+    /// any earlier value.
+    fn after(&self, outcome: &Outcome, token: Token, rule: &Rule, size: usize) -> usize {
+        let replaced = outcome.slots(token)[rule.claim_slot as usize].map_or(0, |old| {
+            rule.name_size + value_size(&outcome.values[old as usize])
         });
         self.used - replaced + size
     }
@@ -298,16 +315,7 @@ pub fn evaluate<'a>(
     let mut out = Outcome {
         claim_names: &mapping.claim_names,
         values: Vec::with_capacity(plan.rules.len()),
-        id: if id_token {
-            vec![None; claims]
-        } else {
-            Vec::new()
-        },
-        access: if access_token {
-            vec![None; claims]
-        } else {
-            Vec::new()
-        },
+        slots: vec![None; 2 * claims],
         ..Outcome::default()
     };
     let (mut id_bytes, mut access_bytes) = (TokenBytes { used: 0 }, TokenBytes { used: 0 });
@@ -315,7 +323,7 @@ pub fn evaluate<'a>(
     let mut group_override = None;
     if let Some(pipeline) = mapping.groups.as_ref().filter(|_| id_token) {
         let groups = pipeline.apply(event, |stage, groups| observer.group_stage(stage, groups));
-        let size = claim_bytes("cognito:groups", serialized_size(&groups.groups));
+        let size = name_size("cognito:groups") + serialized_size(&groups.groups);
         if size > mapping.token_claim_bytes {
             let reason = FailureReason::Refused(
                 "the groups would exceed limits.token_claim_bytes; cap them with `max`",
@@ -347,10 +355,10 @@ pub fn evaluate<'a>(
                     value if v1 && !value.is_string() => Cow::Owned(Value::String(text_of(&value))),
                     value => value,
                 };
-                let size = claim_size(&rule.claim, &value);
-                let id_after = to_id.then(|| id_bytes.after(&out, &out.id, rule, size));
+                let size = rule.name_size + value_size(&value);
+                let id_after = to_id.then(|| id_bytes.after(&out, Token::Id, rule, size));
                 let access_after =
-                    to_access.then(|| access_bytes.after(&out, &out.access, rule, size));
+                    to_access.then(|| access_bytes.after(&out, Token::Access, rule, size));
                 if id_after
                     .max(access_after)
                     .is_some_and(|b| b > mapping.token_claim_bytes)
@@ -370,11 +378,11 @@ pub fn evaluate<'a>(
                 let slot = rule.claim_slot as usize;
                 if let Some(bytes) = id_after {
                     id_bytes.used = bytes;
-                    out.id[slot] = index;
+                    out.slots[slot] = index;
                 }
                 if let Some(bytes) = access_after {
                     access_bytes.used = bytes;
-                    out.access[slot] = index;
+                    out.slots[claims + slot] = index;
                 }
             }
             Err(reason) => {
@@ -464,6 +472,7 @@ fn evaluate_rule<'a>(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use serde_json::json;
 
     proptest! {
         /// The shortcut for plain strings counts exactly what serde_json writes.
@@ -473,6 +482,10 @@ mod tests {
             let name_json = serde_json::to_string(&name).unwrap();
             let written = format!("{name_json}:{},", serde_json::to_string(&value).unwrap());
             prop_assert_eq!(claim_size(&name, &value), written.len());
+            for value in [json!(true), json!(false), Value::Null, json!(-12.5), json!(["a", 1])] {
+                let written = format!("{name_json}:{value},");
+                prop_assert_eq!(claim_size(&name, &value), written.len());
+            }
         }
     }
 }

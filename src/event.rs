@@ -52,7 +52,20 @@ impl<'a> Event<'a> {
     /// decided by which response key the event carries; without one it is an error.
     pub fn new(value: &'a Value) -> Result<Self, EventError> {
         let root = value.as_object().ok_or(EventError::NotAnObject)?;
-        let version = match root.get("version") {
+        // One pass over the top-level fields rather than a search for each.
+        let (mut version_field, mut response, mut request, mut trigger_source, mut caller) =
+            (None, None, None, None, None);
+        for (key, field) in root {
+            match key.as_str() {
+                "version" => version_field = Some(field),
+                "response" => response = Some(field),
+                "request" => request = Some(field),
+                "triggerSource" => trigger_source = Some(field),
+                "callerContext" => caller = Some(field),
+                _ => {}
+            }
+        }
+        let version = match version_field {
             Some(Value::String(v)) => v.as_str(),
             Some(Value::Number(n)) => match n.as_u64() {
                 Some(1) => "1",
@@ -62,7 +75,7 @@ impl<'a> Event<'a> {
             },
             _ => "",
         };
-        let response = match root.get("response") {
+        let response = match response {
             None | Some(Value::Null) => None,
             Some(Value::Object(r)) => Some(r),
             Some(_) => return Err(EventError::BadResponse),
@@ -74,7 +87,7 @@ impl<'a> Event<'a> {
                 Some(r) if r.contains_key("claimsAndScopeOverrideDetails") => Shape::V2,
                 Some(r) if r.contains_key("claimsOverrideDetails") => Shape::V1,
                 _ => {
-                    let shown = match root.get("version") {
+                    let shown = match version_field {
                         None => "(missing)".to_string(),
                         Some(Value::String(_)) => format!("{other:?}").chars().take(40).collect(),
                         Some(v) => format!("of type {}", type_name(v)),
@@ -83,7 +96,6 @@ impl<'a> Event<'a> {
                 }
             },
         };
-        let request = root.get("request");
         let attributes = request
             .and_then(|r| r.get("userAttributes"))
             .and_then(Value::as_object);
@@ -97,12 +109,8 @@ impl<'a> Event<'a> {
             root,
             attributes,
             groups,
-            trigger_source: root
-                .get("triggerSource")
-                .and_then(Value::as_str)
-                .unwrap_or(""),
-            client_id: root
-                .get("callerContext")
+            trigger_source: trigger_source.and_then(Value::as_str).unwrap_or(""),
+            client_id: caller
                 .and_then(|c| c.get("clientId"))
                 .and_then(Value::as_str),
             shape,

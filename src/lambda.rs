@@ -157,6 +157,18 @@ self_cell::self_cell!(
     impl {Debug}
 );
 
+impl Reply {
+    fn apply(
+        invocation: Invocation,
+        today: Date,
+        observer: &mut impl engine::Observer,
+    ) -> Result<Reply, ProcessError> {
+        Reply::try_new(invocation, |it| {
+            engine::apply(&it.loaded.mapping, &it.event, today, observer)
+        })
+    }
+}
+
 impl Serialize for Reply {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.borrow_dependent().serialize(serializer)
@@ -166,15 +178,14 @@ impl Serialize for Reply {
 /// One invocation: applies the live mapping to `event` as of `today` and returns the filled-in
 /// event to be written; logs rule outcomes by number and claim name only.
 pub fn handle(loaded: Arc<Loaded>, event: Value, today: Date) -> Result<Reply, ProcessError> {
-    // Below debug level, rule outcomes are not even reported.
-    let observer: &mut dyn engine::Observer = if tracing::enabled!(tracing::Level::DEBUG) {
-        &mut DebugLog
+    let invocation = Invocation { loaded, event };
+    // Below debug level, rule outcomes are not even reported (and the no-op observer compiles
+    // away).
+    let result = if tracing::enabled!(tracing::Level::DEBUG) {
+        Reply::apply(invocation, today, &mut DebugLog)
     } else {
-        &mut ()
+        Reply::apply(invocation, today, &mut ())
     };
-    let result = Reply::try_new(Invocation { loaded, event }, |it| {
-        engine::apply(&it.loaded.mapping, &it.event, today, observer)
-    });
     match result {
         Ok(reply) => {
             let outcome = reply.borrow_dependent().outcome();

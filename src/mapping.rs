@@ -92,6 +92,9 @@ pub struct Rule {
     pub when: Condition,
     /// The claim's index in [`Mapping::claim_names`].
     pub claim_slot: u32,
+    /// The JSON bytes the claim takes besides its value ([`crate::engine::name_size`]), counted
+    /// once here for the per-event size guard.
+    pub name_size: usize,
 }
 
 /// A scope added to the access token, possibly on a condition.
@@ -940,6 +943,7 @@ fn compile_rule(
         to_access: tokens.contains(&Token::Access),
         when,
         claim_slot: 0,
+        name_size: crate::engine::name_size(&raw.claim),
     })
     .filter(|_| ok)
 }

@@ -274,9 +274,8 @@ impl Transform {
                 Value::Bool(_) => Ok(Step::Same),
                 other => {
                     let text = self.string_arg(other)?;
-                    let is = |words: [&str; 3]| {
-                        words.iter().any(|w| text.trim().eq_ignore_ascii_case(w))
-                    };
+                    let text = text.trim();
+                    let is = |words: [&str; 3]| words.iter().any(|w| text.eq_ignore_ascii_case(w));
                     if is(["true", "yes", "1"]) {
                         new(Value::Bool(true))
                     } else if is(["false", "no", "0"]) {
