@@ -29,7 +29,6 @@ use claim_mapper::load::{Loaded, Origin};
 use claim_mapper::{Mapping, engine, lambda, process};
 use criterion::Criterion;
 use serde_json::Value;
-use time::OffsetDateTime;
 
 const TODAY: time::Date = time::macros::date!(2026 - 11 - 26);
 
@@ -112,7 +111,7 @@ fn run_all(events: &[Vec<u8>], how: Parse, mapping: Option<&Arc<Loaded>>) {
         let event = parse(how, black_box(bytes));
         let out = match mapping {
             Some(m) => {
-                let today = OffsetDateTime::now_utc().date();
+                let today = lambda::today(&m.mapping);
                 serde_json::to_vec(&lambda::handle(Arc::clone(m), event, today).unwrap())
             }
             None => serde_json::to_vec(&event),

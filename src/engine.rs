@@ -334,7 +334,17 @@ pub fn evaluate<'a>(
         }
     }
     let groups = group_override.as_ref().map(|g| g.groups.as_slice());
-    let attributes = event.attributes_named(&mapping.attribute_names);
+    // The attributes the rules read, found once; on the stack for the usual few dozen.
+    let names = &mapping.attribute_names;
+    let (mut on_stack, mut on_heap) = ([None; 32], Vec::new());
+    let attributes = if names.len() <= on_stack.len() {
+        &mut on_stack[..names.len()]
+    } else {
+        on_heap.resize(names.len(), None);
+        &mut on_heap[..]
+    };
+    event.find_attributes(names, attributes);
+    let attributes = &*attributes;
 
     for rule in plan.rules.iter().map(|&i| &mapping.rules[i as usize]) {
         let to_id = rule.to_id && id_token;
@@ -347,7 +357,7 @@ pub fn evaluate<'a>(
             observer.rule(rule, &RuleOutcome::ConditionFalse(unmet));
             continue;
         }
-        match evaluate_rule(rule, event, &attributes, today, to_id, to_access) {
+        match evaluate_rule(rule, event, attributes, today, to_id, to_access) {
             Ok(None) => observer.rule(rule, &RuleOutcome::SourceMissing),
             Ok(Some(value)) => {
                 let value = match value {

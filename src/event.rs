@@ -161,8 +161,15 @@ impl<'a> Event<'a> {
     /// `BTreeMap`), not one search per name.
     pub fn attributes_named(&self, names: &[String]) -> Vec<Option<&'a Value>> {
         let mut found = vec![None; names.len()];
+        self.find_attributes(names, &mut found);
+        found
+    }
+
+    /// [`Event::attributes_named`] into `found` (as long as `names`), which the caller may keep
+    /// on its stack.
+    pub fn find_attributes(&self, names: &[String], found: &mut [Option<&'a Value>]) {
         let mut attributes = self.attributes.into_iter().flatten().peekable();
-        for (name, slot) in names.iter().zip(&mut found) {
+        for (name, slot) in names.iter().zip(found.iter_mut()) {
             while let Some((key, value)) = attributes.peek() {
                 match key.as_str().cmp(name) {
                     std::cmp::Ordering::Less => {
@@ -177,7 +184,6 @@ impl<'a> Event<'a> {
                 }
             }
         }
-        found
     }
 
     /// The user's groups (`request.groupConfiguration.groupsToOverride`); empty when absent.

@@ -107,7 +107,7 @@ pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Er
             async {
                 match mode {
                     Mode::Apply => {
-                        let today = OffsetDateTime::now_utc().date();
+                        let today = today(&loaded.mapping);
                         handle(loaded, event.payload, today).map(Output::Filled)
                     }
                     Mode::Shadow => Ok(Output::Unchanged(shadow(&loaded.mapping, event.payload))),
@@ -172,6 +172,17 @@ impl Reply {
 impl Serialize for Reply {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.borrow_dependent().serialize(serializer)
+    }
+}
+
+/// The evaluation date for an invocation with `mapping`: today (UTC) when a rule reads it (an
+/// `age` transform); otherwise the clock is not read and the date, which nothing reads, is
+/// [`Date::MIN`].
+pub fn today(mapping: &crate::Mapping) -> Date {
+    if mapping.reads_date {
+        OffsetDateTime::now_utc().date()
+    } else {
+        Date::MIN
     }
 }
 
@@ -269,5 +280,42 @@ impl engine::Observer for DebugLog {
 
     fn group_stage(&mut self, stage: crate::groups::Stage, groups: &[String]) {
         tracing::debug!(step = stage.name(), groups = groups.len(), "group pipeline");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::Origin;
+
+    fn loaded(yaml: &str) -> Arc<Loaded> {
+        Arc::new(Loaded {
+            mapping: crate::Mapping::from_yaml(yaml, "test.yaml").unwrap(),
+            origin: Origin::File("test.yaml".into()),
+        })
+    }
+
+    #[test]
+    fn the_clock_is_read_only_for_mappings_that_use_the_date() {
+        let event: Value = serde_json::from_str(include_str!(
+            "../examples/events/v2-authentication-custom-attrs-groups.json"
+        ))
+        .unwrap();
+        let reply = |loaded: &Arc<Loaded>, today| {
+            serde_json::to_string(&handle(Arc::clone(loaded), event.clone(), today).unwrap())
+                .unwrap()
+        };
+        let bench = loaded(include_str!("../mappings/bench.yaml"));
+        assert!(!bench.mapping.reads_date);
+        assert_eq!(today(&bench.mapping), Date::MIN);
+        // Without `age`, the date does not matter.
+        let now = OffsetDateTime::now_utc().date();
+        assert_eq!(reply(&bench, Date::MIN), reply(&bench, now));
+
+        let age =
+            loaded("version: 1\nclaims:\n  - { claim: age, from: birthdate, transform: [age] }\n");
+        assert!(age.mapping.reads_date);
+        assert!(today(&age.mapping) >= now);
+        assert_ne!(reply(&age, Date::MIN), reply(&age, now));
     }
 }

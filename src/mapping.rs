@@ -134,6 +134,9 @@ pub struct Mapping {
     pub scopes_suppress: Vec<String>,
     /// Most JSON bytes of claims the mapping may add to one token (`limits.token_claim_bytes`).
     pub token_claim_bytes: usize,
+    /// Whether any rule reads the evaluation date (an `age` transform). The Lambda reads the
+    /// clock only for such mappings.
+    pub reads_date: bool,
     digest: String,
 }
 
@@ -596,6 +599,10 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         );
     }
     let claim_names = number_claims(&mut rules);
+    let reads_date = rules
+        .iter()
+        .flat_map(|r| &r.transforms)
+        .any(Transform::reads_date);
     let attribute_names =
         source::number_attributes(rules.iter_mut().flat_map(|r| r.source.lookups_mut()));
     let plans = Plans::build(&rules, base, triggers, clients);
@@ -636,6 +643,7 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         scopes_add,
         scopes_suppress: raw.scopes.suppress,
         token_claim_bytes: limit,
+        reads_date,
         digest: digest(text),
     }
 }
@@ -654,6 +662,7 @@ fn empty(raw: RawMapping, text: &str) -> Mapping {
         scopes_add: Vec::new(),
         scopes_suppress: Vec::new(),
         token_claim_bytes: DEFAULT_TOKEN_CLAIM_BYTES,
+        reads_date: false,
         digest: digest(text),
     }
 }

@@ -65,6 +65,10 @@ impl JsonPath {
                 }
                 let present = |v: &&Value| !v.is_null();
                 return match found {
+                    // Two or more elements and none null: the matches are the array itself.
+                    Value::Array(a) if a.len() > 1 && !a.iter().any(Value::is_null) => {
+                        Some(Cow::Borrowed(found))
+                    }
                     Value::Array(a) => matches(a.iter().filter(present)),
                     Value::Object(o) => matches(o.values().filter(present)),
                     _ => None,
@@ -386,6 +390,12 @@ mod tests {
             Some(json!("o1"))
         );
         assert_eq!(resolve(p("$.nope")), None);
+        // `[*]` leaves nulls out; a whole array without nulls is borrowed as it is.
+        let e = json!({"xs": [1, null, 2], "ys": [null, 3], "zs": [4, 5]});
+        let path = |s| JsonPath::compile(s).unwrap();
+        assert_eq!(path("$.xs[*]").find(&e), Some(Cow::Owned(json!([1, 2]))));
+        assert_eq!(path("$.ys[*]").find(&e), Some(Cow::Borrowed(&json!(3))));
+        assert!(matches!(path("$.zs[*]").find(&e), Some(Cow::Borrowed(v)) if *v == json!([4, 5])));
         assert!(Lookup::parse("$.[").is_err());
         assert!(Lookup::parse(&format!("$.{}", "a".repeat(MAX_JSONPATH_LEN))).is_err());
     }

@@ -206,6 +206,11 @@ impl Transform {
         Ok(Transform::Map { table, default })
     }
 
+    /// Whether the transform reads the evaluation date (`today`): only `age` does.
+    pub fn reads_date(&self) -> bool {
+        matches!(self, Transform::Text(TextOp::Age))
+    }
+
     /// The transform's name as written in a mapping.
     pub fn name(&self) -> &'static str {
         match self {
