@@ -279,19 +279,46 @@ fn serialized_size(value: &(impl Serialize + ?Sized)) -> usize {
     count.0
 }
 
-/// The JSON bytes of claims added to one token so far, against the mapping's limit.
+/// The JSON bytes a claim value takes at most: a string counted as if every byte were escaped
+/// (`\u00XX`), which needs no scan of it; anything else exactly.
+fn size_bound(value: &Value) -> usize {
+    match value {
+        Value::String(s) => 6 * s.len() + 2,
+        other => value_size(other),
+    }
+}
+
+/// The JSON bytes of the claims added to one token so far, against the mapping's limit: an upper
+/// bound, made of [`size_bound`]s, counted exactly only when the bound passes the limit. Most
+/// events are far below the limit, so most claims are never scanned for characters to escape.
+#[derive(Default)]
 struct TokenBytes {
-    used: usize,
+    bound: usize,
 }
 
 impl TokenBytes {
-    /// The bytes used after setting the claim of `rule` (of `size` bytes) in `token`, replacing
-    /// any earlier value.
-    fn after(&self, outcome: &Outcome, token: Token, rule: &Rule, size: usize) -> usize {
-        let replaced = outcome.slots(token)[rule.claim_slot as usize].map_or(0, |old| {
-            rule.name_size + value_size(&outcome.values[old as usize])
-        });
-        self.used - replaced + size
+    /// The token's bytes (the new bound) after `rule` sets its claim to `value` in `token`, or
+    /// `None` when the claims would exceed `limit`. A replaced value is not deducted from the
+    /// bound (it stays an upper bound); the exact count leaves it out.
+    fn after(
+        &self,
+        outcome: &Outcome,
+        token: Token,
+        rule: &Rule,
+        value: &Value,
+        limit: usize,
+    ) -> Option<usize> {
+        let bound = self.bound + rule.name_size + size_bound(value);
+        if bound <= limit {
+            return Some(bound);
+        }
+        let others: usize = outcome
+            .claims(token)
+            .filter(|(name, _)| *name != rule.claim)
+            .map(|(name, value)| claim_size(name, value))
+            .sum();
+        let exact = others + rule.name_size + value_size(value);
+        (exact <= limit).then_some(exact)
     }
 }
 
@@ -318,7 +345,8 @@ pub fn evaluate<'a>(
         slots: vec![None; 2 * claims],
         ..Outcome::default()
     };
-    let (mut id_bytes, mut access_bytes) = (TokenBytes { used: 0 }, TokenBytes { used: 0 });
+    let (mut id_bytes, mut access_bytes) = (TokenBytes::default(), TokenBytes::default());
+    let limit = mapping.token_claim_bytes;
 
     let mut group_override = None;
     if let Some(pipeline) = mapping.groups.as_ref().filter(|_| id_token) {
@@ -365,14 +393,10 @@ pub fn evaluate<'a>(
                     value if v1 && !value.is_string() => Cow::Owned(Value::String(text_of(&value))),
                     value => value,
                 };
-                let size = rule.name_size + value_size(&value);
-                let id_after = to_id.then(|| id_bytes.after(&out, Token::Id, rule, size));
+                let id_after = to_id.then(|| id_bytes.after(&out, Token::Id, rule, &value, limit));
                 let access_after =
-                    to_access.then(|| access_bytes.after(&out, Token::Access, rule, size));
-                if id_after
-                    .max(access_after)
-                    .is_some_and(|b| b > mapping.token_claim_bytes)
-                {
+                    to_access.then(|| access_bytes.after(&out, Token::Access, rule, &value, limit));
+                if id_after == Some(None) || access_after == Some(None) {
                     let reason = FailureReason::Refused(
                         "the token's added claims would exceed limits.token_claim_bytes",
                     );
@@ -386,12 +410,12 @@ pub fn evaluate<'a>(
                 let index = Some(out.values.len() as u32);
                 out.values.push(value);
                 let slot = rule.claim_slot as usize;
-                if let Some(bytes) = id_after {
-                    id_bytes.used = bytes;
+                if let Some(Some(bytes)) = id_after {
+                    id_bytes.bound = bytes;
                     out.slots[slot] = index;
                 }
-                if let Some(bytes) = access_after {
-                    access_bytes.used = bytes;
+                if let Some(Some(bytes)) = access_after {
+                    access_bytes.bound = bytes;
                     out.slots[claims + slot] = index;
                 }
             }

@@ -39,6 +39,8 @@ pub struct Event<'a> {
     attributes: Option<&'a Map<String, Value>>,
     /// `request.groupConfiguration.groupsToOverride`, looked up once: `when.groups` reads it.
     groups: &'a [Value],
+    /// The `response` field as received (absent, null or an object), for writing the reply.
+    response: Option<&'a Value>,
     /// `triggerSource` and `callerContext.clientId`, looked up once: `when` reads them.
     trigger_source: &'a str,
     client_id: Option<&'a str>,
@@ -53,12 +55,12 @@ impl<'a> Event<'a> {
     pub fn new(value: &'a Value) -> Result<Self, EventError> {
         let root = value.as_object().ok_or(EventError::NotAnObject)?;
         // One pass over the top-level fields rather than a search for each.
-        let (mut version_field, mut response, mut request, mut trigger_source, mut caller) =
+        let (mut version_field, mut response_field, mut request, mut trigger_source, mut caller) =
             (None, None, None, None, None);
         for (key, field) in root {
             match key.as_str() {
                 "version" => version_field = Some(field),
-                "response" => response = Some(field),
+                "response" => response_field = Some(field),
                 "request" => request = Some(field),
                 "triggerSource" => trigger_source = Some(field),
                 "callerContext" => caller = Some(field),
@@ -75,7 +77,7 @@ impl<'a> Event<'a> {
             },
             _ => "",
         };
-        let response = match response {
+        let response = match response_field {
             None | Some(Value::Null) => None,
             Some(Value::Object(r)) => Some(r),
             Some(_) => return Err(EventError::BadResponse),
@@ -109,6 +111,7 @@ impl<'a> Event<'a> {
             root,
             attributes,
             groups,
+            response: response_field,
             trigger_source: trigger_source.and_then(Value::as_str).unwrap_or(""),
             client_id: caller
                 .and_then(|c| c.get("clientId"))
@@ -130,6 +133,11 @@ impl<'a> Event<'a> {
     /// The event's fields.
     pub fn root(&self) -> &'a Map<String, Value> {
         self.root
+    }
+
+    /// The `response` field as received: absent, null or an object (`new` refuses anything else).
+    pub fn response(&self) -> Option<&'a Value> {
+        self.response
     }
 
     /// `version` as sent, if it is a string.

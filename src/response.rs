@@ -63,7 +63,7 @@ impl<'a> Filled<'a> {
 impl Serialize for Filled<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let event = self.event.root();
-        let response = event.get("response");
+        let response = self.event.response();
         let mut root =
             serializer.serialize_map(Some(event.len() + usize::from(response.is_none())))?;
         for (key, value) in event {

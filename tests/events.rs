@@ -293,3 +293,17 @@ fn overriding_a_claim_counts_only_its_new_size() {
     let done = process(&m, event("2"), TODAY).unwrap();
     assert!(done.skipped.is_empty(), "{:?}", done.skipped);
 }
+
+#[test]
+fn the_token_size_guard_counts_escapes_exactly_near_the_limit() {
+    // `"q":`, the value and `,`: with 40 quotes (each escaped) 87 bytes fit 100; with 48, 103 do not.
+    let m = mapping(
+        "version: 1\nlimits: {token_claim_bytes: 100}\nclaims:\n  - {claim: q, from: custom:q, tokens: [id]}\n",
+    );
+    for (quotes, fits) in [(40, true), (48, false)] {
+        let mut e = event("2");
+        e["request"]["userAttributes"]["custom:q"] = json!("\"".repeat(quotes));
+        let done = process(&m, e, TODAY).unwrap();
+        assert_eq!(done.skipped.is_empty(), fits, "{quotes} quotes");
+    }
+}
