@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write;
 
 use regex::Regex;
 use serde_json::Value;
@@ -375,7 +376,12 @@ impl TextOp {
                 Cow::Borrowed(_) => None,
                 Cow::Owned(replaced) => Some(replaced),
             },
-            TextOp::Sha256 => Some(format!("{:x}", Sha256::digest(s.as_bytes()))),
+            TextOp::Sha256 => {
+                let mut hex = String::with_capacity(64);
+                // Writing to a String cannot fail.
+                let _ = write!(hex, "{:x}", Sha256::digest(s.as_bytes()));
+                Some(hex)
+            }
             TextOp::Truncate(n) => s.char_indices().nth(*n).map(|(end, _)| s[..end].to_owned()),
             TextOp::Age => Some(age(s, today)?.to_string()),
         })
