@@ -288,37 +288,53 @@ fn size_bound(value: &Value) -> usize {
     }
 }
 
-/// The JSON bytes of the claims added to one token so far, against the mapping's limit: an upper
-/// bound, made of [`size_bound`]s, counted exactly only when the bound passes the limit. Most
-/// events are far below the limit, so most claims are never scanned for characters to escape.
+/// The JSON bytes of the claims added to one token so far, against the mapping's limit. While
+/// far below the limit it keeps an upper bound made of [`size_bound`]s, which needs no scan of the
+/// values; the first time the bound passes the limit it counts the token's claims exactly, once,
+/// and from then on keeps the exact count (so a large mapping costs one recount, not one per
+/// rule). Most events never leave the bound.
 #[derive(Default)]
 struct TokenBytes {
     bound: usize,
+    exact: Option<usize>,
 }
 
 impl TokenBytes {
-    /// The token's bytes (the new bound) after `rule` sets its claim to `value` in `token`, or
-    /// `None` when the claims would exceed `limit`. A replaced value is not deducted from the
-    /// bound (it stays an upper bound); the exact count leaves it out.
+    /// The token's bytes after `rule` sets its claim to `value` in `token` (replacing any earlier
+    /// value), or `None` when the claims would exceed `limit`. In the bound, a replaced value is
+    /// not deducted (it stays an upper bound); the exact count deducts it.
     fn after(
-        &self,
+        &mut self,
         outcome: &Outcome,
         token: Token,
         rule: &Rule,
         value: &Value,
         limit: usize,
     ) -> Option<usize> {
-        let bound = self.bound + rule.name_size + size_bound(value);
-        if bound <= limit {
-            return Some(bound);
+        let exact = match self.exact {
+            Some(exact) => exact,
+            None => {
+                let bound = self.bound + rule.name_size + size_bound(value);
+                if bound <= limit {
+                    return Some(bound);
+                }
+                let exact = outcome.claims(token).map(|(n, v)| claim_size(n, v)).sum();
+                *self.exact.insert(exact)
+            }
+        };
+        let replaced = outcome.slots(token)[rule.claim_slot as usize].map_or(0, |old| {
+            rule.name_size + value_size(&outcome.values[old as usize])
+        });
+        let after = exact - replaced + rule.name_size + value_size(value);
+        (after <= limit).then_some(after)
+    }
+
+    /// Records the bytes [`TokenBytes::after`] returned for a claim that was set.
+    fn set(&mut self, bytes: usize) {
+        match &mut self.exact {
+            Some(exact) => *exact = bytes,
+            None => self.bound = bytes,
         }
-        let others: usize = outcome
-            .claims(token)
-            .filter(|(name, _)| *name != rule.claim)
-            .map(|(name, value)| claim_size(name, value))
-            .sum();
-        let exact = others + rule.name_size + value_size(value);
-        (exact <= limit).then_some(exact)
     }
 }
 
@@ -411,11 +427,11 @@ pub fn evaluate<'a>(
                 out.values.push(value);
                 let slot = rule.claim_slot as usize;
                 if let Some(Some(bytes)) = id_after {
-                    id_bytes.bound = bytes;
+                    id_bytes.set(bytes);
                     out.slots[slot] = index;
                 }
                 if let Some(Some(bytes)) = access_after {
-                    access_bytes.bound = bytes;
+                    access_bytes.set(bytes);
                     out.slots[claims + slot] = index;
                 }
             }
