@@ -186,7 +186,7 @@ pub struct Processed {
 }
 
 /// Applies `mapping` to `event` as of `today` and returns the event with its response filled in,
-/// for the dry-run and other reports (the Lambda writes its JSON directly: [`respond`]).
+/// for the dry-run and other reports (the Lambda serialises [`apply`]'s result directly).
 pub fn process(mapping: &Mapping, event: Value, today: Date) -> Result<Processed, ProcessError> {
     process_observed(mapping, &event, today, &mut ())
 }
