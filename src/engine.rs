@@ -355,20 +355,20 @@ pub fn evaluate<'a>(
     let plan = mapping
         .plans
         .select(event.client_id(), event.trigger_source());
+    let limit = mapping.token_claim_bytes;
+    let (mut id_bytes, mut access_bytes) = (TokenBytes::default(), TokenBytes::default());
     let mut out = Outcome {
         claim_names: &mapping.claim_names,
         values: Vec::with_capacity(plan.rules.len()),
         slots: vec![None; 2 * claims],
         ..Outcome::default()
     };
-    let (mut id_bytes, mut access_bytes) = (TokenBytes::default(), TokenBytes::default());
-    let limit = mapping.token_claim_bytes;
 
     let mut group_override = None;
     if let Some(pipeline) = mapping.groups.as_ref().filter(|_| id_token) {
         let groups = pipeline.apply(event, |stage, groups| observer.group_stage(stage, groups));
         let size = name_size("cognito:groups") + serialized_size(&groups.groups);
-        if size > mapping.token_claim_bytes {
+        if size > limit {
             let reason = FailureReason::Refused(
                 "the groups would exceed limits.token_claim_bytes; cap them with `max`",
             );

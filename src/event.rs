@@ -35,6 +35,8 @@ pub enum EventError {
 pub struct Event<'a> {
     value: &'a Value,
     root: &'a Map<String, Value>,
+    /// `request`, found in the one pass over the top-level fields.
+    request: Option<&'a Map<String, Value>>,
     /// `request.userAttributes`, looked up once: rules read it many times per event.
     attributes: Option<&'a Map<String, Value>>,
     /// `request.groupConfiguration.groupsToOverride`, looked up once: `when.groups` reads it.
@@ -98,6 +100,7 @@ impl<'a> Event<'a> {
                 }
             },
         };
+        let request = request.and_then(Value::as_object);
         let attributes = request
             .and_then(|r| r.get("userAttributes"))
             .and_then(Value::as_object);
@@ -109,6 +112,7 @@ impl<'a> Event<'a> {
         Ok(Event {
             value,
             root,
+            request,
             attributes,
             groups,
             response: response_field,
@@ -156,7 +160,7 @@ impl<'a> Event<'a> {
     }
 
     fn request(&self, key: &str) -> Option<&'a Value> {
-        self.root.get("request")?.get(key)
+        self.request?.get(key)
     }
 
     /// `request.userAttributes[name]`, if present and not null.
@@ -164,17 +168,9 @@ impl<'a> Event<'a> {
         self.attributes?.get(name).filter(|v| !v.is_null())
     }
 
-    /// The attributes `names` (sorted, each once) name, each if present and not null, in the
-    /// order of `names`: found in one merge of the two sorted lists (the attributes are a
-    /// `BTreeMap`), not one search per name.
-    pub fn attributes_named(&self, names: &[String]) -> Vec<Option<&'a Value>> {
-        let mut found = vec![None; names.len()];
-        self.find_attributes(names, &mut found);
-        found
-    }
-
-    /// [`Event::attributes_named`] into `found` (as long as `names`), which the caller may keep
-    /// on its stack.
+    /// Sets `found[i]` (as long as `names`, which are sorted and each once) to the attribute
+    /// `names[i]`, if present and not null: one merge of the two sorted lists (the attributes are
+    /// a `BTreeMap`), not one search per name.
     pub fn find_attributes(&self, names: &[String], found: &mut [Option<&'a Value>]) {
         let mut attributes = self.attributes.into_iter().flatten().peekable();
         for (name, slot) in names.iter().zip(found.iter_mut()) {
@@ -305,7 +301,7 @@ mod tests {
     }
 
     #[test]
-    fn attributes_named_finds_each_present_name() {
+    fn find_attributes_finds_each_present_name() {
         // Keys in an order that is not sorted, as they might arrive.
         let e: Value = serde_json::from_str(
             r#"{"version": "2", "request": {"userAttributes":
@@ -317,7 +313,8 @@ mod tests {
             "a", "b", "custom:a", "email", "gone", "missing", "zone", "zz",
         ]
         .map(String::from);
-        let found = ev.attributes_named(&names);
+        let mut found = vec![None; names.len()];
+        ev.find_attributes(&names, &mut found);
         let expected = names.iter().map(|n| ev.attribute(n)).collect::<Vec<_>>();
         assert_eq!(found, expected);
         assert_eq!(found.iter().flatten().count(), 4);

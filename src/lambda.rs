@@ -227,8 +227,7 @@ pub fn handle(loaded: Arc<Loaded>, event: Value, today: Date) -> Result<Reply, P
 /// Shadow mode: evaluates the mapping exactly as [`handle`] would, logs per token which claims it
 /// would add, change and remove (names and counts only), and returns the event unchanged.
 pub fn shadow(mapping: &crate::Mapping, event: Value) -> Value {
-    let today = OffsetDateTime::now_utc().date();
-    match engine::process_observed(mapping, &event, today, &mut DebugLog) {
+    match engine::process_observed(mapping, &event, today(mapping), &mut DebugLog) {
         Ok(done) => {
             for token in preview::preview(&done) {
                 let names = |mark: Mark| {

@@ -18,7 +18,7 @@ use crate::condition::Condition;
 use crate::groups::{GroupPipeline, RawGroups};
 use crate::location::{Location, LocationIndex};
 use crate::overlay::{Layer, MAX_CLIENT_OVERLAYS, Plans, RawOverlay};
-use crate::source::{self, Lookup, Source, Template};
+use crate::source::{Lookup, Source, Template};
 use crate::transform::{Transform, yaml_to_json};
 
 /// Largest mapping accepted, in bytes.
@@ -598,13 +598,17 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             format!("must be between 1 and {MAX_TOKEN_CLAIM_BYTES}"),
         );
     }
-    let claim_names = number_claims(&mut rules);
+    let claim_names = number_names(rules.iter_mut().map(|r| (&*r.claim, &mut r.claim_slot)));
     let reads_date = rules
         .iter()
         .flat_map(|r| &r.transforms)
         .any(Transform::reads_date);
-    let attribute_names =
-        source::number_attributes(rules.iter_mut().flat_map(|r| r.source.lookups_mut()));
+    let attribute_names = number_names(
+        rules
+            .iter_mut()
+            .flat_map(|r| r.source.lookups_mut())
+            .filter_map(Lookup::attribute_slot),
+    );
     let plans = Plans::build(&rules, base, triggers, clients);
     for plan in plans.all() {
         check_constant_sizes(&rules, &plan.rules, limit, problems);
@@ -667,14 +671,20 @@ fn empty(raw: RawMapping, text: &str) -> Mapping {
     }
 }
 
-/// The rules' claim names, sorted and each once; sets each rule's [`Rule::claim_slot`].
-fn number_claims(rules: &mut [Rule]) -> Vec<String> {
-    let mut names: Vec<String> = rules.iter().map(|r| r.claim.clone()).collect();
+/// The names of `named`, sorted and each once; sets each entry's slot to its name's index there
+/// (claims: [`Rule::claim_slot`]; attributes: the slot of a [`Lookup::Attribute`]).
+pub(crate) fn number_names<'n>(
+    named: impl IntoIterator<Item = (&'n str, &'n mut u32)>,
+) -> Vec<String> {
+    let mut named: Vec<_> = named.into_iter().collect();
+    let mut names: Vec<String> = named.iter().map(|(name, _)| name.to_string()).collect();
     names.sort_unstable();
     names.dedup();
-    for rule in rules {
-        // Present by construction; MAX_RULES bounds the count far below u32::MAX.
-        rule.claim_slot = names.binary_search(&rule.claim).unwrap_or_default() as u32;
+    for (name, slot) in &mut named {
+        // Present by construction; the mapping's size bounds the count far below u32::MAX.
+        **slot = names
+            .binary_search_by(|n| n.as_str().cmp(name))
+            .unwrap_or_default() as u32;
     }
     names
 }

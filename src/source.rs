@@ -159,39 +159,23 @@ pub enum Lookup {
     Attribute {
         /// The attribute's name.
         name: String,
-        /// Its index in the attribute names of the mapping ([`number_attributes`]), where each
-        /// event's attributes are found.
+        /// Its index in [`crate::Mapping::attribute_names`], where each event's attributes are
+        /// found.
         slot: u32,
     },
     /// A JSONPath into the whole event.
     Path(JsonPath),
 }
 
-/// The attribute names `lookups` read, sorted and each once; sets each lookup's slot. Per event,
-/// the attributes so named are looked up together in one pass ([`Event::attributes_named`])
-/// rather than one search of the event's attributes per lookup.
-pub fn number_attributes<'m>(lookups: impl IntoIterator<Item = &'m mut Lookup>) -> Vec<String> {
-    let mut attributes: Vec<(&mut String, &mut u32)> = lookups
-        .into_iter()
-        .filter_map(|lookup| match lookup {
+impl Lookup {
+    /// An attribute lookup's name and slot, for numbering the mapping's attributes.
+    pub(crate) fn attribute_slot(&mut self) -> Option<(&str, &mut u32)> {
+        match self {
             Lookup::Attribute { name, slot } => Some((name, slot)),
             Lookup::Path(_) => None,
-        })
-        .collect();
-    let mut names: Vec<String> = attributes
-        .iter()
-        .map(|(name, _)| name.to_string())
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    for (name, slot) in &mut attributes {
-        // Present by construction; the mapping's size bounds the count far below u32::MAX.
-        **slot = names.binary_search(name).unwrap_or_default() as u32;
+        }
     }
-    names
-}
 
-impl Lookup {
     /// Parses a `from:` entry: a JSONPath when it starts with `$`, else an attribute name.
     pub fn parse(text: &str) -> Result<Self, String> {
         if text.starts_with('$') {
@@ -330,7 +314,7 @@ impl Source {
         }
     }
 
-    /// The source's lookups, for [`number_attributes`].
+    /// The source's lookups, for numbering the mapping's attributes.
     pub fn lookups_mut(&mut self) -> impl Iterator<Item = &mut Lookup> {
         let (from, template): (&mut [Lookup], &mut [Part]) = match self {
             Source::From(lookups) => (lookups, &mut []),
@@ -364,8 +348,10 @@ mod tests {
     fn resolve(mut source: Source) -> Option<Value> {
         let e = event();
         let event = Event::new(&e).unwrap();
-        let names = number_attributes(source.lookups_mut());
-        let attributes = event.attributes_named(&names);
+        let names =
+            crate::mapping::number_names(source.lookups_mut().filter_map(Lookup::attribute_slot));
+        let mut attributes = vec![None; names.len()];
+        event.find_attributes(&names, &mut attributes);
         source.resolve(&event, &attributes).map(Cow::into_owned)
     }
 
