@@ -367,8 +367,15 @@ impl TextOp {
             TextOp::Trim => Some(s.trim())
                 .filter(|t| t.len() != s.len())
                 .map(str::to_owned),
-            TextOp::Lowercase => s.chars().any(char::is_uppercase).then(|| s.to_lowercase()),
-            TextOp::Uppercase => s.chars().any(char::is_lowercase).then(|| s.to_uppercase()),
+            // Per character, not `char::is_uppercase`: titlecase letters (`ǅ`) change under both.
+            TextOp::Lowercase => s
+                .chars()
+                .any(|c| c.to_lowercase().ne([c]))
+                .then(|| s.to_lowercase()),
+            TextOp::Uppercase => s
+                .chars()
+                .any(|c| c.to_uppercase().ne([c]))
+                .then(|| s.to_uppercase()),
             TextOp::Prefix(p) => Some(format!("{p}{s}")),
             TextOp::Suffix(p) => Some(format!("{s}{p}")),
             TextOp::ToString => None,
@@ -498,7 +505,17 @@ mod tests {
     fn string_transforms() {
         assert_eq!(run("trim", json!("  a b ")).unwrap(), json!("a b"));
         assert_eq!(run("lowercase", json!("ÀB")).unwrap(), json!("àb"));
+        assert_eq!(run("lowercase", json!("ǅemal")).unwrap(), json!("ǆemal"));
+        assert_eq!(
+            run("lowercase", json!("Jane.DOE")).unwrap(),
+            json!("jane.doe")
+        );
         assert_eq!(run("uppercase", json!("ab")).unwrap(), json!("AB"));
+        assert_eq!(
+            run("uppercase", json!("ǅ straße")).unwrap(),
+            json!("Ǆ STRASSE")
+        );
+        assert_eq!(run("trim", json!(" \u{3000}x y\t")).unwrap(), json!("x y"));
         assert_eq!(run("{prefix: 'x-'}", json!("a")).unwrap(), json!("x-a"));
         assert_eq!(run("{suffix: '@x'}", json!("a")).unwrap(), json!("a@x"));
         assert_eq!(run("{truncate: 3}", json!("abcdef")).unwrap(), json!("abc"));
@@ -507,6 +524,18 @@ mod tests {
             run("sha256", json!("abc")).unwrap(),
             json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         );
+    }
+
+    proptest::proptest! {
+        /// Case mapping and trimming give what the standard library gives, including for
+        /// titlecase letters and non-ASCII whitespace.
+        #[test]
+        fn text_steps_match_std(s in "\\PC{0,16}|[\t -~]{0,16}") {
+            let text = |spec, input: &str| run(spec, json!(input)).unwrap();
+            proptest::prop_assert_eq!(text("lowercase", &s), json!(s.to_lowercase()));
+            proptest::prop_assert_eq!(text("uppercase", &s), json!(s.to_uppercase()));
+            proptest::prop_assert_eq!(text("trim", &s), json!(s.trim()));
+        }
     }
 
     #[test]
