@@ -30,19 +30,82 @@ pub enum EventError {
     BadResponse,
 }
 
+/// A top-level field of the Cognito event envelope. [`Event::new`] finds them all in one pass, and
+/// JSONPath sources below one start from it rather than searching the top level again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// `version`.
+    Version,
+    /// `triggerSource`.
+    TriggerSource,
+    /// `region`.
+    Region,
+    /// `userPoolId`.
+    UserPoolId,
+    /// `userName`.
+    UserName,
+    /// `callerContext`.
+    CallerContext,
+    /// `request`.
+    Request,
+    /// `response`.
+    Response,
+}
+
+impl Field {
+    /// Every field, in index order.
+    pub const ALL: [Field; 8] = [
+        Field::Version,
+        Field::TriggerSource,
+        Field::Region,
+        Field::UserPoolId,
+        Field::UserName,
+        Field::CallerContext,
+        Field::Request,
+        Field::Response,
+    ];
+
+    /// The field's name in the event.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Version => "version",
+            Field::TriggerSource => "triggerSource",
+            Field::Region => "region",
+            Field::UserPoolId => "userPoolId",
+            Field::UserName => "userName",
+            Field::CallerContext => "callerContext",
+            Field::Request => "request",
+            Field::Response => "response",
+        }
+    }
+
+    /// The field named `name`, if it is one of the envelope's.
+    pub fn named(name: &str) -> Option<Field> {
+        Some(match name {
+            "version" => Field::Version,
+            "triggerSource" => Field::TriggerSource,
+            "region" => Field::Region,
+            "userPoolId" => Field::UserPoolId,
+            "userName" => Field::UserName,
+            "callerContext" => Field::CallerContext,
+            "request" => Field::Request,
+            "response" => Field::Response,
+            _ => return None,
+        })
+    }
+}
+
 /// Read-only access to the fields of an event that rules use.
 #[derive(Debug, Clone, Copy)]
 pub struct Event<'a> {
     value: &'a Value,
     root: &'a Map<String, Value>,
-    /// `request`, found in the one pass over the top-level fields.
-    request: Option<&'a Map<String, Value>>,
+    /// The envelope's top-level fields, indexed by [`Field`].
+    fields: [Option<&'a Value>; Field::ALL.len()],
     /// `request.userAttributes`, looked up once: rules read it many times per event.
     attributes: Option<&'a Map<String, Value>>,
     /// `request.groupConfiguration.groupsToOverride`, looked up once: `when.groups` reads it.
     groups: &'a [Value],
-    /// The `response` field as received (absent, null or an object), for writing the reply.
-    response: Option<&'a Value>,
     /// `triggerSource` and `callerContext.clientId`, looked up once: `when` reads them.
     trigger_source: &'a str,
     client_id: Option<&'a str>,
@@ -57,18 +120,15 @@ impl<'a> Event<'a> {
     pub fn new(value: &'a Value) -> Result<Self, EventError> {
         let root = value.as_object().ok_or(EventError::NotAnObject)?;
         // One pass over the top-level fields rather than a search for each.
-        let (mut version_field, mut response_field, mut request, mut trigger_source, mut caller) =
-            (None, None, None, None, None);
+        let mut fields = [None; Field::ALL.len()];
         for (key, field) in root {
-            match key.as_str() {
-                "version" => version_field = Some(field),
-                "response" => response_field = Some(field),
-                "request" => request = Some(field),
-                "triggerSource" => trigger_source = Some(field),
-                "callerContext" => caller = Some(field),
-                _ => {}
+            if let Some(name) = Field::named(key) {
+                fields[name as usize] = Some(field);
             }
         }
+        let version_field = fields[Field::Version as usize];
+        let response_field = fields[Field::Response as usize];
+        let request = fields[Field::Request as usize];
         let version = match version_field {
             Some(Value::String(v)) => v.as_str(),
             Some(Value::Number(n)) => match n.as_u64() {
@@ -100,11 +160,11 @@ impl<'a> Event<'a> {
                 }
             },
         };
-        let request = request.and_then(Value::as_object);
-        let attributes = request
+        let request_fields = request.and_then(Value::as_object);
+        let attributes = request_fields
             .and_then(|r| r.get("userAttributes"))
             .and_then(Value::as_object);
-        let groups = request
+        let groups = request_fields
             .and_then(|r| r.get("groupConfiguration"))
             .and_then(|g| g.get("groupsToOverride"))
             .and_then(Value::as_array)
@@ -112,12 +172,13 @@ impl<'a> Event<'a> {
         Ok(Event {
             value,
             root,
-            request,
+            fields,
             attributes,
             groups,
-            response: response_field,
-            trigger_source: trigger_source.and_then(Value::as_str).unwrap_or(""),
-            client_id: caller
+            trigger_source: fields[Field::TriggerSource as usize]
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+            client_id: fields[Field::CallerContext as usize]
                 .and_then(|c| c.get("clientId"))
                 .and_then(Value::as_str),
             shape,
@@ -141,12 +202,12 @@ impl<'a> Event<'a> {
 
     /// The `response` field as received: absent, null or an object (`new` refuses anything else).
     pub fn response(&self) -> Option<&'a Value> {
-        self.response
+        self.field(Field::Response)
     }
 
     /// `version` as sent, if it is a string.
     pub fn version(&self) -> Option<&'a str> {
-        self.root.get("version").and_then(Value::as_str)
+        self.field(Field::Version).and_then(Value::as_str)
     }
 
     /// `triggerSource`, or `""` when absent.
@@ -159,8 +220,13 @@ impl<'a> Event<'a> {
         self.client_id
     }
 
+    /// A top-level field of the envelope, as received.
+    pub fn field(&self, field: Field) -> Option<&'a Value> {
+        self.fields[field as usize]
+    }
+
     fn request(&self, key: &str) -> Option<&'a Value> {
-        self.request?.get(key)
+        self.field(Field::Request)?.get(key)
     }
 
     /// `request.userAttributes[name]`, if present and not null.
@@ -175,7 +241,7 @@ impl<'a> Event<'a> {
         let mut attributes = self.attributes.into_iter().flatten().peekable();
         for (name, slot) in names.iter().zip(found.iter_mut()) {
             while let Some((key, value)) = attributes.peek() {
-                match key.as_str().cmp(name) {
+                match compare_names(key, name) {
                     std::cmp::Ordering::Less => {
                         attributes.next();
                     }
@@ -197,7 +263,7 @@ impl<'a> Event<'a> {
 
     /// `userPoolId`.
     pub fn user_pool_id(&self) -> Option<&'a str> {
-        self.root.get("userPoolId")?.as_str()
+        self.field(Field::UserPoolId)?.as_str()
     }
 
     /// The IAM roles of the user's groups (`request.groupConfiguration.iamRolesToOverride`).
@@ -227,6 +293,22 @@ impl<'a> Event<'a> {
     }
 }
 
+/// `a.cmp(b)`, deciding most pairs by their first eight bytes (one big-endian integer, zero
+/// padded) without a call to `memcmp`: attribute names share prefixes like `custom:`, but rarely
+/// their first eight bytes.
+fn compare_names(a: &str, b: &str) -> std::cmp::Ordering {
+    fn head(s: &str) -> u64 {
+        match s.as_bytes().first_chunk::<8>() {
+            Some(head) => u64::from_be_bytes(*head),
+            None => s
+                .bytes()
+                .enumerate()
+                .fold(0, |head, (i, b)| head | u64::from(b) << (56 - 8 * i)),
+        }
+    }
+    head(a).cmp(&head(b)).then_with(|| a.cmp(b))
+}
+
 /// The JSON type of a value, for messages that must not show the value.
 pub fn type_name(value: &Value) -> &'static str {
     match value {
@@ -243,6 +325,32 @@ pub fn type_name(value: &Value) -> &'static str {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    proptest::proptest! {
+        /// The shortcut orders names exactly as `str` does (NULs pad the short heads).
+        #[test]
+        fn names_compare_as_strings(
+            a in "(custom:)?[a-c\\x00]{0,10}|\\PC{0,9}",
+            b in "(custom:)?[a-c\\x00]{0,10}|\\PC{0,9}",
+        ) {
+            proptest::prop_assert_eq!(compare_names(&a, &b), a.cmp(&b));
+            proptest::prop_assert_eq!(compare_names(&a, &a), std::cmp::Ordering::Equal);
+        }
+    }
+
+    #[test]
+    fn fields_are_named_and_found() {
+        for (index, field) in Field::ALL.into_iter().enumerate() {
+            assert_eq!(field as usize, index);
+            assert_eq!(Field::named(field.name()), Some(field));
+        }
+        assert_eq!(Field::named("userAttributes"), None);
+        let e = json!({"version": "2", "userPoolId": "p", "request": {"a": 1}, "other": 2});
+        let view = Event::new(&e).unwrap();
+        assert_eq!(view.field(Field::UserPoolId), Some(&json!("p")));
+        assert_eq!(view.field(Field::Request), Some(&json!({"a": 1})));
+        assert_eq!(view.field(Field::Region), None);
+    }
 
     #[test]
     fn versions_choose_the_shape() {

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use jsonpath_rust::parser::model::JpQuery;
 use serde_json::Value;
 
-use crate::event::Event;
+use crate::event::{Event, Field};
 use crate::transform::text_of;
 
 /// Longest JSONPath expression accepted, to bound parsing work on hostile mappings.
@@ -18,6 +18,10 @@ pub enum JsonPath {
     /// A path of plain member names and indexes (`$.a.b['c:d'][0]`), looked up directly: the
     /// common case, with no allocation per event.
     Direct(Vec<Step>),
+    /// A direct path into a top-level field of the envelope (`$.request.clientMetadata.x`,
+    /// `$.userPoolId`), with the steps after that field: looked up from the field the event view
+    /// found, not by searching the top of the event again.
+    Field(Field, Vec<Step>),
     /// Any other RFC 9535 query (wildcards, descendants, filters, slices).
     Query(JpQuery),
 }
@@ -43,6 +47,11 @@ impl JsonPath {
             return Err(format!("JSONPath longer than {MAX_JSONPATH_LEN} bytes"));
         }
         if let Some(steps) = direct_steps(text) {
+            if let Some((Step::Member(name), rest)) = steps.split_first()
+                && let Some(field) = Field::named(name)
+            {
+                return Ok(JsonPath::Field(field, rest.to_vec()));
+            }
             return Ok(JsonPath::Direct(steps));
         }
         jsonpath_rust::parser::parse_json_path(text)
@@ -53,31 +62,45 @@ impl JsonPath {
     /// The value at the path: none when nothing (or only null) matches, the value when one node
     /// matches (borrowed from `root`), an array of the non-null matches when several do.
     pub fn find<'a>(&self, root: &'a Value) -> Option<Cow<'a, Value>> {
-        let query = match self {
-            JsonPath::Direct(steps) => {
-                let found = steps.iter().try_fold(root, |v, step| match step {
-                    Step::Member(name) => v.as_object()?.get(name),
-                    Step::Index(i) => v.as_array()?.get(*i),
-                    Step::Elements => Some(v),
-                })?;
-                if steps.last() != Some(&Step::Elements) {
-                    return (!found.is_null()).then_some(Cow::Borrowed(found));
-                }
-                let present = |v: &&Value| !v.is_null();
-                return match found {
-                    // Two or more elements and none null: the matches are the array itself.
-                    Value::Array(a) if a.len() > 1 && !a.iter().any(Value::is_null) => {
-                        Some(Cow::Borrowed(found))
-                    }
-                    Value::Array(a) => matches(a.iter().filter(present)),
-                    Value::Object(o) => matches(o.values().filter(present)),
-                    _ => None,
-                };
+        match self {
+            JsonPath::Direct(steps) => find_direct(root, steps),
+            JsonPath::Field(field, steps) => find_direct(root.get(field.name())?, steps),
+            JsonPath::Query(query) => {
+                let found = jsonpath_rust::query::js_path_process(query, root).ok()?;
+                matches(found.into_iter().map(|r| r.val).filter(|v| !v.is_null()))
             }
-            JsonPath::Query(query) => query,
-        };
-        let found = jsonpath_rust::query::js_path_process(query, root).ok()?;
-        matches(found.into_iter().map(|r| r.val).filter(|v| !v.is_null()))
+        }
+    }
+
+    /// [`JsonPath::find`] in `event`, starting paths into a top-level field where the view found
+    /// it.
+    pub fn find_in<'a>(&self, event: &Event<'a>) -> Option<Cow<'a, Value>> {
+        match self {
+            JsonPath::Field(field, steps) => find_direct(event.field(*field)?, steps),
+            _ => self.find(event.value()),
+        }
+    }
+}
+
+/// The value at a direct path's `steps` from `from` (as [`JsonPath::find`] returns it).
+fn find_direct<'a>(from: &'a Value, steps: &[Step]) -> Option<Cow<'a, Value>> {
+    let found = steps.iter().try_fold(from, |v, step| match step {
+        Step::Member(name) => v.as_object()?.get(name),
+        Step::Index(i) => v.as_array()?.get(*i),
+        Step::Elements => Some(v),
+    })?;
+    if steps.last() != Some(&Step::Elements) {
+        return (!found.is_null()).then_some(Cow::Borrowed(found));
+    }
+    let present = |v: &&Value| !v.is_null();
+    match found {
+        // Two or more elements and none null: the matches are the array itself.
+        Value::Array(a) if a.len() > 1 && !a.iter().any(Value::is_null) => {
+            Some(Cow::Borrowed(found))
+        }
+        Value::Array(a) => matches(a.iter().filter(present)),
+        Value::Object(o) => matches(o.values().filter(present)),
+        _ => None,
     }
 }
 
@@ -197,15 +220,21 @@ impl Lookup {
                 .copied()
                 .flatten()
                 .map(Cow::Borrowed),
-            Lookup::Path(path) => path.find(event.value()),
+            Lookup::Path(path) => path.find_in(event),
         }
     }
 }
+
+/// Bytes [`Template`] reserves per placeholder: a name, a locale, an id.
+const PLACEHOLDER_BYTES: usize = 24;
 
 /// A `template:` string, split into literal text and placeholders at load time.
 #[derive(Debug, Clone)]
 pub struct Template {
     parts: Vec<Part>,
+    /// Bytes to reserve for a rendering: the literal text and room for typical values, so that
+    /// rendering allocates once.
+    capacity: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -263,12 +292,19 @@ impl Template {
         if !parts.iter().any(|p| matches!(p, Part::Value(_))) {
             return Err("template has no `{placeholder}`; use `value:` for a constant".into());
         }
-        Ok(Template { parts })
+        let capacity = parts
+            .iter()
+            .map(|part| match part {
+                Part::Text(text) => text.len(),
+                Part::Value(_) => PLACEHOLDER_BYTES,
+            })
+            .sum();
+        Ok(Template { parts, capacity })
     }
 
     /// Renders the template, or `None` when any placeholder's source is missing.
     fn render(&self, event: &Event, attributes: &Attributes) -> Option<String> {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.capacity);
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
@@ -402,9 +438,14 @@ mod tests {
             "$",
         ] {
             let direct = JsonPath::compile(path).unwrap();
-            assert!(matches!(direct, JsonPath::Direct(_)), "{path}");
+            assert!(
+                matches!(direct, JsonPath::Direct(_) | JsonPath::Field(..)),
+                "{path}"
+            );
             let query = JsonPath::Query(jsonpath_rust::parser::parse_json_path(path).unwrap());
             assert_eq!(direct.find(&e), query.find(&e), "{path}");
+            let view = Event::new(&e).unwrap();
+            assert_eq!(direct.find_in(&view), query.find(&e), "{path}");
         }
         for path in [
             "$.a.*",
@@ -431,16 +472,21 @@ mod tests {
             steps in proptest::collection::vec(
                 "\\.[a-zA-Z_0-9é]{0,4}|\\['[a-z:\\- \"\\\\\\x01]{0,4}'\\]|\\[\"[a-z:' ]{0,3}\"\\]|\\[[0-9]{1,17}\\]|\\[ ?[0-9] ?\\]|\\[\\*\\]|\\.\\*|\\.\\.[a-z]{1,2}",
                 0..5,
-            )
+            ),
+            below_request in proptest::bool::ANY,
         ) {
-            let text = format!("${}", steps.concat());
+            let start = if below_request { "$.request" } else { "$" };
+            let text = format!("{start}{}", steps.concat());
             if let Some(direct) = direct_steps(&text) {
                 let query = jsonpath_rust::parser::parse_json_path(&text);
                 proptest::prop_assert!(query.is_ok(), "{text} taken directly but refused by the crate");
                 let e = event();
-                let direct = JsonPath::Direct(direct);
                 let query = JsonPath::Query(query.unwrap());
-                proptest::prop_assert_eq!(direct.find(&e), query.find(&e), "{}", text);
+                proptest::prop_assert_eq!(JsonPath::Direct(direct).find(&e), query.find(&e), "{}", text);
+                // As compiled (paths below `request` start from the event view's request).
+                let compiled = JsonPath::compile(&text).unwrap();
+                let view = Event::new(&e).unwrap();
+                proptest::prop_assert_eq!(compiled.find_in(&view), query.find(&e), "{}", text);
             }
         }
     }
