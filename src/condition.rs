@@ -37,6 +37,7 @@ impl Unmet {
 
 impl Condition {
     /// Whether the condition has no constraint at all.
+    #[inline]
     pub fn is_always(&self) -> bool {
         self.groups.is_none() && self.clients.is_none() && self.triggers.is_none()
     }
@@ -44,7 +45,16 @@ impl Condition {
     /// `Ok` when every listed condition holds for `event`, else the first that does not.
     /// `groups` are the user's groups after the mapping's group pipeline, when it has one;
     /// otherwise the event's. Cheap checks (trigger, client) run before the group scan.
+    #[inline]
     pub fn check(&self, event: &Event, groups: Option<&[String]>) -> Result<(), Unmet> {
+        // Most rules have no `when:`; they skip the call.
+        if self.is_always() {
+            return Ok(());
+        }
+        self.check_lists(event, groups)
+    }
+
+    fn check_lists(&self, event: &Event, groups: Option<&[String]>) -> Result<(), Unmet> {
         if let Some(triggers) = &self.triggers {
             let source = event.trigger_source();
             if !triggers.iter().any(|t| t == source) {

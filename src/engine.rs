@@ -279,11 +279,35 @@ fn serialized_size(value: &(impl Serialize + ?Sized)) -> usize {
     count.0
 }
 
-/// The JSON bytes a claim value takes at most: a string counted as if every byte were escaped
-/// (`\u00XX`), which needs no scan of it; anything else exactly.
+/// The most bytes serde_json writes for a number: an `f64` in ryu's shortest form, such as
+/// `-2.2250738585072014e-308`.
+const MAX_NUMBER_BYTES: usize = 24;
+
+/// The JSON bytes a claim value takes at most, found without writing or scanning it: a string
+/// counted as if every byte were escaped (`\u00XX`), a number as the longest number, arrays and
+/// objects from their parts.
+#[inline]
 fn size_bound(value: &Value) -> usize {
     match value {
         Value::String(s) => 6 * s.len() + 2,
+        other => other_size_bound(other),
+    }
+}
+
+/// [`size_bound`] of a value that is not a string.
+fn other_size_bound(value: &Value) -> usize {
+    match value {
+        Value::String(_) => size_bound(value),
+        Value::Number(_) => MAX_NUMBER_BYTES,
+        // `[`, `]` and each item with a comma.
+        Value::Array(items) => 2 + items.iter().map(|v| size_bound(v) + 1).sum::<usize>(),
+        // `{`, `}` and each `"key":value,`.
+        Value::Object(members) => {
+            2 + members
+                .iter()
+                .map(|(k, v)| 6 * k.len() + 4 + size_bound(v))
+                .sum::<usize>()
+        }
         other => value_size(other),
     }
 }
@@ -303,6 +327,7 @@ impl TokenBytes {
     /// The token's bytes after `rule` sets its claim to `value` in `token` (replacing any earlier
     /// value), or `None` when the claims would exceed `limit`. In the bound, a replaced value is
     /// not deducted (it stays an upper bound); the exact count deducts it.
+    #[inline]
     fn after(
         &mut self,
         outcome: &Outcome,
@@ -311,17 +336,27 @@ impl TokenBytes {
         value: &Value,
         limit: usize,
     ) -> Option<usize> {
-        let exact = match self.exact {
-            Some(exact) => exact,
-            None => {
-                let bound = self.bound + rule.name_size + size_bound(value);
-                if bound <= limit {
-                    return Some(bound);
-                }
-                let exact = outcome.claims(token).map(|(n, v)| claim_size(n, v)).sum();
-                *self.exact.insert(exact)
+        if self.exact.is_none() {
+            let bound = self.bound + rule.name_size + size_bound(value);
+            if bound <= limit {
+                return Some(bound);
             }
-        };
+        }
+        self.after_exact(outcome, token, rule, value, limit)
+    }
+
+    /// [`TokenBytes::after`] once the bound has passed the limit.
+    fn after_exact(
+        &mut self,
+        outcome: &Outcome,
+        token: Token,
+        rule: &Rule,
+        value: &Value,
+        limit: usize,
+    ) -> Option<usize> {
+        let exact = *self
+            .exact
+            .get_or_insert_with(|| outcome.claims(token).map(|(n, v)| claim_size(n, v)).sum());
         let replaced = outcome.slots(token)[rule.claim_slot as usize].map_or(0, |old| {
             rule.name_size + value_size(&outcome.values[old as usize])
         });
@@ -360,7 +395,9 @@ pub fn evaluate<'a>(
     let mut out = Outcome {
         claim_names: &mapping.claim_names,
         values: Vec::with_capacity(plan.rules.len()),
-        slots: vec![None; 2 * claims],
+        // Not `vec![None; n]`: a zeroed allocation is a `calloc`, which glibc serves past its
+        // per-thread cache (measured: ~280 instructions more per event).
+        slots: std::iter::repeat_n(None, 2 * claims).collect(),
         ..Outcome::default()
     };
 
@@ -523,6 +560,23 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    #[test]
+    fn bounds_are_upper_bounds() {
+        for value in [
+            json!(-2.2250738585072014e-308),
+            json!(-1.7976931348623157e308),
+            json!(i64::MIN),
+            json!(u64::MAX),
+            json!("a\"\\\u{1}é"),
+            json!(["\u{0}", 1.5, [true, null], {"k\"": [false]}]),
+            json!({"": {}, "a": [], "\n": "\t"}),
+        ] {
+            let written = serde_json::to_string(&value).unwrap().len();
+            assert!(size_bound(&value) >= written, "{value}");
+            assert_eq!(value_size(&value), written, "{value}");
+        }
+    }
 
     proptest! {
         /// The shortcut for plain strings counts exactly what serde_json writes.
