@@ -5,7 +5,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt::Write;
 
 use regex::Regex;
 use serde_json::Value;
@@ -367,8 +366,8 @@ impl TextOp {
             TextOp::Trim => Some(s.trim())
                 .filter(|t| t.len() != s.len())
                 .map(str::to_owned),
-            TextOp::Lowercase => case_mapped(s, char::to_lowercase, str::to_lowercase),
-            TextOp::Uppercase => case_mapped(s, char::to_uppercase, str::to_uppercase),
+            TextOp::Lowercase => case_mapped(s, Case::Lower),
+            TextOp::Uppercase => case_mapped(s, Case::Upper),
             TextOp::Prefix(p) => Some(format!("{p}{s}")),
             TextOp::Suffix(p) => Some(format!("{s}{p}")),
             TextOp::ToString => None,
@@ -377,10 +376,11 @@ impl TextOp {
                 Cow::Owned(replaced) => Some(replaced),
             },
             TextOp::Sha256 => {
-                let mut hex = String::with_capacity(64);
-                // Writing to a String cannot fail.
-                let _ = write!(hex, "{:x}", Sha256::digest(s.as_bytes()));
-                Some(hex)
+                let mut hex = [0; 64];
+                // A SHA-256 digest is 32 bytes: its 64 hex digits always fit.
+                let _ = hex::encode_to_slice(Sha256::digest(s.as_bytes()), &mut hex);
+                let hex = std::str::from_utf8(&hex).map_err(|_| "the digest is not hex")?;
+                Some(hex.to_owned())
             }
             TextOp::Truncate(n) => s.char_indices().nth(*n).map(|(end, _)| s[..end].to_owned()),
             TextOp::Age => Some(age(s, today)?.to_string()),
@@ -388,14 +388,35 @@ impl TextOp {
     }
 }
 
-/// `s` case-mapped by `whole`, or `None` when no character changes under `per_char`. Checked per
-/// character, not with `char::is_uppercase`: titlecase letters (`ǅ`) change under both mappings.
-fn case_mapped<I: Iterator<Item = char>>(
-    s: &str,
-    per_char: fn(char) -> I,
-    whole: fn(&str) -> String,
-) -> Option<String> {
-    s.chars().any(|c| per_char(c).ne([c])).then(|| whole(s))
+/// The two case mappings.
+#[derive(Clone, Copy)]
+enum Case {
+    Lower,
+    Upper,
+}
+
+/// `s` in `case`, or `None` when no character changes. ASCII text (the usual claim) is checked
+/// and mapped byte-wise; other text per character against that character's own mapping, not with
+/// `char::is_uppercase`: titlecase letters (`ǅ`) change under both mappings.
+fn case_mapped(s: &str, case: Case) -> Option<String> {
+    if s.is_ascii() {
+        let changes = match case {
+            Case::Lower => s.bytes().any(|b| b.is_ascii_uppercase()),
+            Case::Upper => s.bytes().any(|b| b.is_ascii_lowercase()),
+        };
+        return changes.then(|| match case {
+            Case::Lower => s.to_ascii_lowercase(),
+            Case::Upper => s.to_ascii_uppercase(),
+        });
+    }
+    let changes = |c: char| match case {
+        Case::Lower => c.to_lowercase().ne([c]),
+        Case::Upper => c.to_uppercase().ne([c]),
+    };
+    s.chars().any(changes).then(|| match case {
+        Case::Lower => s.to_lowercase(),
+        Case::Upper => s.to_uppercase(),
+    })
 }
 
 /// What a transform made of one value.
