@@ -146,7 +146,22 @@ pub fn scope_restriction(scope: &str) -> Option<&'static str> {
 
 /// Why Cognito would refuse `value` as the value of `claim` in `token` of a V2/V3 response, or
 /// `None` if it is accepted. V1 values are always sent as strings, so only null matters there.
+#[inline]
 pub fn value_restriction(
+    claim: &str,
+    token: Token,
+    value: &serde_json::Value,
+) -> Option<&'static str> {
+    use serde_json::Value;
+    match value {
+        // Every string, number and boolean is accepted (checked inline: most values are these).
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => None,
+        _ => other_value_restriction(claim, token, value),
+    }
+}
+
+/// [`value_restriction`] of null, an array or an object.
+fn other_value_restriction(
     claim: &str,
     token: Token,
     value: &serde_json::Value,

@@ -2,7 +2,8 @@
 
 use crate::event::Event;
 
-/// Conditions that must all hold for a rule or scope to apply. An absent list always holds.
+/// Conditions that must all hold for a rule or scope to apply (at least one list: a rule or
+/// scope without any has no `Condition`). An absent list always holds.
 #[derive(Debug, Clone, Default)]
 pub struct Condition {
     /// The user is in any of these groups.
@@ -36,25 +37,10 @@ impl Unmet {
 }
 
 impl Condition {
-    /// Whether the condition has no constraint at all.
-    #[inline]
-    pub fn is_always(&self) -> bool {
-        self.groups.is_none() && self.clients.is_none() && self.triggers.is_none()
-    }
-
     /// `Ok` when every listed condition holds for `event`, else the first that does not.
     /// `groups` are the user's groups after the mapping's group pipeline, when it has one;
     /// otherwise the event's. Cheap checks (trigger, client) run before the group scan.
-    #[inline]
     pub fn check(&self, event: &Event, groups: Option<&[String]>) -> Result<(), Unmet> {
-        // Most rules have no `when:`; they skip the call.
-        if self.is_always() {
-            return Ok(());
-        }
-        self.check_lists(event, groups)
-    }
-
-    fn check_lists(&self, event: &Event, groups: Option<&[String]>) -> Result<(), Unmet> {
         if let Some(triggers) = &self.triggers {
             let source = event.trigger_source();
             if !triggers.iter().any(|t| t == source) {
@@ -114,6 +100,5 @@ mod tests {
         assert_eq!(c.check(&event, Some(&piped)), Ok(()));
         c.groups = list(&["admins"]);
         assert_eq!(c.check(&event, Some(&piped)), Err(Unmet::Groups));
-        assert!(Condition::default().is_always());
     }
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use time::Date;
 
 use crate::cognito::{self, CLIENT_CREDENTIALS, Token};
-use crate::condition::Unmet;
+use crate::condition::{Condition, Unmet};
 use crate::event::{Event, EventError, Shape};
 use crate::groups::{GroupOverride, Stage};
 use crate::mapping::{Mapping, OnError, Rule, RuleId};
@@ -434,18 +434,19 @@ pub fn evaluate<'a>(
             observer.rule(rule, &RuleOutcome::NoTargetToken);
             continue;
         }
-        if let Err(unmet) = rule.when.check(event, groups) {
+        if let Some(when) = &rule.when
+            && let Err(unmet) = when.check(event, groups)
+        {
             observer.rule(rule, &RuleOutcome::ConditionFalse(unmet));
             continue;
         }
         match evaluate_rule(rule, event, attributes, today, to_id, to_access) {
             Ok(None) => observer.rule(rule, &RuleOutcome::SourceMissing),
-            Ok(Some(value)) => {
-                let value = match value {
-                    // V1 claims are strings.
-                    value if v1 && !value.is_string() => Cow::Owned(Value::String(text_of(&value))),
-                    value => value,
-                };
+            Ok(Some(mut value)) => {
+                // V1 claims are strings.
+                if v1 && !value.is_string() {
+                    value = Cow::Owned(Value::String(text_of(&value)));
+                }
                 let id_after = to_id.then(|| id_bytes.after(&out, Token::Id, rule, &value, limit));
                 let access_after =
                     to_access.then(|| access_bytes.after(&out, Token::Access, rule, &value, limit));
@@ -485,7 +486,8 @@ pub fn evaluate<'a>(
     if access_token {
         out.suppress_access = &mapping.suppress_access;
         for scope in &mapping.scopes_add {
-            if scope.when.check(event, groups).is_ok() && !out.scopes_add.contains(&&*scope.scope) {
+            let holds = |when: &Condition| when.check(event, groups).is_ok();
+            if scope.when.as_ref().is_none_or(holds) && !out.scopes_add.contains(&&*scope.scope) {
                 out.scopes_add.push(&scope.scope);
             }
         }
@@ -529,8 +531,8 @@ fn evaluate_rule<'a>(
     let value = match rule.source.resolve(event, attributes) {
         Some(mut value) => {
             for transform in &rule.transforms {
-                value = transform
-                    .apply(value, today)
+                transform
+                    .apply(&mut value, today)
                     .map_err(FailureReason::Transform)?;
             }
             value

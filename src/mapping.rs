@@ -88,8 +88,8 @@ pub struct Rule {
     pub to_id: bool,
     /// Put the claim into the access token.
     pub to_access: bool,
-    /// When the rule applies.
-    pub when: Condition,
+    /// When the rule applies: `None` for a rule without conditions (it always does).
+    pub when: Option<Condition>,
     /// The claim's index in [`Mapping::claim_names`].
     pub claim_slot: u32,
     /// The JSON bytes the claim takes besides its value ([`crate::engine::name_size`]), counted
@@ -102,8 +102,8 @@ pub struct Rule {
 pub struct ScopeRule {
     /// The scope.
     pub scope: String,
-    /// When it is added.
-    pub when: Condition,
+    /// When it is added: `None` for always.
+    pub when: Option<Condition>,
 }
 
 /// A validated, compiled mapping, ready to apply to events.
@@ -792,7 +792,7 @@ fn check_constant_sizes(rules: &[Rule], plan: &[u32], limit: usize, problems: &m
             );
             continue;
         }
-        if !rule.when.is_always() {
+        if rule.when.is_some() {
             continue;
         }
         for (i, targeted) in [rule.to_id, rule.to_access].into_iter().enumerate() {
@@ -989,10 +989,8 @@ fn compile_when(
     raw: Option<&RawWhen>,
     path: &str,
     report: &mut dyn FnMut(String, String),
-) -> Condition {
-    let Some(raw) = raw else {
-        return Condition::default();
-    };
+) -> Option<Condition> {
+    let raw = raw?;
     for (key, list) in [
         ("groups", &raw.groups),
         ("clients", &raw.clients),
@@ -1016,11 +1014,12 @@ fn compile_when(
             );
         }
     }
-    Condition {
+    let any = raw.groups.is_some() || raw.clients.is_some() || raw.triggers.is_some();
+    any.then(|| Condition {
         groups: raw.groups.clone(),
         clients: raw.clients.clone(),
         triggers: raw.triggers.clone(),
-    }
+    })
 }
 
 /// Turns a `serde_yaml` error into a problem with rule number and claim where the path has them.

@@ -225,18 +225,22 @@ impl Transform {
         }
     }
 
-    /// Applies the transform. String transforms apply to each element of an array. A value that
-    /// comes out unchanged, or out of the mapping (a `map` entry), stays borrowed: the per-event
-    /// path copies only what a transform creates.
+    /// Applies the transform to `value` in place (on an error, what is left in `value` is
+    /// unspecified: the rule fails). String transforms apply to each element of an array. A
+    /// value that comes out unchanged, or out of the mapping (a `map` entry), stays borrowed: the
+    /// per-event path copies only what a transform creates.
     pub fn apply<'a>(
         &'a self,
-        value: Cow<'a, Value>,
+        value: &mut Cow<'a, Value>,
         today: Date,
-    ) -> Result<Cow<'a, Value>, TransformError> {
+    ) -> Result<(), TransformError> {
         if value.is_array() {
-            return self.apply_array(value.into_owned(), today).map(Cow::Owned);
+            let items = std::mem::replace(value, Cow::Owned(Value::Null)).into_owned();
+            *value = Cow::Owned(self.apply_array(items, today)?);
+            return Ok(());
         }
-        Ok(self.apply_scalar(&value, today)?.resolve(value))
+        self.apply_scalar(value, today)?.write(value);
+        Ok(())
     }
 
     /// The transform applied to an array (anything else is returned as it is).
@@ -257,8 +261,9 @@ impl Transform {
             _ => items
                 .into_iter()
                 .map(|item| {
-                    let step = self.apply_scalar(&item, today)?;
-                    Ok(step.resolve(Cow::Owned(item)).into_owned())
+                    let mut item = Cow::Owned(item);
+                    self.apply_scalar(&item, today)?.write(&mut item);
+                    Ok(item.into_owned())
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array),
@@ -430,12 +435,13 @@ enum Step<'a> {
 }
 
 impl<'a> Step<'a> {
-    /// The transform's result for `value`, borrowed wherever it can be.
-    fn resolve(self, value: Cow<'a, Value>) -> Cow<'a, Value> {
+    /// Writes the transform's result over `value` (the value it was applied to), borrowed
+    /// wherever it can be.
+    fn write(self, value: &mut Cow<'a, Value>) {
         match self {
-            Step::Same => value,
-            Step::New(new) => Cow::Owned(new),
-            Step::Table(entry) => Cow::Borrowed(entry),
+            Step::Same => {}
+            Step::New(new) => *value = Cow::Owned(new),
+            Step::Table(entry) => *value = Cow::Borrowed(entry),
         }
     }
 }
@@ -517,10 +523,9 @@ mod tests {
     /// result of an earlier step): the two paths must agree.
     fn run(spec: &str, input: Value) -> Result<Value, TransformError> {
         let t = t(spec);
-        let borrowed = t.apply(Cow::Borrowed(&input), TODAY).map(Cow::into_owned);
-        let owned = t
-            .apply(Cow::Owned(input.clone()), TODAY)
-            .map(Cow::into_owned);
+        let apply = |mut value| t.apply(&mut value, TODAY).map(|()| value.into_owned());
+        let borrowed = apply(Cow::Borrowed(&input));
+        let owned = apply(Cow::Owned(input.clone()));
         assert_eq!(borrowed, owned, "{spec} on {input}");
         borrowed
     }
