@@ -238,19 +238,31 @@ impl<'a> Event<'a> {
     /// `names[i]`, if present and not null: one merge of the two sorted lists (the attributes are
     /// a `BTreeMap`), not one search per name.
     pub fn find_attributes(&self, names: &[String], found: &mut [Option<&'a Value>]) {
-        let mut attributes = self.attributes.into_iter().flatten().peekable();
-        for (name, slot) in names.iter().zip(found.iter_mut()) {
-            while let Some((key, value)) = attributes.peek() {
-                match compare_names(key, name) {
-                    std::cmp::Ordering::Less => {
-                        attributes.next();
-                    }
+        let mut names = names.iter().map(|n| (head(n), n)).zip(found.iter_mut());
+        let Some(mut name) = names.next() else {
+            return;
+        };
+        for (key, value) in self.attributes.into_iter().flatten() {
+            // Each key's and each name's head is computed once.
+            let key = (head(key), key.as_str());
+            loop {
+                let ((name_head, name_text), slot) = &mut name;
+                match compare_names(key, (*name_head, name_text)) {
+                    // Not a name the mapping reads: the next key.
+                    std::cmp::Ordering::Less => break,
                     std::cmp::Ordering::Equal => {
-                        *slot = Some(*value).filter(|v| !v.is_null());
-                        attributes.next();
+                        **slot = Some(value).filter(|v| !v.is_null());
+                        match names.next() {
+                            Some(next) => name = next,
+                            None => return,
+                        }
                         break;
                     }
-                    std::cmp::Ordering::Greater => break,
+                    // A name the event does not have: the next name.
+                    std::cmp::Ordering::Greater => match names.next() {
+                        Some(next) => name = next,
+                        None => return,
+                    },
                 }
             }
         }
@@ -293,20 +305,22 @@ impl<'a> Event<'a> {
     }
 }
 
-/// `a.cmp(b)`, deciding most pairs by their first eight bytes (one big-endian integer, zero
-/// padded) without a call to `memcmp`: attribute names share prefixes like `custom:`, but rarely
-/// their first eight bytes.
-fn compare_names(a: &str, b: &str) -> std::cmp::Ordering {
-    fn head(s: &str) -> u64 {
-        match s.as_bytes().first_chunk::<8>() {
-            Some(head) => u64::from_be_bytes(*head),
-            None => s
-                .bytes()
-                .enumerate()
-                .fold(0, |head, (i, b)| head | u64::from(b) << (56 - 8 * i)),
-        }
+/// The first eight bytes of `s` as one big-endian integer, zero padded: [`compare_names`] orders
+/// most pairs of names by it alone.
+fn head(s: &str) -> u64 {
+    match s.as_bytes().first_chunk::<8>() {
+        Some(head) => u64::from_be_bytes(*head),
+        None => s
+            .bytes()
+            .enumerate()
+            .fold(0, |head, (i, b)| head | u64::from(b) << (56 - 8 * i)),
     }
-    head(a).cmp(&head(b)).then_with(|| a.cmp(b))
+}
+
+/// `a.cmp(b)` for names with their [`head`]s, deciding most pairs by the heads without a call to
+/// `memcmp`: attribute names share prefixes like `custom:`, but rarely their first eight bytes.
+fn compare_names(a: (u64, &str), b: (u64, &str)) -> std::cmp::Ordering {
+    a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1))
 }
 
 /// The JSON type of a value, for messages that must not show the value.
@@ -327,14 +341,35 @@ mod tests {
     use serde_json::json;
 
     proptest::proptest! {
+        /// The merge finds exactly what a lookup per name finds.
+        #[test]
+        fn find_attributes_agrees_with_lookups(
+            keys in proptest::collection::vec("(custom:)?[ab\\x00]{0,9}", 0..12),
+            names in proptest::collection::btree_set("(custom:)?[ab\\x00]{0,9}", 0..12),
+        ) {
+            let attributes: Map<String, Value> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.clone(), if i % 3 == 0 { Value::Null } else { json!(i) }))
+                .collect();
+            let e = json!({"version": "2", "request": {"userAttributes": attributes}});
+            let ev = Event::new(&e).unwrap();
+            let names: Vec<String> = names.into_iter().collect();
+            let mut found = vec![None; names.len()];
+            ev.find_attributes(&names, &mut found);
+            let expected: Vec<_> = names.iter().map(|n| ev.attribute(n)).collect();
+            proptest::prop_assert_eq!(found, expected);
+        }
+
         /// The shortcut orders names exactly as `str` does (NULs pad the short heads).
         #[test]
         fn names_compare_as_strings(
             a in "(custom:)?[a-c\\x00]{0,10}|\\PC{0,9}",
             b in "(custom:)?[a-c\\x00]{0,10}|\\PC{0,9}",
         ) {
-            proptest::prop_assert_eq!(compare_names(&a, &b), a.cmp(&b));
-            proptest::prop_assert_eq!(compare_names(&a, &a), std::cmp::Ordering::Equal);
+            let (ha, hb) = ((head(&a), a.as_str()), (head(&b), b.as_str()));
+            proptest::prop_assert_eq!(compare_names(ha, hb), a.cmp(&b));
+            proptest::prop_assert_eq!(compare_names(ha, ha), std::cmp::Ordering::Equal);
         }
     }
 
