@@ -4,7 +4,7 @@ use crate::event::Event;
 
 /// Conditions that must all hold for a rule or scope to apply (at least one list: a rule or
 /// scope without any has no `Condition`). An absent list always holds.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Condition {
     /// The user is in any of these groups.
     pub groups: Option<Vec<String>>,

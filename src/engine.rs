@@ -9,7 +9,7 @@ use serde_json::Value;
 use time::Date;
 
 use crate::cognito::{self, CLIENT_CREDENTIALS, Token};
-use crate::condition::{Condition, Unmet};
+use crate::condition::Unmet;
 use crate::event::{Event, EventError, Shape};
 use crate::groups::{GroupOverride, Stage};
 use crate::mapping::{Mapping, OnError, Rule, RuleId};
@@ -297,7 +297,6 @@ fn size_bound(value: &Value) -> usize {
 /// [`size_bound`] of a value that is not a string.
 fn other_size_bound(value: &Value) -> usize {
     match value {
-        Value::String(_) => size_bound(value),
         Value::Number(_) => MAX_NUMBER_BYTES,
         // `[`, `]` and each item with a comma.
         Value::Array(items) => 2 + items.iter().map(|v| size_bound(v) + 1).sum::<usize>(),
@@ -486,8 +485,11 @@ pub fn evaluate<'a>(
     if access_token {
         out.suppress_access = &mapping.suppress_access;
         for scope in &mapping.scopes_add {
-            let holds = |when: &Condition| when.check(event, groups).is_ok();
-            if scope.when.as_ref().is_none_or(holds) && !out.scopes_add.contains(&&*scope.scope) {
+            let holds = scope
+                .when
+                .as_ref()
+                .is_none_or(|w| w.check(event, groups).is_ok());
+            if holds && !out.scopes_add.contains(&&*scope.scope) {
                 out.scopes_add.push(&scope.scope);
             }
         }

@@ -238,32 +238,24 @@ impl<'a> Event<'a> {
     /// `names[i]`, if present and not null: one merge of the two sorted lists (the attributes are
     /// a `BTreeMap`), not one search per name.
     pub fn find_attributes(&self, names: &[String], found: &mut [Option<&'a Value>]) {
-        let mut names = names.iter().map(|n| (head(n), n)).zip(found.iter_mut());
-        let Some(mut name) = names.next() else {
-            return;
-        };
+        // Each name's and each key's head is computed once.
+        let mut names = names
+            .iter()
+            .map(|n| (head(n), n.as_str()))
+            .zip(found)
+            .peekable();
         for (key, value) in self.attributes.into_iter().flatten() {
-            // Each key's and each name's head is computed once.
             let key = (head(key), key.as_str());
-            loop {
-                let ((name_head, name_text), slot) = &mut name;
-                match compare_names(key, (*name_head, name_text)) {
-                    // Not a name the mapping reads: the next key.
-                    std::cmp::Ordering::Less => break,
-                    std::cmp::Ordering::Equal => {
-                        **slot = Some(value).filter(|v| !v.is_null());
-                        match names.next() {
-                            Some(next) => name = next,
-                            None => return,
-                        }
-                        break;
-                    }
-                    // A name the event does not have: the next name.
-                    std::cmp::Ordering::Greater => match names.next() {
-                        Some(next) => name = next,
-                        None => return,
-                    },
+            // The names up to this key; those before it are not in the event.
+            while let Some((name, slot)) =
+                names.next_if(|(name, _)| compare_names(*name, key).is_le())
+            {
+                if name == key {
+                    *slot = Some(value).filter(|v| !v.is_null());
                 }
+            }
+            if names.peek().is_none() {
+                break;
             }
         }
     }

@@ -235,7 +235,7 @@ impl Transform {
         today: Date,
     ) -> Result<(), TransformError> {
         if value.is_array() {
-            let items = std::mem::replace(value, Cow::Owned(Value::Null)).into_owned();
+            let items = std::mem::take(value.to_mut());
             *value = Cow::Owned(self.apply_array(items, today)?);
             return Ok(());
         }
