@@ -15,6 +15,10 @@
 //!   also tracks the path for error messages): the stricter ratio, for reference;
 //! - `load/*`: reading and compiling each mapping.
 //!
+//! With `ENGINE_BENCH_LOOP=floor:N` or `ENGINE_BENCH_LOOP=bench25:N` in its environment, the
+//! bench binary instead runs the floor's or the 25 rules' per-event path N times over the fixture
+//! events and exits, for profilers (`scripts/profile-per-event` runs it under cachegrind).
+//!
 //! Every figure is for all fixture events together. After the run it prints the ratios the
 //! budgets are stated in, from criterion's own estimates of this run; the per-event ratio also
 //! from the floor and the 25 rules timed in alternating blocks (robust to the machine's speed
@@ -273,7 +277,26 @@ fn per_rule_costs() {
     println!("{all:>7.0}  all 25 rules together");
 }
 
+/// Runs the per-event path `spec` (`floor:N` or `bench25:N`) N times over the fixture events.
+fn profile_loop(spec: &str) {
+    let usage = "ENGINE_BENCH_LOOP must be floor:N or bench25:N";
+    let (what, iterations) = spec.split_once(':').expect(usage);
+    let iterations: u32 = iterations.parse().expect(usage);
+    let mapping = match what {
+        "floor" => None,
+        "bench25" => Some(loaded("bench25", &bench25())),
+        _ => panic!("{usage}"),
+    };
+    let events = events();
+    for _ in 0..iterations {
+        run_all(&events, Parse::Runtime, mapping.as_ref());
+    }
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("ENGINE_BENCH_LOOP") {
+        return profile_loop(&spec);
+    }
     let mut c = Criterion::default().configure_from_args();
     benches(&mut c);
     c.final_summary();
