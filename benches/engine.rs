@@ -22,7 +22,8 @@
 //! Every figure is for all fixture events together. After the run it prints the ratios the
 //! budgets are stated in, from criterion's own estimates of this run; the per-event ratio also
 //! from the floor and the 25 rules timed in alternating blocks (robust to the machine's speed
-//! changing between criterion's measurements); and what each rule of `bench.yaml` costs on its
+//! changing between criterion's measurements), and the same for `mappings/default.yaml` for
+//! reference; and what each rule of `bench.yaml` costs on its
 //! own (evaluation only, no parsing or writing), to show where the per-event time goes.
 
 use std::hint::black_box;
@@ -199,15 +200,14 @@ fn mean_ns(id: &str) -> Option<f64> {
     v["mean"]["point_estimate"].as_f64()
 }
 
-/// The per-event ratio measured a second way: the floor and the 25 rules timed in alternating
-/// blocks of one loop, each round's ratio taken from its own two adjacent blocks, so that a change
-/// in the machine's speed between criterion's two separate measurements (other tenants, clock
-/// frequency) does not enter the ratio. Prints the median round and the range.
-fn interleaved_ratio() {
+/// The per-event ratio of `mapping` measured a second way: the floor and the mapping timed in
+/// alternating blocks of one loop, each round's ratio taken from its own two adjacent blocks, so
+/// that a change in the machine's speed between criterion's two separate measurements (other
+/// tenants, clock frequency) does not enter the ratio. Prints the median round and the range.
+fn interleaved_ratio(mapping: &Arc<Loaded>) {
     const ROUNDS: usize = 31;
     const ITERATIONS: u32 = 2_000;
     let events = events();
-    let mapping = loaded("bench25", &bench25());
     let time = |mapping: Option<&Arc<Loaded>>| {
         let start = std::time::Instant::now();
         for _ in 0..ITERATIONS {
@@ -220,9 +220,9 @@ fn interleaved_ratio() {
             // Alternate which block runs first.
             if round % 2 == 0 {
                 let floor = time(None);
-                time(Some(&mapping)) / floor
+                time(Some(mapping)) / floor
             } else {
-                let rules = time(Some(&mapping));
+                let rules = time(Some(mapping));
                 rules / time(None)
             }
         })
@@ -320,7 +320,7 @@ fn main() {
         b25 / n / 1e3,
         b25 / floor
     );
-    interleaved_ratio();
+    interleaved_ratio(&loaded("bench25", &bench25()));
     println!(
         "  parsed by plain serde_json::from_slice instead: floor {:.2} us/event, 25 rules {:.2} us/event, ratio {:.2}x",
         floor_plain / n / 1e3,
@@ -337,6 +337,15 @@ fn main() {
         (b25 - floor_output) / n / 1e3,
         (b25 - floor_output) / floor
     );
+    let default = loaded(
+        "default",
+        &std::fs::read_to_string("mappings/default.yaml").unwrap(),
+    );
+    println!(
+        "mappings/default.yaml ({} rules), for reference:",
+        default.mapping.rules.len()
+    );
+    interleaved_ratio(&default);
     println!(
         "500 rules, all eligible        {:>9.2} us/event   mapping cost {:.1}x that of 25 rules (20x the rules)",
         all / n / 1e3,
