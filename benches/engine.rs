@@ -22,7 +22,8 @@
 //! Every figure is for all fixture events together. After the run it prints the ratios the
 //! budgets are stated in, from criterion's own estimates of this run; the per-event ratio also
 //! from the floor and the 25 rules timed in alternating blocks (robust to the machine's speed
-//! changing between criterion's measurements), and the same for `mappings/default.yaml` for
+//! changing between criterion's measurements), with where the time goes (parsing, writing the
+//! event back, evaluating, writing the reply), and the same for `mappings/default.yaml` for
 //! reference; and what each rule of `bench.yaml` costs on its
 //! own (evaluation only, no parsing or writing), to show where the per-event time goes.
 
@@ -119,18 +120,28 @@ fn parse(how: Parse, bytes: &[u8]) -> Value {
 
 /// What the Lambda does per event: `lambda_runtime` parses the payload into the handler's input
 /// type, the handler runs ([`lambda::handle`] as `lambda::serve` calls it, or none for the
-/// floor), and `lambda_runtime` serialises what it returns (`serde_json::to_vec`).
-fn run_all(events: &[Vec<u8>], how: Parse, mapping: Option<&Arc<Loaded>>) {
+/// floor), and `lambda_runtime` serialises what it returns (`serde_json::to_vec`). Without
+/// `write`, what the handler returns is dropped unwritten (to tell the parts apart).
+fn run_all(events: &[Vec<u8>], how: Parse, mapping: Option<&Arc<Loaded>>, write: bool) {
     for bytes in events {
         let event = parse(how, black_box(bytes));
-        let out = match mapping {
+        match mapping {
             Some(m) => {
                 let today = lambda::today(&m.mapping);
-                serde_json::to_vec(&lambda::handle(Arc::clone(m), event, today).unwrap())
+                let reply = lambda::handle(Arc::clone(m), event, today).unwrap();
+                if write {
+                    black_box(serde_json::to_vec(&reply).unwrap());
+                } else {
+                    black_box(reply);
+                }
             }
-            None => serde_json::to_vec(&event),
-        };
-        black_box(out.unwrap());
+            None if write => {
+                black_box(serde_json::to_vec(&event).unwrap());
+            }
+            None => {
+                black_box(event);
+            }
+        }
     }
 }
 
@@ -159,7 +170,7 @@ fn benches(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("per_event");
     group.bench_function("floor", |b| {
-        b.iter(|| run_all(&events, Parse::Runtime, None))
+        b.iter(|| run_all(&events, Parse::Runtime, None, true))
     });
     group.bench_function("floor_output", |b| {
         b.iter(|| {
@@ -172,14 +183,14 @@ fn benches(c: &mut Criterion) {
     });
     for (name, mapping) in &mappings {
         group.bench_function(*name, |b| {
-            b.iter(|| run_all(&events, Parse::Runtime, Some(mapping)))
+            b.iter(|| run_all(&events, Parse::Runtime, Some(mapping), true))
         });
     }
     group.bench_function("floor_plain", |b| {
-        b.iter(|| run_all(&events, Parse::Plain, None))
+        b.iter(|| run_all(&events, Parse::Plain, None, true))
     });
     group.bench_function("bench25_plain", |b| {
-        b.iter(|| run_all(&events, Parse::Plain, Some(&mappings[0].1)))
+        b.iter(|| run_all(&events, Parse::Plain, Some(&mappings[0].1), true))
     });
     group.finish();
 
@@ -201,38 +212,71 @@ fn mean_ns(id: &str) -> Option<f64> {
 }
 
 /// The per-event ratio of `mapping` measured a second way: the floor and the mapping timed in
-/// alternating blocks of one loop, each round's ratio taken from its own two adjacent blocks, so
-/// that a change in the machine's speed between criterion's two separate measurements (other
-/// tenants, clock frequency) does not enter the ratio. Prints the median round and the range.
+/// alternating blocks of one loop, each round's ratio taken from its own adjacent blocks, so that
+/// a change in the machine's speed between criterion's two separate measurements (other tenants,
+/// clock frequency) does not enter the ratio. Prints the median round and the range, and in the
+/// same way where the time goes: the rounds also time parsing alone and parsing and evaluating
+/// without writing, and the parts are their differences.
 fn interleaved_ratio(mapping: &Arc<Loaded>) {
     const ROUNDS: usize = 31;
     const ITERATIONS: u32 = 2_000;
     let events = events();
-    let time = |mapping: Option<&Arc<Loaded>>| {
+    let time = |mapping: Option<&Arc<Loaded>>, write: bool| {
         let start = std::time::Instant::now();
         for _ in 0..ITERATIONS {
-            run_all(&events, Parse::Runtime, mapping);
+            run_all(&events, Parse::Runtime, mapping, write);
         }
         start.elapsed().as_secs_f64()
     };
-    let mut ratios: Vec<f64> = (0..ROUNDS)
-        .map(|round| {
-            // Alternate which block runs first.
-            if round % 2 == 0 {
-                let floor = time(None);
-                time(Some(mapping)) / floor
-            } else {
-                let rules = time(Some(mapping));
-                rules / time(None)
-            }
-        })
-        .collect();
-    ratios.sort_by(f64::total_cmp);
+    // Per round, as fractions of its floor: the whole path, parsing, writing the event back,
+    // evaluating, writing the reply.
+    let mut parts = [const { Vec::new() }; 5];
+    for round in 0..ROUNDS {
+        // The floor, parsing alone, parsing and evaluating, the whole path.
+        let blocks = [
+            (None, true),
+            (None, false),
+            (Some(mapping), false),
+            (Some(mapping), true),
+        ];
+        let mut seconds = [0.0; 4];
+        // Alternate the order of the blocks.
+        let order: Vec<usize> = match round % 2 {
+            0 => (0..4).collect(),
+            _ => (0..4).rev().collect(),
+        };
+        for i in order {
+            let (mapping, write) = blocks[i];
+            seconds[i] = time(mapping, write);
+        }
+        let [floor, parse, evaluate, whole] = seconds;
+        let round_parts = [
+            whole,
+            parse,
+            floor - parse,
+            evaluate - parse,
+            whole - evaluate,
+        ];
+        for (part, value) in parts.iter_mut().zip(round_parts) {
+            part.push(value / floor);
+        }
+    }
+    for part in &mut parts {
+        part.sort_by(f64::total_cmp);
+    }
+    let median = |i: usize| parts[i][ROUNDS / 2];
     println!(
         "  interleaved with the floor ({ROUNDS} rounds of {ITERATIONS} iterations each): median {:.2}x, range {:.2}x-{:.2}x",
-        ratios[ROUNDS / 2],
-        ratios[0],
-        ratios[ROUNDS - 1]
+        median(0),
+        parts[0][0],
+        parts[0][ROUNDS - 1]
+    );
+    println!(
+        "    where the time goes, in floors (medians): parsing {:.2}, writing the event back {:.2}; evaluating {:.2}, writing the reply {:.2}",
+        median(1),
+        median(2),
+        median(3),
+        median(4)
     );
 }
 
@@ -289,7 +333,7 @@ fn profile_loop(spec: &str) {
     };
     let events = events();
     for _ in 0..iterations {
-        run_all(&events, Parse::Runtime, mapping.as_ref());
+        run_all(&events, Parse::Runtime, mapping.as_ref(), true);
     }
 }
 
@@ -328,14 +372,9 @@ fn main() {
         b25_plain / floor_plain
     );
     println!(
-        "  of which parsing the event and writing the larger output: {:.2} us/event = {:.2}x the floor;",
+        "  parsing the event and writing the same reply built beforehand (floor_output): {:.2} us/event = {:.2}x the floor",
         floor_output / n / 1e3,
         floor_output / floor
-    );
-    println!(
-        "  evaluating the 25 rules and building the response: {:.2} us/event = {:.2}x the floor",
-        (b25 - floor_output) / n / 1e3,
-        (b25 - floor_output) / floor
     );
     let default = loaded(
         "default",
