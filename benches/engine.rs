@@ -240,12 +240,9 @@ fn interleaved_ratio(mapping: &Arc<Loaded>) {
             (Some(mapping), true),
         ];
         let mut seconds = [0.0; 4];
-        // Alternate the order of the blocks.
-        let order: Vec<usize> = match round % 2 {
-            0 => (0..4).collect(),
-            _ => (0..4).rev().collect(),
-        };
-        for i in order {
+        for k in 0..4 {
+            // Alternate the order of the blocks.
+            let i = if round % 2 == 0 { k } else { 3 - k };
             let (mapping, write) = blocks[i];
             seconds[i] = time(mapping, write);
         }

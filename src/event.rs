@@ -81,17 +81,7 @@ impl Field {
 
     /// The field named `name`, if it is one of the envelope's.
     pub fn named(name: &str) -> Option<Field> {
-        Some(match name {
-            "version" => Field::Version,
-            "triggerSource" => Field::TriggerSource,
-            "region" => Field::Region,
-            "userPoolId" => Field::UserPoolId,
-            "userName" => Field::UserName,
-            "callerContext" => Field::CallerContext,
-            "request" => Field::Request,
-            "response" => Field::Response,
-            _ => return None,
-        })
+        Field::ALL.into_iter().find(|field| field.name() == name)
     }
 }
 
