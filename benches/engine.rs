@@ -231,14 +231,14 @@ fn interleaved_ratio(mapping: &Arc<Loaded>) {
     // Per round, as fractions of its floor: the whole path, parsing, writing the event back,
     // evaluating, writing the reply.
     let mut parts = [const { Vec::new() }; 5];
+    // The floor, parsing alone, parsing and evaluating, the whole path.
+    let blocks = [
+        (None, true),
+        (None, false),
+        (Some(mapping), false),
+        (Some(mapping), true),
+    ];
     for round in 0..ROUNDS {
-        // The floor, parsing alone, parsing and evaluating, the whole path.
-        let blocks = [
-            (None, true),
-            (None, false),
-            (Some(mapping), false),
-            (Some(mapping), true),
-        ];
         let mut seconds = [0.0; 4];
         for k in 0..4 {
             // Alternate the order of the blocks.
