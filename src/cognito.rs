@@ -1,7 +1,9 @@
 //! Facts of the Cognito Pre Token Generation contract that the mapping is checked against.
 //!
-//! Source: `cognito-trigger-reference.md` section 4 ("Claims and scopes you cannot change") and
-//! section 2 (trigger sources), which follow the AWS Developer Guide.
+//! Source: the Amazon Cognito Developer Guide, "Pre token generation Lambda trigger"
+//! (<https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html>):
+//! its "Trigger sources" table for [`TRIGGER_SOURCES`], and its "Claims and scopes reference" for
+//! the claims no trigger may add, override or suppress.
 
 /// Every `triggerSource` Cognito sends to a Pre Token Generation trigger.
 pub const TRIGGER_SOURCES: [&str; 6] = [

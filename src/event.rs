@@ -2,8 +2,11 @@
 //!
 //! The event stays a `serde_json::Value` from input to output: unknown fields come back exactly as
 //! they arrived, nothing is cloned, and JSONPath sources query the event as Cognito sent it. This
-//! view reads the few fields the engine needs and tolerates every quirk of the reference's
-//! section 1 (null or absent `groupConfiguration`, `userAttributes`, `scopes`, ...).
+//! view reads the few fields the engine needs and tolerates what real events do (null or absent
+//! `groupConfiguration`, `userAttributes`, `scopes`, ...). The Cognito Developer Guide asks for
+//! exactly this leniency: Cognito may add fields to events as features ship, and strict input
+//! validation can make a function fail ("Customizing user pool workflows with Lambda triggers",
+//! <https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-working-with-lambda-triggers.html>).
 
 use serde_json::{Map, Value};
 

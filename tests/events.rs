@@ -1,5 +1,7 @@
-//! Per-event behaviour: version shapes, V1 stringification, every event quirk of the reference's
-//! section 1, runtime failures under both `on_error` policies, idempotence.
+//! Per-event behaviour: version shapes, V1 stringification, the event quirks seen in real and
+//! documented events (null or absent `groupConfiguration`, `userAttributes`, `scopes`,
+//! `claimsAndScopeOverrideDetails`; see `src/event.rs` for the public source), runtime failures
+//! under both `on_error` policies, idempotence.
 
 mod support;
 
