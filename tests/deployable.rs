@@ -39,6 +39,7 @@ fn task_env(root: &tempfile::TempDir, file: &str) -> Vec<(&'static str, String)>
 }
 
 #[test]
+#[ignore = "needs the deployable zips: run scripts/test"]
 fn both_zips_serve_every_fixture_from_their_bundled_mapping() {
     for binary in ["claim-mapper-lambda", "claim-mapper-lambda-file"] {
         let (root, bootstrap) = unpack(binary);
@@ -62,6 +63,7 @@ fn both_zips_serve_every_fixture_from_their_bundled_mapping() {
 }
 
 #[test]
+#[ignore = "needs the deployable zips: run scripts/test"]
 fn an_invalid_bundled_mapping_fails_the_init() {
     let (root, bootstrap) = unpack("claim-mapper-lambda-file");
     std::fs::write(
@@ -79,6 +81,7 @@ fn an_invalid_bundled_mapping_fails_the_init() {
 }
 
 #[test]
+#[ignore = "needs the deployable zips: run scripts/test"]
 fn on_error_fail_reaches_the_runtime_as_an_invocation_error() {
     let (root, bootstrap) = unpack("claim-mapper-lambda-file");
     std::fs::write(
@@ -101,6 +104,7 @@ fn on_error_fail_reaches_the_runtime_as_an_invocation_error() {
 
 #[test]
 #[cfg(feature = "ssm")]
+#[ignore = "needs the deployable zips and moto_server: run scripts/test"]
 fn the_full_zip_serves_a_mapping_from_ssm() {
     use support::ssm::{aws_env, endpoint, put_raw, unique};
     let name = unique("zip");
@@ -126,6 +130,7 @@ fn the_full_zip_serves_a_mapping_from_ssm() {
 }
 
 #[test]
+#[ignore = "needs the deployable zips: run scripts/test"]
 fn a_hundred_thousand_mixed_invocations_without_errors_or_memory_growth() {
     let (root, bootstrap) = unpack("claim-mapper-lambda-file");
     let mut env = task_env(&root, "mappings/default.yaml");

@@ -102,6 +102,7 @@ fn switchable_proxy(stalled: Arc<AtomicBool>) -> SocketAddr {
 }
 
 #[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn a_stalled_refresh_never_delays_an_invocation() {
     let name = unique("stall");
     let mapping = std::fs::read_to_string(support::root().join("mappings/default.yaml")).unwrap();

@@ -141,6 +141,7 @@ fn group_pipeline_overlays_and_shadow_mode_log_no_values() {
 
 #[test]
 #[cfg(feature = "ssm")]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn ssm_mapping_logs_carry_no_values_and_no_parameter_content() {
     use support::ssm::{aws_env, endpoint, put_raw, unique};
     let name = unique("logs");

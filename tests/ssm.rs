@@ -48,6 +48,7 @@ fn access_claims(body: &Value) -> Value {
 }
 
 #[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn string_and_secure_string_parameters_serve_the_golden_outputs() {
     for kind in [ParameterType::String, ParameterType::SecureString] {
         let name = unique("kinds");
@@ -69,6 +70,7 @@ fn string_and_secure_string_parameters_serve_the_golden_outputs() {
 }
 
 #[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn version_and_label_pins_select_the_version() {
     let name = unique("pins");
     let v1 = put_raw(
@@ -111,6 +113,7 @@ fn version_and_label_pins_select_the_version() {
 }
 
 #[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn unreadable_or_invalid_parameters_fail_the_init_naming_parameter_and_cause() {
     let missing = unique("missing");
     let (status, logs) = lambda(&missing, &[]).wait();
@@ -196,6 +199,7 @@ fn unreadable_or_invalid_parameters_fail_the_init_naming_parameter_and_cause() {
 }
 
 #[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn the_file_is_the_fallback_when_the_parameter_is_unusable() {
     let invalid = unique("fallback");
     put_raw(
@@ -219,6 +223,7 @@ fn the_file_is_the_fallback_when_the_parameter_is_unusable() {
 }
 
 #[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn refresh_moves_from_the_fallback_file_to_the_parameter_once_it_is_good() {
     let name = unique("recover");
     let mut l = lambda(
@@ -261,6 +266,7 @@ fn invoke_until(l: &mut Lambda, event: &Value, done: impl Fn(&Value) -> bool) ->
 }
 
 #[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn refresh_picks_up_new_versions_and_rejects_bad_ones() {
     let name = unique("refresh");
     put_raw(
@@ -345,6 +351,7 @@ fn an_unreachable_endpoint_fails_fast() {
 }
 
 #[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn push_refuses_invalid_files() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
@@ -366,6 +373,7 @@ fn push_refuses_invalid_files() {
 }
 
 #[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn push_secure_then_dry_run_by_label() {
     let name = unique("push-label");
     let out = cli(&[
@@ -396,6 +404,7 @@ fn push_secure_then_dry_run_by_label() {
 }
 
 #[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn diff_shows_claims_that_appear_disappear_and_change() {
     let name = unique("diff");
     put_raw(
