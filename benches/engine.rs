@@ -1,4 +1,4 @@
-//! Per-event cost and load cost, over the fixture events (README, "Performance").
+//! Per-event cost and load cost, over the fixture events (docs/performance.md).
 //!
 //! - `per_event/floor`: parse each event into the handler's input type (`serde_json::Value`) and
 //!   serialise it back unchanged, both as `lambda_runtime` does it: the floor of a JSON-in/JSON-out

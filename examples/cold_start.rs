@@ -1,4 +1,4 @@
-//! Cold-start and memory harness behind `scripts/bench-cold-start` (see README "Performance").
+//! Cold-start and memory harness behind `scripts/bench-cold-start` (docs/performance.md).
 //!
 //! Starts each case's binary again and again against a local Lambda Runtime API and reports the
 //! median time from `exec` to its first `GET /next` (ready for an event) and to its first

@@ -1,5 +1,5 @@
 //! The Lambda function for mapping files only. It contains no AWS SDK code, so it starts faster
-//! and uses less memory than `claim-mapper-lambda` (README, "Performance").
+//! and uses less memory than `claim-mapper-lambda` (docs/performance.md).
 
 use claim_mapper::load::Settings;
 use claim_mapper::{lambda, logging};
