@@ -31,9 +31,10 @@ use std::hint::black_box;
 
 use std::sync::Arc;
 
-use claim_mapper::event::Event;
-use claim_mapper::load::{Loaded, Origin};
-use claim_mapper::{Mapping, engine, lambda, process};
+use claim_mapper::engine::Event;
+use claim_mapper::runtime::lambda;
+use claim_mapper::runtime::load::{Loaded, Origin};
+use claim_mapper::{Mapping, engine};
 use criterion::Criterion;
 use serde_json::Value;
 
@@ -156,15 +157,18 @@ fn benches(c: &mut Criterion) {
         .iter()
         .map(|(name, text)| (*name, loaded(name, text)))
         .collect();
-    assert_eq!(mappings[1].1.mapping.rules.len(), 500);
-    assert_eq!(mappings[2].1.mapping.rules.len(), 500);
+    assert_eq!(mappings[1].1.mapping.rule_count(), 500);
+    assert_eq!(mappings[2].1.mapping.rule_count(), 500);
 
     // The fixture events as bench.yaml returns them.
     let outputs: Vec<Value> = events
         .iter()
         .map(|bytes| {
             let event: Value = serde_json::from_slice(bytes).unwrap();
-            process(&mappings[0].1.mapping, event, TODAY).unwrap().event
+            engine::apply(&mappings[0].1.mapping, &event, TODAY, &mut ())
+                .and_then(engine::Reply::into_owned)
+                .unwrap()
+                .event
         })
         .collect();
 
@@ -379,7 +383,7 @@ fn main() {
     );
     println!(
         "mappings/default.yaml ({} rules), for reference:",
-        default.mapping.rules.len()
+        default.mapping.rule_count()
     );
     interleaved_ratio(&default);
     println!(

@@ -5,7 +5,7 @@
 //! response, its peak RSS, and (with `--soak N`) its RSS after N invocations. Runs of the cases
 //! are interleaved so machine noise falls on all alike; ratios are against the first case.
 
-#[path = "../tests/support/runtime_api.rs"]
+#[path = "../tests/it/support/runtime_api.rs"]
 mod runtime_api;
 
 use std::process::{Command, Stdio};

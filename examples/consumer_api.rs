@@ -142,7 +142,7 @@ mod tests {
     /// The access-token claims the trigger adds to `event` (the dry-run's own code path), on top
     /// of the claims Cognito issues itself.
     fn access_token_for(event: &str, birthdate: Option<&str>) -> String {
-        let mapping = claim_mapper::load::load_file("mappings/default.yaml".as_ref())
+        let mapping = claim_mapper::runtime::load::load_file("mappings/default.yaml".as_ref())
             .unwrap()
             .mapping;
         let mut event: Value = serde_json::from_slice(
@@ -158,7 +158,10 @@ mod tests {
                     .remove("birthdate");
             }
         }
-        let out = claim_mapper::process(&mapping, event, TODAY).unwrap().event;
+        let out = claim_mapper::engine::apply(&mapping, &event, TODAY, &mut ())
+            .and_then(claim_mapper::engine::Reply::into_owned)
+            .unwrap()
+            .event;
         let added = &out["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]["claimsToAddOrOverride"];
         let mut claims = json!({
             "sub": "a1b2c3d4-5678-90ab-cdef-111122223333", "iss": ISSUER, "client_id": CLIENT,

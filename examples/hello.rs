@@ -6,7 +6,7 @@ use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    claim_mapper::logging::init();
+    claim_mapper::runtime::logging::init();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
         Ok::<Value, Error>(event.payload)
     }))

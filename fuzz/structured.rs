@@ -1,5 +1,5 @@
 //! Building a structured event from fuzzer bytes: shared by the `structured_event` fuzz target
-//! and by `tests/fuzz_corpus.rs`, which replays that target's corpus.
+//! and by `tests/it/fuzz_corpus.rs`, which replays that target's corpus.
 //!
 //! The bytes choose the mapping (index into the caller's list: 0 = `mappings/bench.yaml`,
 //! 1 = `examples/features/mapping.yaml`), the version, trigger source, app client, groups and an

@@ -18,6 +18,74 @@ pub const TRIGGER_SOURCES: [&str; 6] = [
 /// The trigger source of machine-to-machine (client credentials) tokens, which have no ID token.
 pub const CLIENT_CREDENTIALS: &str = "TokenGeneration_ClientCredentials";
 
+/// A top-level field of the Cognito event envelope ("Customizing user pool workflows with Lambda
+/// triggers", common parameters). The engine's event view finds them all in one pass, and
+/// JSONPath sources below one start from it rather than searching the top level again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// `version`.
+    Version,
+    /// `triggerSource`.
+    TriggerSource,
+    /// `region`.
+    Region,
+    /// `userPoolId`.
+    UserPoolId,
+    /// `userName`.
+    UserName,
+    /// `callerContext`.
+    CallerContext,
+    /// `request`.
+    Request,
+    /// `response`.
+    Response,
+}
+
+impl Field {
+    /// Every field, in index order.
+    pub const ALL: [Field; 8] = [
+        Field::Version,
+        Field::TriggerSource,
+        Field::Region,
+        Field::UserPoolId,
+        Field::UserName,
+        Field::CallerContext,
+        Field::Request,
+        Field::Response,
+    ];
+
+    /// The field's name in the event.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Version => "version",
+            Field::TriggerSource => "triggerSource",
+            Field::Region => "region",
+            Field::UserPoolId => "userPoolId",
+            Field::UserName => "userName",
+            Field::CallerContext => "callerContext",
+            Field::Request => "request",
+            Field::Response => "response",
+        }
+    }
+
+    /// The field named `name`, if it is one of the envelope's.
+    pub fn named(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|field| field.name() == name)
+    }
+}
+
+/// Why `client` cannot be an app client id, if it cannot: ids are 1 to 128 word characters or
+/// `+` (`ClientId` in the Amazon Cognito API reference, e.g. `DescribeUserPoolClient`).
+pub fn client_id_restriction(client: &str) -> Option<String> {
+    let valid = !client.is_empty()
+        && client.len() <= 128
+        && client
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+');
+    (!valid)
+        .then(|| format!("`{client}` is not an app client id (1-128 letters, digits, `_` or `+`)"))
+}
+
 /// Claims no trigger may add, override or suppress, in either token.
 const IMMUTABLE: [&str; 20] = [
     "sub",

@@ -1,32 +1,23 @@
 //! cognito-claim-mapper: a configuration-driven Amazon Cognito Pre Token Generation trigger.
 //!
-//! A YAML mapping ([`mapping`]) is parsed, validated and compiled once; [`engine::process`] applies
-//! it to each event and fills in the response in the shape of the event's version. The Lambda
-//! function ([`lambda`]) and the `claim-mapper` CLI ([`dry_run`]) are thin shells over that path.
+//! The folders are the layers, each importing only those below it:
+//!
+//! - [`cognito`] and [`claim_size`]: facts of the Cognito trigger contract, and how many bytes a
+//!   claim takes; used by every layer above.
+//! - [`mapping`]: the YAML format and its compilation, once, into a [`Mapping`].
+//! - [`engine`]: a compiled mapping applied to one event ([`engine::apply`]).
+//! - [`report`]: what the CLI shows: dry-run, explain, token preview, diff.
+//! - [`runtime`]: the Lambda function (init, serve, the live mapping and its refresh, loading,
+//!   SSM, logging), which uses the token preview for shadow mode.
+//!
+//! The binaries in `src/bin/` are thin shells over [`runtime`] and [`report`].
+#![warn(missing_docs)]
 
+pub mod claim_size;
 pub mod cognito;
-pub mod condition;
-pub mod diff;
-pub mod dry_run;
 pub mod engine;
-pub mod event;
-pub mod explain;
-pub mod groups;
-pub mod lambda;
-pub mod live;
-pub mod load;
-mod location;
-pub mod logging;
 pub mod mapping;
-pub mod overlay;
-pub mod preview;
-pub mod response;
-pub mod schema;
-pub mod source;
-#[cfg(feature = "ssm")]
-pub mod ssm;
-pub mod transform;
+pub mod report;
+pub mod runtime;
 
-pub use engine::{ProcessError, Processed, process};
-pub use location::Location;
-pub use mapping::{Mapping, MappingError};
+pub use mapping::{Location, Mapping, MappingError};

@@ -12,6 +12,7 @@ static MAPPING: LazyLock<Mapping> = LazyLock::new(|| {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(event) = serde_json::from_slice(data) {
-        let _ = claim_mapper::process(&MAPPING, event, time::macros::date!(2026 - 11 - 26));
+        let _ = claim_mapper::engine::apply(&MAPPING, &event, time::macros::date!(2026 - 11 - 26), &mut ())
+            .and_then(claim_mapper::engine::Reply::into_owned);
     }
 });

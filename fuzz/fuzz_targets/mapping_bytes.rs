@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
             "../../examples/events/v2-authentication-custom-attrs-groups.json"
         ))
         .unwrap();
-        let _ = claim_mapper::process(&mapping, event, time::macros::date!(2026 - 11 - 26));
+        let _ = claim_mapper::engine::apply(&mapping, &event, time::macros::date!(2026 - 11 - 26), &mut ())
+            .and_then(claim_mapper::engine::Reply::into_owned);
     }
 });

@@ -24,5 +24,6 @@ static MAPPINGS: LazyLock<[Mapping; 2]> = LazyLock::new(|| {
 
 fuzz_target!(|data: &[u8]| {
     let (mapping, event) = structured::event(data);
-    let _ = claim_mapper::process(&MAPPINGS[mapping], event, time::macros::date!(2026 - 11 - 26));
+    let _ = claim_mapper::engine::apply(&MAPPINGS[mapping], &event, time::macros::date!(2026 - 11 - 26), &mut ())
+            .and_then(claim_mapper::engine::Reply::into_owned);
 });

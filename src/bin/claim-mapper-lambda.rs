@@ -1,8 +1,8 @@
 //! The Lambda function: Cognito's Pre Token Generation trigger, with the mapping from a file or
 //! from SSM Parameter Store (primary) with a file as fallback.
 
-use claim_mapper::load::Settings;
-use claim_mapper::{lambda, logging};
+use claim_mapper::runtime::settings::Settings;
+use claim_mapper::runtime::{lambda, logging};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {

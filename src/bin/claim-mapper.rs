@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use claim_mapper::load::{self, Loaded};
-use claim_mapper::{diff, dry_run};
+use claim_mapper::report::{diff, dry_run};
+use claim_mapper::runtime::load::{self, Loaded};
+use claim_mapper::runtime::settings;
 use clap::{Args, Parser, Subcommand};
 use time::{Date, OffsetDateTime};
 
@@ -35,7 +36,7 @@ enum Command {
     /// Apply a mapping to event files exactly as the Lambda would, and show what the tokens get.
     DryRun {
         /// The mapping file.
-        #[arg(long, default_value = load::DEFAULT_FILE, conflicts_with = "ssm_parameter")]
+        #[arg(long, default_value = settings::DEFAULT_FILE, conflicts_with = "ssm_parameter")]
         mapping: PathBuf,
         /// Read the mapping from this SSM parameter (NAME, NAME:VERSION or NAME:LABEL) instead.
         #[arg(long, value_name = "PARAMETER")]
@@ -53,7 +54,7 @@ enum Command {
     /// final response. Exit 1 if the Lambda would return an error.
     Explain {
         /// The mapping file.
-        #[arg(long, default_value = load::DEFAULT_FILE)]
+        #[arg(long, default_value = settings::DEFAULT_FILE)]
         mapping: PathBuf,
         /// The event file.
         event: PathBuf,
@@ -195,7 +196,8 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             let value: serde_json::Value = serde_json::from_slice(&bytes)
                 .with_context(|| format!("invalid event JSON in {}", event.display()))?;
             let today = today.unwrap_or_else(|| OffsetDateTime::now_utc().date());
-            let (report, ok) = claim_mapper::explain::explain(&loaded.mapping, value, today);
+            let (report, ok) =
+                claim_mapper::report::explain::explain(&loaded.mapping, value, today);
             say!(
                 "mapping {}\nevent {}\n{}",
                 loaded.describe(),
@@ -205,7 +207,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             Ok(ok)
         }
         Command::Schema => {
-            say!("{}", claim_mapper::schema::mapping_schema().trim_end())?;
+            say!(
+                "{}",
+                claim_mapper::mapping::schema::mapping_schema().trim_end()
+            )?;
             Ok(true)
         }
         Command::Push {
@@ -249,7 +254,7 @@ fn validate(files: &[PathBuf]) -> std::io::Result<bool> {
     for file in files {
         match load::load_file(file) {
             Ok(loaded) => {
-                let rules = loaded.mapping.rules.len();
+                let rules = loaded.mapping.rule_count();
                 let plural = if rules == 1 { "" } else { "s" };
                 let digest = loaded.mapping.digest();
                 say!("{}: valid ({rules} rule{plural}, {digest})", file.display())?;
@@ -267,7 +272,7 @@ fn validate(files: &[PathBuf]) -> std::io::Result<bool> {
 mod ssm {
     use super::*;
     use claim_mapper::Mapping;
-    use claim_mapper::ssm::{Budget, MAX_PARAMETER_BYTES, ParameterRef, Ssm};
+    use claim_mapper::runtime::ssm::{Budget, MAX_PARAMETER_BYTES, ParameterRef, Ssm};
 
     pub async fn load(parameter: &str) -> anyhow::Result<Loaded> {
         let parameter = ParameterRef::parse(parameter).map_err(anyhow::Error::msg)?;

@@ -1,0 +1,411 @@
+//! A lenient, borrowed view of a Pre Token Generation event.
+//!
+//! The event stays a `serde_json::Value` from input to output: unknown fields come back exactly as
+//! they arrived, nothing is cloned, and JSONPath sources query the event as Cognito sent it. This
+//! view reads the few fields the engine needs and tolerates what real events do (null or absent
+//! `groupConfiguration`, `userAttributes`, `scopes`, ...). The Cognito Developer Guide asks for
+//! exactly this leniency: Cognito may add fields to events as features ship, and strict input
+//! validation can make a function fail ("Customizing user pool workflows with Lambda triggers",
+//! <https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-working-with-lambda-triggers.html>).
+
+use serde_json::{Map, Value};
+
+use crate::cognito::Field;
+
+/// The response shape an event needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `claimsOverrideDetails`: ID token only, string values only.
+    V1,
+    /// `claimsAndScopeOverrideDetails`: ID and access tokens, scopes, typed values (V2 and V3).
+    V2AndV3,
+}
+
+/// Why an event cannot be processed. Messages name fields, never values of user attributes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    /// The payload is not a JSON object.
+    #[error("the event is not a JSON object")]
+    NotAnObject,
+    /// `version` is missing or not one Cognito sends, and the response key gives no hint.
+    #[error("unsupported event version {0}: expected \"1\", \"2\" or \"3\"")]
+    UnsupportedVersion(String),
+    /// `response` exists but is not an object or null.
+    #[error("`response` must be an object or null")]
+    BadResponse,
+}
+
+/// Read-only access to the fields of an event that rules use.
+#[derive(Debug, Clone, Copy)]
+pub struct Event<'a> {
+    value: &'a Value,
+    root: &'a Map<String, Value>,
+    /// The envelope's top-level fields, indexed by [`Field`].
+    fields: [Option<&'a Value>; Field::ALL.len()],
+    /// `request.userAttributes`, looked up once: rules read it many times per event.
+    attributes: Option<&'a Map<String, Value>>,
+    /// `request.groupConfiguration.groupsToOverride`, looked up once: `when.groups` reads it.
+    groups: &'a [Value],
+    /// `triggerSource` and `callerContext.clientId`, looked up once: `when` reads them.
+    trigger_source: &'a str,
+    client_id: Option<&'a str>,
+    shape: Shape,
+}
+
+impl<'a> Event<'a> {
+    /// Views `value` as an event, deciding its response shape.
+    ///
+    /// `version` "1" is V1, "2" and "3" are V2. Anything else (emulators send `"$LATEST"`) is
+    /// decided by which response key the event carries; without one it is an error.
+    pub fn new(value: &'a Value) -> Result<Self, EventError> {
+        let root = value.as_object().ok_or(EventError::NotAnObject)?;
+        // One pass over the top-level fields rather than a search for each.
+        let mut fields = [None; Field::ALL.len()];
+        for (key, field) in root {
+            if let Some(name) = Field::named(key) {
+                fields[name as usize] = Some(field);
+            }
+        }
+        let version_field = fields[Field::Version as usize];
+        let response_field = fields[Field::Response as usize];
+        let request = fields[Field::Request as usize];
+        let version = match version_field {
+            Some(Value::String(v)) => v.as_str(),
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(1) => "1",
+                Some(2) => "2",
+                Some(3) => "3",
+                _ => "",
+            },
+            _ => "",
+        };
+        let response = match response_field {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(r)) => Some(r),
+            Some(_) => return Err(EventError::BadResponse),
+        };
+        let shape = match version {
+            "1" => Shape::V1,
+            "2" | "3" => Shape::V2AndV3,
+            other => match response {
+                Some(r) if r.contains_key("claimsAndScopeOverrideDetails") => Shape::V2AndV3,
+                Some(r) if r.contains_key("claimsOverrideDetails") => Shape::V1,
+                _ => {
+                    let shown = match version_field {
+                        None => "(missing)".to_string(),
+                        Some(Value::String(_)) => format!("{other:?}").chars().take(40).collect(),
+                        Some(v) => format!("of type {}", type_name(v)),
+                    };
+                    return Err(EventError::UnsupportedVersion(shown));
+                }
+            },
+        };
+        let request_fields = request.and_then(Value::as_object);
+        let attributes = request_fields
+            .and_then(|r| r.get("userAttributes"))
+            .and_then(Value::as_object);
+        let groups = request_fields
+            .and_then(|r| r.get("groupConfiguration"))
+            .and_then(|g| g.get("groupsToOverride"))
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        Ok(Event {
+            value,
+            root,
+            fields,
+            attributes,
+            groups,
+            trigger_source: fields[Field::TriggerSource as usize]
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+            client_id: fields[Field::CallerContext as usize]
+                .and_then(|c| c.get("clientId"))
+                .and_then(Value::as_str),
+            shape,
+        })
+    }
+
+    /// The response shape for this event.
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// The whole event, for JSONPath sources.
+    pub fn value(&self) -> &'a Value {
+        self.value
+    }
+
+    /// The event's fields.
+    pub fn root(&self) -> &'a Map<String, Value> {
+        self.root
+    }
+
+    /// The `response` field as received: absent, null or an object (`new` refuses anything else).
+    pub fn response(&self) -> Option<&'a Value> {
+        self.field(Field::Response)
+    }
+
+    /// `version` as sent, if it is a string.
+    pub fn version(&self) -> Option<&'a str> {
+        self.field(Field::Version).and_then(Value::as_str)
+    }
+
+    /// `triggerSource`, or `""` when absent.
+    pub fn trigger_source(&self) -> &'a str {
+        self.trigger_source
+    }
+
+    /// `callerContext.clientId`.
+    pub fn client_id(&self) -> Option<&'a str> {
+        self.client_id
+    }
+
+    /// A top-level field of the envelope, as received.
+    pub fn field(&self, field: Field) -> Option<&'a Value> {
+        self.fields[field as usize]
+    }
+
+    fn request(&self, key: &str) -> Option<&'a Value> {
+        self.field(Field::Request)?.get(key)
+    }
+
+    /// `request.userAttributes[name]`, if present and not null.
+    pub fn attribute(&self, name: &str) -> Option<&'a Value> {
+        self.attributes?.get(name).filter(|v| !v.is_null())
+    }
+
+    /// Sets `found[i]` (as long as `names`, which are sorted and each once) to the attribute
+    /// `names[i]`, if present and not null: one merge of the two sorted lists (the attributes are
+    /// a `BTreeMap`), not one search per name.
+    pub fn find_attributes(&self, names: &[String], found: &mut [Option<&'a Value>]) {
+        // Each name's and each key's head is computed once.
+        let mut names = names
+            .iter()
+            .map(|n| (head(n), n.as_str()))
+            .zip(found)
+            .peekable();
+        for (key, value) in self.attributes.into_iter().flatten() {
+            let key = (head(key), key.as_str());
+            // The names up to this key; those before it are not in the event.
+            while let Some((name, slot)) =
+                names.next_if(|(name, _)| compare_names(*name, key).is_le())
+            {
+                if name == key {
+                    *slot = Some(value).filter(|v| !v.is_null());
+                }
+            }
+            if names.peek().is_none() {
+                break;
+            }
+        }
+    }
+
+    /// The user's groups (`request.groupConfiguration.groupsToOverride`); empty when absent.
+    pub fn groups(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.groups.iter().filter_map(Value::as_str)
+    }
+
+    /// `userPoolId`.
+    pub fn user_pool_id(&self) -> Option<&'a str> {
+        self.field(Field::UserPoolId)?.as_str()
+    }
+
+    /// The IAM roles of the user's groups (`request.groupConfiguration.iamRolesToOverride`).
+    pub fn roles(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.request("groupConfiguration")
+            .and_then(|g| g.get("iamRolesToOverride"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+    }
+
+    /// The preferred role (`request.groupConfiguration.preferredRole`), when it is a string.
+    pub fn preferred_role(&self) -> Option<&'a str> {
+        self.request("groupConfiguration")?
+            .get("preferredRole")?
+            .as_str()
+    }
+
+    /// The requested scopes (`request.scopes`); empty when absent.
+    pub fn scopes(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.request("scopes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+    }
+}
+
+/// The first eight bytes of `s` as one big-endian integer, zero padded: [`compare_names`] orders
+/// most pairs of names by it alone.
+fn head(s: &str) -> u64 {
+    match s.as_bytes().first_chunk::<8>() {
+        Some(head) => u64::from_be_bytes(*head),
+        None => s
+            .bytes()
+            .enumerate()
+            .fold(0, |head, (i, b)| head | u64::from(b) << (56 - 8 * i)),
+    }
+}
+
+/// `a.cmp(b)` for names with their [`head`]s, deciding most pairs by the heads without a call to
+/// `memcmp`: attribute names share prefixes like `custom:`, but rarely their first eight bytes.
+fn compare_names(a: (u64, &str), b: (u64, &str)) -> std::cmp::Ordering {
+    a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1))
+}
+
+/// The JSON type of a value, for messages that must not show the value.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    proptest::proptest! {
+        /// The merge finds exactly what a lookup per name finds.
+        #[test]
+        fn find_attributes_agrees_with_lookups(
+            keys in proptest::collection::vec("(custom:)?[ab\\x00]{0,9}", 0..12),
+            names in proptest::collection::btree_set("(custom:)?[ab\\x00]{0,9}", 0..12),
+        ) {
+            let attributes: Map<String, Value> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.clone(), if i % 3 == 0 { Value::Null } else { json!(i) }))
+                .collect();
+            let e = json!({"version": "2", "request": {"userAttributes": attributes}});
+            let ev = Event::new(&e).unwrap();
+            let names: Vec<String> = names.into_iter().collect();
+            let mut found = vec![None; names.len()];
+            ev.find_attributes(&names, &mut found);
+            let expected: Vec<_> = names.iter().map(|n| ev.attribute(n)).collect();
+            proptest::prop_assert_eq!(found, expected);
+        }
+
+        /// The shortcut orders names exactly as `str` does (NULs pad the short heads).
+        #[test]
+        fn names_compare_as_strings(
+            a in "(custom:)?[a-c\\x00]{0,10}|\\PC{0,9}",
+            b in "(custom:)?[a-c\\x00]{0,10}|\\PC{0,9}",
+        ) {
+            let (ha, hb) = ((head(&a), a.as_str()), (head(&b), b.as_str()));
+            proptest::prop_assert_eq!(compare_names(ha, hb), a.cmp(&b));
+            proptest::prop_assert_eq!(compare_names(ha, ha), std::cmp::Ordering::Equal);
+        }
+    }
+
+    #[test]
+    fn fields_are_named_and_found() {
+        for (index, field) in Field::ALL.into_iter().enumerate() {
+            assert_eq!(field as usize, index);
+            assert_eq!(Field::named(field.name()), Some(field));
+        }
+        assert_eq!(Field::named("userAttributes"), None);
+        let e = json!({"version": "2", "userPoolId": "p", "request": {"a": 1}, "other": 2});
+        let view = Event::new(&e).unwrap();
+        assert_eq!(view.field(Field::UserPoolId), Some(&json!("p")));
+        assert_eq!(view.field(Field::Request), Some(&json!({"a": 1})));
+        assert_eq!(view.field(Field::Region), None);
+    }
+
+    #[test]
+    fn versions_choose_the_shape() {
+        for (version, shape) in [
+            ("1", Shape::V1),
+            ("2", Shape::V2AndV3),
+            ("3", Shape::V2AndV3),
+        ] {
+            let e = json!({"version": version});
+            assert_eq!(Event::new(&e).unwrap().shape(), shape);
+        }
+        let numeric = json!({"version": 3});
+        assert_eq!(Event::new(&numeric).unwrap().shape(), Shape::V2AndV3);
+    }
+
+    #[test]
+    fn emulator_versions_fall_back_to_the_response_key() {
+        let e = json!({"version": "$LATEST", "response": {"claimsOverrideDetails": null}});
+        assert_eq!(Event::new(&e).unwrap().shape(), Shape::V1);
+        let e = json!({"version": "$LATEST", "response": {"claimsAndScopeOverrideDetails": null}});
+        assert_eq!(Event::new(&e).unwrap().shape(), Shape::V2AndV3);
+    }
+
+    #[test]
+    fn bad_events_are_named() {
+        assert_eq!(
+            Event::new(&json!([1])).unwrap_err(),
+            EventError::NotAnObject
+        );
+        assert_eq!(
+            Event::new(&json!({"version": "9"}))
+                .unwrap_err()
+                .to_string(),
+            "unsupported event version \"9\": expected \"1\", \"2\" or \"3\""
+        );
+        assert!(
+            Event::new(&json!({}))
+                .unwrap_err()
+                .to_string()
+                .contains("(missing)")
+        );
+        assert_eq!(
+            Event::new(&json!({"version": "2", "response": 5})).unwrap_err(),
+            EventError::BadResponse
+        );
+    }
+
+    #[test]
+    fn quirks_read_as_empty() {
+        let e = json!({
+            "version": "2",
+            "request": {"groupConfiguration": null, "userAttributes": null, "scopes": null}
+        });
+        let ev = Event::new(&e).unwrap();
+        assert_eq!(ev.groups().count(), 0);
+        assert_eq!(ev.scopes().count(), 0);
+        assert_eq!(ev.attribute("email"), None);
+        assert_eq!(ev.client_id(), None);
+        assert_eq!(ev.trigger_source(), "");
+    }
+
+    #[test]
+    fn find_attributes_finds_each_present_name() {
+        // Keys in an order that is not sorted, as they might arrive.
+        let e: Value = serde_json::from_str(
+            r#"{"version": "2", "request": {"userAttributes":
+                {"zone": "z", "email": "e", "custom:a": "a", "gone": null, "b": 1}}}"#,
+        )
+        .unwrap();
+        let ev = Event::new(&e).unwrap();
+        let names = [
+            "a", "b", "custom:a", "email", "gone", "missing", "zone", "zz",
+        ]
+        .map(String::from);
+        let mut found = vec![None; names.len()];
+        ev.find_attributes(&names, &mut found);
+        let expected = names.iter().map(|n| ev.attribute(n)).collect::<Vec<_>>();
+        assert_eq!(found, expected);
+        assert_eq!(found.iter().flatten().count(), 4);
+        // The merge relies on serde_json's map iterating in key order (no `preserve_order`).
+        let keys: Vec<_> = e["request"]["userAttributes"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert!(
+            keys.is_sorted(),
+            "serde_json::Map must iterate sorted: {keys:?}"
+        );
+    }
+}

@@ -1,0 +1,267 @@
+//! Resolving a rule's source for one event: attribute lookups, JSONPath queries, templates.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use super::event::Event;
+use super::transform::text_of;
+use crate::mapping::source::{JsonPath, Lookup, Part, Source, Step, Template};
+
+impl JsonPath {
+    /// The value at the path: none when nothing (or only null) matches, the value when one node
+    /// matches (borrowed from `root`), an array of the non-null matches when several do.
+    pub(crate) fn find<'a>(&self, root: &'a Value) -> Option<Cow<'a, Value>> {
+        match self {
+            JsonPath::Direct(steps) => find_direct(root, steps),
+            JsonPath::Field(field, steps) => find_direct(root.get(field.name())?, steps),
+            JsonPath::Query(query) => {
+                let found = jsonpath_rust::query::js_path_process(query, root).ok()?;
+                matches(found.into_iter().map(|r| r.val).filter(|v| !v.is_null()))
+            }
+        }
+    }
+
+    /// [`JsonPath::find`] in `event`, starting paths into a top-level field where the view found
+    /// it.
+    pub(crate) fn find_in<'a>(&self, event: &Event<'a>) -> Option<Cow<'a, Value>> {
+        match self {
+            JsonPath::Field(field, steps) => find_direct(event.field(*field)?, steps),
+            _ => self.find(event.value()),
+        }
+    }
+}
+
+/// The value at a direct path's `steps` from `from` (as [`JsonPath::find`] returns it).
+fn find_direct<'a>(from: &'a Value, steps: &[Step]) -> Option<Cow<'a, Value>> {
+    let found = steps.iter().try_fold(from, |v, step| match step {
+        Step::Member(name) => v.as_object()?.get(name),
+        Step::Index(i) => v.as_array()?.get(*i),
+        Step::Elements => Some(v),
+    })?;
+    if steps.last() != Some(&Step::Elements) {
+        return (!found.is_null()).then_some(Cow::Borrowed(found));
+    }
+    let present = |v: &&Value| !v.is_null();
+    match found {
+        // Two or more elements and none null: the matches are the array itself.
+        Value::Array(a) if a.len() > 1 && !a.iter().any(Value::is_null) => {
+            Some(Cow::Borrowed(found))
+        }
+        Value::Array(a) => matches(a.iter().filter(present)),
+        Value::Object(o) => matches(o.values().filter(present)),
+        _ => None,
+    }
+}
+
+/// Several matches make an array; one match is itself; none is none.
+fn matches<'a>(mut found: impl Iterator<Item = &'a Value>) -> Option<Cow<'a, Value>> {
+    let first = found.next()?;
+    match found.next() {
+        None => Some(Cow::Borrowed(first)),
+        Some(second) => {
+            let mut all = vec![first.clone(), second.clone()];
+            all.extend(found.cloned());
+            Some(Cow::Owned(Value::Array(all)))
+        }
+    }
+}
+
+impl Lookup {
+    fn find<'a>(&self, event: &Event<'a>, attributes: &Attributes<'a>) -> Option<Cow<'a, Value>> {
+        match self {
+            Lookup::Attribute { slot, .. } => attributes
+                .get(*slot as usize)
+                .copied()
+                .flatten()
+                .map(Cow::Borrowed),
+            Lookup::Path(path) => path.find_in(event),
+        }
+    }
+}
+
+impl Template {
+    /// Renders the template, or `None` when any placeholder's source is missing.
+    fn render(&self, event: &Event, attributes: &Attributes) -> Option<String> {
+        let mut out = String::with_capacity(self.capacity);
+        for part in &self.parts {
+            match part {
+                Part::Text(t) => out.push_str(t),
+                Part::Value(lookup) => match lookup.find(event, attributes)?.as_ref() {
+                    Value::String(s) => out.push_str(s),
+                    other => out.push_str(&text_of(other)),
+                },
+            }
+        }
+        Some(out)
+    }
+}
+
+/// An event's user attributes that a mapping reads, indexed by [`Lookup::Attribute`] slot.
+pub(crate) type Attributes<'a> = [Option<&'a Value>];
+
+impl Source {
+    /// The source's value for `event`, whose attributes named by the mapping are `attributes`,
+    /// or `None` when the source is missing. Values found in the event or the mapping are
+    /// borrowed, not copied.
+    pub(crate) fn resolve<'a>(
+        &'a self,
+        event: &Event<'a>,
+        attributes: &Attributes<'a>,
+    ) -> Option<Cow<'a, Value>> {
+        match self {
+            Source::From(lookups) => lookups.iter().find_map(|l| l.find(event, attributes)),
+            Source::Constant(v) => Some(Cow::Borrowed(v)),
+            Source::Template(t) => t
+                .render(event, attributes)
+                .map(|s| Cow::Owned(Value::String(s))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::source::{MAX_JSONPATH_LEN, direct_steps};
+    use serde_json::json;
+
+    fn event() -> Value {
+        json!({
+            "version": "2",
+            "callerContext": {"clientId": "abc"},
+            "request": {
+                "userAttributes": {"given_name": "Jane", "family_name": "Doe", "custom:org": "o1"},
+                "groupConfiguration": {"groupsToOverride": ["a", "b"]}
+            }
+        })
+    }
+
+    fn resolve(mut source: Source) -> Option<Value> {
+        let e = event();
+        let event = Event::new(&e).unwrap();
+        let names = crate::mapping::compile::number_names(
+            source.lookups_mut().filter_map(Lookup::attribute_slot),
+        );
+        let mut attributes = vec![None; names.len()];
+        event.find_attributes(&names, &mut attributes);
+        source.resolve(&event, &attributes).map(Cow::into_owned)
+    }
+
+    #[test]
+    fn from_takes_the_first_present_lookup() {
+        let lookups = ["custom:tenant_id", "custom:org"].map(|s| Lookup::parse(s).unwrap());
+        assert_eq!(resolve(Source::From(lookups.to_vec())), Some(json!("o1")));
+        let missing = vec![Lookup::parse("custom:none").unwrap()];
+        assert_eq!(resolve(Source::From(missing)), None);
+    }
+
+    #[test]
+    fn jsonpath_single_many_and_none() {
+        let p = |s| Source::From(vec![Lookup::parse(s).unwrap()]);
+        assert_eq!(resolve(p("$.callerContext.clientId")), Some(json!("abc")));
+        assert_eq!(
+            resolve(p("$.request.groupConfiguration.groupsToOverride[*]")),
+            Some(json!(["a", "b"]))
+        );
+        assert_eq!(
+            resolve(p("$.request.userAttributes['custom:org']")),
+            Some(json!("o1"))
+        );
+        assert_eq!(resolve(p("$.nope")), None);
+        // `[*]` leaves nulls out; a whole array without nulls is borrowed as it is.
+        let e = json!({"xs": [1, null, 2], "ys": [null, 3], "zs": [4, 5]});
+        let path = |s| JsonPath::compile(s).unwrap();
+        assert_eq!(path("$.xs[*]").find(&e), Some(Cow::Owned(json!([1, 2]))));
+        assert_eq!(path("$.ys[*]").find(&e), Some(Cow::Borrowed(&json!(3))));
+        assert!(matches!(path("$.zs[*]").find(&e), Some(Cow::Borrowed(v)) if *v == json!([4, 5])));
+        assert!(Lookup::parse("$.[").is_err());
+        assert!(Lookup::parse(&format!("$.{}", "a".repeat(MAX_JSONPATH_LEN))).is_err());
+    }
+
+    #[test]
+    fn direct_paths_agree_with_the_query_engine() {
+        let e = event();
+        for path in [
+            "$.callerContext.clientId",
+            "$.request.userAttributes['custom:org']",
+            "$[\"request\"][\"userAttributes\"].given_name",
+            "$.request.groupConfiguration.groupsToOverride[1]",
+            "$.request.groupConfiguration.groupsToOverride[*]",
+            "$.callerContext[*]",
+            "$.request.groupConfiguration.groupsToOverride[7]",
+            "$.nope.deeper",
+            "$.version",
+            "$",
+        ] {
+            let direct = JsonPath::compile(path).unwrap();
+            assert!(
+                matches!(direct, JsonPath::Direct(_) | JsonPath::Field(..)),
+                "{path}"
+            );
+            let query = JsonPath::Query(jsonpath_rust::parser::parse_json_path(path).unwrap());
+            assert_eq!(direct.find(&e), query.find(&e), "{path}");
+            let view = Event::new(&e).unwrap();
+            assert_eq!(direct.find_in(&view), query.find(&e), "{path}");
+        }
+        for path in [
+            "$.a.*",
+            "$..clientId",
+            "$.a[?@.b]",
+            "$.a[0:2]",
+            "$.a[-1]",
+            "$['a','b']",
+            "$.a['it''s']",
+        ] {
+            if let Ok(p) = JsonPath::compile(path) {
+                assert!(
+                    matches!(p, JsonPath::Query(_)),
+                    "{path} must use the query engine"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Every path taken directly is one the crate accepts too, and finds the same value.
+        #[test]
+        fn direct_paths_are_valid_rfc9535_and_agree(
+            steps in proptest::collection::vec(
+                "\\.[a-zA-Z_0-9é]{0,4}|\\['[a-z:\\- \"\\\\\\x01]{0,4}'\\]|\\[\"[a-z:' ]{0,3}\"\\]|\\[[0-9]{1,17}\\]|\\[ ?[0-9] ?\\]|\\[\\*\\]|\\.\\*|\\.\\.[a-z]{1,2}",
+                0..5,
+            ),
+            below_request in proptest::bool::ANY,
+        ) {
+            let start = if below_request { "$.request" } else { "$" };
+            let text = format!("{start}{}", steps.concat());
+            if let Some(direct) = direct_steps(&text) {
+                let query = jsonpath_rust::parser::parse_json_path(&text);
+                proptest::prop_assert!(query.is_ok(), "{text} taken directly but refused by the crate");
+                let e = event();
+                let query = JsonPath::Query(query.unwrap());
+                proptest::prop_assert_eq!(JsonPath::Direct(direct).find(&e), query.find(&e), "{}", text);
+                // As compiled (paths below `request` start from the event view's request).
+                let compiled = JsonPath::compile(&text).unwrap();
+                let view = Event::new(&e).unwrap();
+                proptest::prop_assert_eq!(compiled.find_in(&view), query.find(&e), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn templates_interpolate_and_escape() {
+        let t = |s| Source::Template(Template::parse(s).unwrap());
+        assert_eq!(
+            resolve(t("{given_name} {family_name}")),
+            Some(json!("Jane Doe"))
+        );
+        assert_eq!(
+            resolve(t("{{{custom:org}}}@{$.callerContext.clientId}")),
+            Some(json!("{o1}@abc"))
+        );
+        assert_eq!(resolve(t("{given_name} {middle_name}")), None);
+        assert!(Template::parse("{open").is_err());
+        assert!(Template::parse("close}").is_err());
+        assert!(Template::parse("plain").is_err());
+        assert!(Template::parse("{}").is_err());
+    }
+}

@@ -1,0 +1,304 @@
+//! Compiling a mapping file: the orchestrator. Each feature compiles its own section; this file
+//! runs them in order, checks what spans features (suppressions against rules, constant claims
+//! against the size limit in every overlay combination), and numbers the claims and attributes
+//! the engine indexes by.
+
+use std::collections::HashSet;
+
+use sha2::{Digest, Sha256};
+
+use super::condition::Condition;
+use super::file::RawMapping;
+use super::groups::GroupPipeline;
+use super::limits::{
+    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_RULES, MAX_TOKEN_CLAIM_BYTES,
+};
+use super::location::LocationIndex;
+use super::overlay::{self, MAX_CLIENT_OVERLAYS, Plans};
+use super::problems::{self, MappingError, Problem, Problems};
+use super::rule::{self, Rule};
+use super::source::{Lookup, Source};
+use super::transform::Transform;
+use super::{Mapping, ScopeRule};
+use crate::cognito::{self, Token};
+
+impl Mapping {
+    /// Parses, validates and compiles a mapping. `origin` (a file path or parameter name) is used
+    /// in error messages.
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Mapping, MappingError> {
+        if text.len() > MAX_MAPPING_BYTES {
+            return Err(MappingError::TooLarge {
+                origin: origin.to_owned(),
+                size: text.len(),
+            });
+        }
+        let raw: RawMapping = serde_yaml::from_str(text).map_err(|e| MappingError::Invalid {
+            origin: origin.to_owned(),
+            problems: vec![problems::yaml_problem(text, &e)],
+        })?;
+        let mut problems = Problems::default();
+        let mapping = compile(raw, text, &mut problems);
+        if problems.found.is_empty() {
+            return Ok(mapping);
+        }
+        let index = LocationIndex::new(text);
+        let mut seen = std::collections::HashSet::new();
+        let problems = problems
+            .found
+            .into_iter()
+            // Checks run per overlay combination can find the same problem more than once.
+            .filter(|found| seen.insert(found.clone()))
+            .map(|(field, rule, claim, message)| Problem {
+                location: index.locate(&field),
+                rule,
+                claim,
+                field,
+                message,
+            })
+            .collect();
+        Err(MappingError::Invalid {
+            origin: origin.to_owned(),
+            problems,
+        })
+    }
+}
+
+fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
+    if raw.version != 1 {
+        problems.add(
+            "version",
+            format!(
+                "unsupported mapping version {}; this release reads version 1",
+                raw.version
+            ),
+        );
+    }
+    if raw.defaults.tokens.is_empty() {
+        problems.add(
+            "defaults.tokens",
+            "list at least one token (`id`, `access`)",
+        );
+    }
+    let total = raw.claims.len()
+        + raw
+            .clients
+            .values()
+            .chain(raw.triggers.values())
+            .map(|o| o.claims.len())
+            .sum::<usize>();
+    if total > MAX_RULES {
+        problems.add(
+            "claims",
+            format!("{total} rules (base and overlays); the limit is {MAX_RULES}"),
+        );
+        return empty(raw, text);
+    }
+    let suppress_id = compile_suppressions(&raw.suppress.id, "suppress.id", problems);
+    let suppress_access = compile_suppressions(&raw.suppress.access, "suppress.access", problems);
+    let tokens = &raw.defaults.tokens;
+
+    let mut rules = Vec::with_capacity(total);
+    let base = rule::compile_rules(&raw.claims, None, tokens, &mut rules, problems);
+    let base_claims: HashSet<String> = rules.iter().map(|r: &Rule| r.claim.clone()).collect();
+    let mut triggers = Vec::with_capacity(raw.triggers.len());
+    for (source, overlay) in &raw.triggers {
+        let key = format!("triggers.{source}");
+        if !cognito::TRIGGER_SOURCES.contains(&source.as_str()) {
+            problems.add(
+                key.clone(),
+                format!(
+                    "unknown trigger source `{source}`; known: {}",
+                    cognito::TRIGGER_SOURCES.join(", ")
+                ),
+            );
+        }
+        let layer =
+            overlay::compile_layer(&key, overlay, &base_claims, tokens, &mut rules, problems);
+        triggers.push((source.clone(), layer));
+    }
+    if raw.clients.len() > MAX_CLIENT_OVERLAYS {
+        problems.add(
+            "clients",
+            format!(
+                "{} client overlays; the limit is {MAX_CLIENT_OVERLAYS}",
+                raw.clients.len()
+            ),
+        );
+    }
+    // A client overlay may disable what the base or any trigger overlay sets.
+    let earlier_claims: HashSet<String> = rules.iter().map(|r| r.claim.clone()).collect();
+    let mut clients = Vec::with_capacity(raw.clients.len());
+    for (client, overlay) in raw.clients.iter().take(MAX_CLIENT_OVERLAYS) {
+        let key = format!("clients.{client}");
+        if let Some(reason) = cognito::client_id_restriction(client) {
+            problems.add(key.clone(), reason);
+        }
+        let layer =
+            overlay::compile_layer(&key, overlay, &earlier_claims, tokens, &mut rules, problems);
+        clients.push((client.clone(), layer));
+    }
+
+    for rule in &rules {
+        for (token, added, suppressed) in [
+            (Token::Id, rule.to_id, &suppress_id),
+            (Token::Access, rule.to_access, &suppress_access),
+        ] {
+            if added && suppressed.contains(&rule.claim) {
+                problems.add_rule(
+                    &rule.site(),
+                    "claim",
+                    format!(
+                        "the claim is also in `suppress.{}`; suppression would always win",
+                        token.name()
+                    ),
+                );
+            }
+        }
+    }
+    let limit = raw.limits.token_claim_bytes;
+    if limit == 0 || limit > MAX_TOKEN_CLAIM_BYTES {
+        problems.add(
+            "limits.token_claim_bytes",
+            format!("must be between 1 and {MAX_TOKEN_CLAIM_BYTES}"),
+        );
+    }
+    let claim_names = number_names(rules.iter_mut().map(|r| (&*r.claim, &mut r.claim_slot)));
+    let reads_date = rules
+        .iter()
+        .flat_map(|r| &r.transforms)
+        .any(Transform::reads_date);
+    let attribute_names = number_names(
+        rules
+            .iter_mut()
+            .flat_map(|r| r.source.lookups_mut())
+            .filter_map(Lookup::attribute_slot),
+    );
+    let plans = Plans::build(&rules, base, triggers, clients);
+    for plan in plans.all() {
+        check_constant_sizes(&rules, &plan.rules, limit, problems);
+    }
+    let groups = raw.groups.as_ref().and_then(|g| {
+        GroupPipeline::compile(g, &mut |field, message| problems.add(field, message))
+    });
+    let mut scopes_add = Vec::with_capacity(raw.scopes.add.len());
+    for (i, add) in raw.scopes.add.iter().enumerate() {
+        let path = format!("scopes.add[{i}]");
+        if let Some(reason) = cognito::scope_restriction(&add.scope) {
+            problems.add(format!("{path}.scope"), reason);
+        }
+        let when = Condition::compile(add.when.as_ref(), &format!("{path}.when"), &mut |f, m| {
+            problems.add(f, m)
+        });
+        scopes_add.push(ScopeRule {
+            scope: add.scope.clone(),
+            when,
+        });
+    }
+    for (i, scope) in raw.scopes.suppress.iter().enumerate() {
+        if scope.is_empty() {
+            problems.add(format!("scopes.suppress[{i}]"), "a scope cannot be empty");
+        }
+    }
+    Mapping {
+        rules,
+        plans,
+        claim_names,
+        attribute_names,
+        groups,
+        on_error: raw.on_error,
+        suppress_id,
+        suppress_access,
+        scopes_add,
+        scopes_suppress: raw.scopes.suppress,
+        token_claim_bytes: limit,
+        reads_date,
+        digest: digest(text),
+    }
+}
+
+/// A mapping with no rules, returned alongside problems that stop compiling early.
+fn empty(raw: RawMapping, text: &str) -> Mapping {
+    Mapping {
+        rules: Vec::new(),
+        plans: Plans::build(&[], Vec::new(), Vec::new(), Vec::new()),
+        claim_names: Vec::new(),
+        attribute_names: Vec::new(),
+        groups: None,
+        on_error: raw.on_error,
+        suppress_id: Vec::new(),
+        suppress_access: Vec::new(),
+        scopes_add: Vec::new(),
+        scopes_suppress: Vec::new(),
+        token_claim_bytes: DEFAULT_TOKEN_CLAIM_BYTES,
+        reads_date: false,
+        digest: digest(text),
+    }
+}
+
+/// The names of `named`, sorted and each once; sets each entry's slot to its name's index there
+/// (claims: [`Rule::claim_slot`]; attributes: the slot of a [`Lookup::Attribute`]).
+pub(crate) fn number_names<'n>(
+    named: impl IntoIterator<Item = (&'n str, &'n mut u32)>,
+) -> Vec<String> {
+    let mut named: Vec<_> = named.into_iter().collect();
+    let mut names: Vec<String> = named.iter().map(|(name, _)| name.to_string()).collect();
+    names.sort_unstable();
+    names.dedup();
+    for (name, slot) in &mut named {
+        // Present by construction; the mapping's size bounds the count far below u32::MAX.
+        **slot = names
+            .binary_search_by(|n| n.as_str().cmp(name))
+            .unwrap_or_default() as u32;
+    }
+    names
+}
+
+fn digest(text: &str) -> String {
+    format!("sha256:{:.12x}", Sha256::digest(text.as_bytes()))
+}
+
+/// Constant claims alone must fit the token size limit: each one, and per token all those that
+/// apply unconditionally in one plan (a later rule for the same claim replaces the earlier one).
+fn check_constant_sizes(rules: &[Rule], plan: &[u32], limit: usize, problems: &mut Problems) {
+    let mut always: [std::collections::HashMap<&str, usize>; 2] = Default::default();
+    for rule in plan.iter().map(|&i| &rules[i as usize]) {
+        let Source::Constant(value) = &rule.source else {
+            continue;
+        };
+        let size = crate::claim_size::claim_size(&rule.claim, value);
+        if size > limit {
+            problems.add_rule(
+                &rule.site(),
+                "value",
+                format!("the claim is {size} bytes of JSON; limits.token_claim_bytes is {limit}"),
+            );
+            continue;
+        }
+        if rule.when.is_some() {
+            continue;
+        }
+        for (i, targeted) in [rule.to_id, rule.to_access].into_iter().enumerate() {
+            if targeted {
+                always[i].insert(&rule.claim, size);
+                let total: usize = always[i].values().sum();
+                if total > limit {
+                    let token = ["id", "access"][i];
+                    problems.add_rule(
+                        &rule.site(),
+                        "value",
+                        format!("constant claims for the {token} token reach {total} bytes of JSON here; limits.token_claim_bytes is {limit}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn compile_suppressions(claims: &[String], path: &str, problems: &mut Problems) -> Vec<String> {
+    for (i, claim) in claims.iter().enumerate() {
+        if let Some(reason) = cognito::suppress_restriction(claim) {
+            problems.add(format!("{path}[{i}]"), reason);
+        }
+    }
+    claims.to_vec()
+}

@@ -1,0 +1,15 @@
+//! The limits a mapping is held to at load, and their defaults.
+
+/// Largest mapping accepted, in bytes.
+pub const MAX_MAPPING_BYTES: usize = 1024 * 1024;
+/// Most claim rules accepted in one mapping, base and overlays together.
+pub const MAX_RULES: usize = 2000;
+/// Default of `limits.token_claim_bytes`: the JSON bytes of claims a mapping may add to one
+/// token. Tokens travel in headers and cookies, often capped at 8 KB; 4 KB of claims, base64url
+/// encoded, still leaves room for Cognito's own claims and the signature.
+pub const DEFAULT_TOKEN_CLAIM_BYTES: usize = 4096;
+/// Largest `limits.token_claim_bytes` accepted.
+pub const MAX_TOKEN_CLAIM_BYTES: usize = 64 * 1024;
+/// Largest compiled size of one regex (`replace`, `groups.keep.patterns`), to bound memory and
+/// matching time.
+pub const MAX_REGEX_SIZE: usize = 256 * 1024;

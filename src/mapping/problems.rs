@@ -1,0 +1,199 @@
+//! Problems found in a mapping, located in the file (line and column) and named by rule, claim
+//! and field: what `validate` prints and what a refused load says.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::limits::MAX_MAPPING_BYTES;
+use super::location::Location;
+use super::rule_id::RuleId;
+
+/// One problem found in a mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where in the file, when known.
+    pub location: Option<Location>,
+    /// The rule, for problems inside a rule.
+    pub rule: Option<RuleId>,
+    /// The rule's claim name, when it has one.
+    pub claim: Option<String>,
+    /// The field, as a path such as `claims[2].transform[1]`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Why a mapping could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    /// The mapping could not be read.
+    #[error("cannot read mapping {origin}: {reason}")]
+    Read {
+        /// File path or parameter name.
+        origin: String,
+        /// The cause.
+        reason: String,
+    },
+    /// The mapping is larger than [`MAX_MAPPING_BYTES`].
+    #[error("mapping {origin} is {size} bytes; the limit is {MAX_MAPPING_BYTES}")]
+    TooLarge {
+        /// File path or parameter name.
+        origin: String,
+        /// Its size.
+        size: usize,
+    },
+    /// The mapping has problems.
+    #[error("{}", render_problems(origin, problems))]
+    Invalid {
+        /// File path or parameter name.
+        origin: String,
+        /// Every problem found.
+        problems: Vec<Problem>,
+    },
+}
+
+impl MappingError {
+    /// The error as a log line may carry it when the mapping's text is confidential (an SSM
+    /// parameter, possibly a SecureString): where each problem is (line, column, rule, field) but
+    /// not what it says, since messages may quote the text. The operator sees the full messages
+    /// with `claim-mapper validate` or `dry-run --ssm-parameter`.
+    pub fn redacted(&self) -> String {
+        let MappingError::Invalid { origin, problems } = self else {
+            // Read and size errors carry no mapping text.
+            return self.to_string();
+        };
+        let mut out = problems_header(origin, problems.len());
+        out.push_str(" (messages withheld from logs, as they may quote the parameter; `claim-mapper dry-run --ssm-parameter` shows them)");
+        for p in problems {
+            out.push_str(&format!("\n  {origin}:"));
+            if let Some(l) = p.location {
+                out.push_str(&format!("{}:{}:", l.line, l.column));
+            }
+            if let Some(rule) = &p.rule {
+                out.push_str(&format!(" rule {rule},"));
+            }
+            out.push_str(&format!(" field `{}`", p.field));
+        }
+        out
+    }
+}
+
+fn problems_header(origin: &str, count: usize) -> String {
+    format!(
+        "invalid mapping {origin}: {count} problem{}",
+        if count == 1 { "" } else { "s" }
+    )
+}
+
+fn render_problems(origin: &str, problems: &[Problem]) -> String {
+    let mut out = problems_header(origin, problems.len());
+    for p in problems {
+        out.push_str(&format!("\n  {origin}:{p}"));
+    }
+    out
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.location {
+            Some(l) => write!(f, "{}:{}: ", l.line, l.column)?,
+            None => write!(f, " ")?,
+        }
+        if let Some(rule) = &self.rule {
+            write!(f, "rule {rule}")?;
+            if let Some(claim) = &self.claim {
+                write!(f, " (claim `{claim}`)")?;
+            }
+            write!(f, ", ")?;
+        }
+        if !self.field.is_empty() {
+            write!(f, "field `{}`: ", self.field)?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// One problem before its location is resolved: (field path, rule, claim, message).
+pub(super) type Found = (String, Option<RuleId>, Option<String>, String);
+
+/// Collects problems with their paths; locations are resolved once, at the end.
+#[derive(Default)]
+pub(crate) struct Problems {
+    pub(super) found: Vec<Found>,
+}
+
+/// Where a rule is, for its problems.
+pub(crate) struct Site<'r> {
+    pub(super) id: RuleId,
+    pub(super) path: String,
+    pub(super) claim: &'r str,
+}
+
+impl Problems {
+    pub(crate) fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.found.push((path.into(), None, None, message.into()));
+    }
+
+    pub(crate) fn add_rule(&mut self, site: &Site, field: &str, message: impl Into<String>) {
+        let path = if field.is_empty() {
+            site.path.clone()
+        } else {
+            format!("{}.{field}", site.path)
+        };
+        let claim = (!site.claim.is_empty()).then(|| site.claim.to_owned());
+        self.found
+            .push((path, Some(site.id.clone()), claim, message.into()));
+    }
+}
+
+/// Turns a `serde_yaml` error into a problem with rule number and claim where the path has them.
+pub(super) fn yaml_problem(text: &str, error: &serde_yaml::Error) -> Problem {
+    let location = error.location().map(|l| Location {
+        line: l.line(),
+        column: l.column(),
+    });
+    let mut message = error.to_string();
+    if let Some(at) = message.rfind(" at line ") {
+        message.truncate(at);
+    }
+    // serde_yaml prefixes the path (`claims[1].tokens[0]: ...`) when it has one.
+    let (field, message) = match message.split_once(": ") {
+        Some((path, rest)) if !path.contains(' ') => (path.to_owned(), rest.to_owned()),
+        _ => (String::new(), message),
+    };
+    // `claims[N]` or `clients.ID.claims[N]` / `triggers.SOURCE.claims[N]`.
+    let (overlay, rest) = match field.split_once("claims[") {
+        Some(("", rest)) => (None, rest),
+        Some((key, rest)) if key.starts_with("clients.") || key.starts_with("triggers.") => {
+            (key.strip_suffix('.'), rest)
+        }
+        _ => (None, ""),
+    };
+    let index = rest.split(']').next().and_then(|n| n.parse::<usize>().ok());
+    // The claim name from a lenient second read; only on this error path.
+    let claim = index.and_then(|n| {
+        let doc: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
+        let mut node = &doc;
+        if let Some(key) = overlay {
+            for part in key.splitn(2, '.') {
+                node = node.get(part)?;
+            }
+        }
+        node.get("claims")?
+            .get(n)?
+            .get("claim")?
+            .as_str()
+            .map(str::to_owned)
+    });
+    let rule = index.map(|n| match overlay {
+        None => RuleId::Base(n + 1),
+        Some(key) => RuleId::Overlay(Arc::from(key), n + 1),
+    });
+    Problem {
+        location,
+        rule,
+        claim,
+        field,
+        message,
+    }
+}

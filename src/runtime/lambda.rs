@@ -1,0 +1,327 @@
+//! The Lambda function: load the mapping at cold start, then apply it to every invocation.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+use time::{Date, OffsetDateTime};
+use tracing::Instrument;
+
+use super::live::{Fixed, Live};
+use super::load::{self, LoadError, Loaded};
+use super::settings::{self, Mode, Settings};
+use crate::engine::{self, ApplyError, Reply};
+use crate::mapping::Mapping;
+use crate::report::preview::{self, Mark};
+
+impl From<ApplyError> for Diagnostic {
+    fn from(error: ApplyError) -> Diagnostic {
+        let error_type = match error {
+            ApplyError::Event(_) => "InvalidEvent",
+            ApplyError::Rule(_) => "ClaimMappingFailed",
+            ApplyError::Response(_) => "ResponseNotWritten",
+        };
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// Logs an init error the way the function logs everything ([`LoadError::log_line`]: a
+/// parameter's content is never quoted) and ends the process. Returning it from `main` instead
+/// would print it a second time, unredacted.
+pub fn fail_init(error: LoadError) -> ! {
+    tracing::error!("{}", error.log_line());
+    std::process::exit(1)
+}
+
+/// Loads the mapping file named by `settings`, as the file-only function does at cold start.
+/// It touches no AWS SDK code; a configured SSM parameter is an error naming the other binary.
+pub fn init_file(settings: &Settings) -> Result<Fixed, LoadError> {
+    load_file_only(settings).map(Fixed::new)
+}
+
+fn load_file_only(settings: &Settings) -> Result<Loaded, LoadError> {
+    if settings.parameter.is_some() {
+        return Err(LoadError::Setting {
+            var: settings::SSM_VAR,
+            reason: "claim-mapper-lambda-file serves mapping files only; deploy claim-mapper-lambda to read SSM".into(),
+        });
+    }
+    let file = settings
+        .file
+        .as_deref()
+        .unwrap_or(std::path::Path::new(settings::DEFAULT_FILE));
+    Ok(load::load_file(file)?)
+}
+
+/// Loads the mapping as configured by `settings`, as `claim-mapper-lambda` does at cold start: the
+/// file when no parameter is set (the SDK is then not set up at all), else the parameter with the
+/// file as fallback, with the SSM client set up once and kept for refreshes.
+#[cfg(feature = "ssm")]
+pub async fn init(settings: &Settings) -> Result<super::live::Refreshing, LoadError> {
+    use super::live::{RefreshFrom, Refreshing, load_at_start};
+    use super::ssm::{Budget, ParameterRef, Ssm};
+
+    let Some(parameter) = &settings.parameter else {
+        return Ok(Refreshing::new(load_file_only(settings)?, None));
+    };
+    let parameter = ParameterRef::parse(parameter).map_err(|reason| LoadError::Setting {
+        var: settings::SSM_VAR,
+        reason,
+    })?;
+    let from = RefreshFrom {
+        ssm: Ssm::new(Budget::LAMBDA).await,
+        parameter,
+        every: settings.refresh,
+    };
+    let loaded = load_at_start(&from, settings.file.as_deref()).await?;
+    Ok(Refreshing::new(loaded, Some(from)))
+}
+
+/// Serves invocations with `live` in `mode` until the runtime shuts the process down.
+pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Error> {
+    let current = live.current();
+    tracing::info!(
+        live = %current.describe(),
+        rules = current.mapping.rule_count(),
+        shadow = mode == Mode::Shadow,
+        "claim mapping loaded"
+    );
+    let live = Arc::new(live);
+    let cold = Arc::new(AtomicBool::new(true));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let (live, cold) = (Arc::clone(&live), Arc::clone(&cold));
+        async move {
+            live.poll();
+            let loaded = live.current();
+            // Every line logged for this event names the live mapping and whether it is the
+            // first event of this process (lambda_runtime's own span adds the request id).
+            let span = tracing::info_span!(
+                "mapping",
+                live = %loaded.describe(),
+                cold_start = cold.swap(false, Ordering::Relaxed)
+            );
+            async {
+                match mode {
+                    Mode::Apply => {
+                        let today = today(&loaded.mapping);
+                        handle(loaded, event.payload, today).map(Output::Replied)
+                    }
+                    Mode::Shadow => Ok(Output::Unchanged(shadow(&loaded.mapping, event.payload))),
+                }
+            }
+            .instrument(span)
+            .await
+        }
+    }))
+    .await
+}
+
+/// What an invocation returns; `lambda_runtime` serialises it into the response body.
+enum Output {
+    /// The event with its response filled in.
+    Replied(InvocationReply),
+    /// Shadow mode: the event as it came.
+    Unchanged(Value),
+}
+
+impl Serialize for Output {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Output::Replied(reply) => reply.serialize(serializer),
+            Output::Unchanged(event) => event.serialize(serializer),
+        }
+    }
+}
+
+/// The mapping and the event of one invocation, which its [`InvocationReply`] borrows from.
+#[derive(Debug)]
+pub struct Invocation {
+    loaded: Arc<Loaded>,
+    event: Value,
+}
+
+self_cell::self_cell!(
+    /// One invocation's reply: it owns the event and a handle on the mapping, and holds what the
+    /// mapping produced (borrowing from both). It serialises as the event with its response filled
+    /// in, so `lambda_runtime` writes the JSON straight into the response body.
+    pub struct InvocationReply {
+        owner: Invocation,
+        #[covariant]
+        dependent: Reply,
+    }
+
+    impl {Debug}
+);
+
+impl InvocationReply {
+    /// Applies the invocation's mapping to its event.
+    fn apply(
+        invocation: Invocation,
+        today: Date,
+        observer: &mut impl engine::Observer,
+    ) -> Result<InvocationReply, ApplyError> {
+        InvocationReply::try_new(invocation, |it| {
+            engine::apply(&it.loaded.mapping, &it.event, today, observer)
+        })
+    }
+}
+
+impl Serialize for InvocationReply {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.borrow_dependent().serialize(serializer)
+    }
+}
+
+/// The evaluation date for an invocation with `mapping`: today (UTC) when a rule reads it (an
+/// `age` transform); otherwise the clock is not read and the date, which nothing reads, is
+/// [`Date::MIN`].
+pub fn today(mapping: &Mapping) -> Date {
+    if mapping.reads_date() {
+        OffsetDateTime::now_utc().date()
+    } else {
+        Date::MIN
+    }
+}
+
+/// One invocation: applies the live mapping to `event` as of `today` and returns the filled-in
+/// event to be written; logs rule outcomes by number and claim name only.
+pub fn handle(
+    loaded: Arc<Loaded>,
+    event: Value,
+    today: Date,
+) -> Result<InvocationReply, ApplyError> {
+    let invocation = Invocation { loaded, event };
+    // Below debug level, rule outcomes are not even reported (and the no-op observer compiles
+    // away).
+    let result = if tracing::enabled!(tracing::Level::DEBUG) {
+        InvocationReply::apply(invocation, today, &mut DebugLog)
+    } else {
+        InvocationReply::apply(invocation, today, &mut ())
+    };
+    match result {
+        Ok(reply) => {
+            let reply_of = reply.borrow_dependent();
+            warn_skipped(reply_of.skipped(), Mode::Apply);
+            tracing::debug!(
+                applied = reply_of.applied(),
+                skipped = reply_of.skipped().len(),
+                "claims mapped"
+            );
+            Ok(reply)
+        }
+        Err(error) => {
+            match &error {
+                ApplyError::Rule(failure) => tracing::error!(
+                    rule = %failure.rule,
+                    claim = %failure.claim,
+                    reason = %failure.reason,
+                    "claim rule failed; sign-in refused (on_error: fail)"
+                ),
+                ApplyError::Event(e) => tracing::error!(error = %e, "event refused"),
+                ApplyError::Response(e) => tracing::error!(error = %e, "response not written"),
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Shadow mode: evaluates the mapping exactly as [`handle`] would, logs per token which claims it
+/// would add, change and remove (names and counts only), and returns the event unchanged.
+pub fn shadow(mapping: &Mapping, event: Value) -> Value {
+    match engine::apply(mapping, &event, today(mapping), &mut DebugLog).and_then(Reply::into_owned)
+    {
+        Ok(done) => {
+            for token in preview::preview(&done) {
+                let names = |mark: Mark| {
+                    token
+                        .changes
+                        .iter()
+                        .filter(|(_, (m, _))| *m == mark)
+                        .map(|(claim, _)| claim.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                tracing::info!(
+                    token = token.token.name(),
+                    changes = token.changes.len(),
+                    added = %names(Mark::Added),
+                    changed = %names(Mark::Changed),
+                    removed = %names(Mark::Removed),
+                    "shadow: the mapping would change this token"
+                );
+            }
+            warn_skipped(&done.skipped, Mode::Shadow);
+        }
+        Err(error) => tracing::warn!(%error, "shadow: the mapping would fail this sign-in"),
+    }
+    event
+}
+
+/// One warning per rule skipped under `on_error: skip` (in shadow mode: that would be skipped).
+fn warn_skipped(skipped: &[engine::RuleFailure], mode: Mode) {
+    for failure in skipped {
+        tracing::warn!(
+            rule = %failure.rule,
+            claim = %failure.claim,
+            reason = %failure.reason,
+            shadow = mode == Mode::Shadow,
+            "claim rule skipped"
+        );
+    }
+}
+
+/// Logs each rule's outcome by id and claim name, and each group step by count: never a value.
+/// [`handle`] uses it only when debug logging is on.
+struct DebugLog;
+
+impl engine::Observer for DebugLog {
+    fn rule(&mut self, rule: &crate::mapping::Rule, outcome: &engine::RuleOutcome) {
+        tracing::debug!(rule = %rule.id, claim = %rule.claim, %outcome, "rule");
+    }
+
+    fn group_stage(&mut self, stage: engine::Stage, groups: &[String]) {
+        tracing::debug!(step = stage.name(), groups = groups.len(), "group pipeline");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::load::Origin;
+
+    fn loaded(yaml: &str) -> Arc<Loaded> {
+        Arc::new(Loaded {
+            mapping: Mapping::from_yaml(yaml, "test.yaml").unwrap(),
+            origin: Origin::File("test.yaml".into()),
+        })
+    }
+
+    #[test]
+    fn the_clock_is_read_only_for_mappings_that_use_the_date() {
+        let event: Value = serde_json::from_str(include_str!(
+            "../../examples/events/v2-authentication-custom-attrs-groups.json"
+        ))
+        .unwrap();
+        let reply = |loaded: &Arc<Loaded>, today| {
+            serde_json::to_string(&handle(Arc::clone(loaded), event.clone(), today).unwrap())
+                .unwrap()
+        };
+        let bench = loaded(include_str!("../../mappings/bench.yaml"));
+        assert!(!bench.mapping.reads_date());
+        assert_eq!(today(&bench.mapping), Date::MIN);
+        // Without `age`, the date does not matter.
+        let now = OffsetDateTime::now_utc().date();
+        assert_eq!(reply(&bench, Date::MIN), reply(&bench, now));
+
+        let age =
+            loaded("version: 1\nclaims:\n  - { claim: age, from: birthdate, transform: [age] }\n");
+        assert!(age.mapping.reads_date());
+        assert!(today(&age.mapping) >= now);
+        assert_ne!(reply(&age, Date::MIN), reply(&age, now));
+    }
+}

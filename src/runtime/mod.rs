@@ -1,0 +1,13 @@
+//! The Lambda function and where its mapping comes from: settings from the environment, loading a
+//! mapping file or (feature `ssm`) an SSM parameter, the live mapping and its refresh, logging,
+//! and the handler that applies the mapping to each invocation.
+//!
+//! Uses the engine and the token preview (for shadow mode); nothing below imports it.
+
+pub mod lambda;
+pub mod live;
+pub mod load;
+pub mod logging;
+pub mod settings;
+#[cfg(feature = "ssm")]
+pub mod ssm;

@@ -1,0 +1,235 @@
+//! The `claim-mapper` CLI: `validate` and `dry-run`, run as a process.
+
+use crate::support;
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_claim-mapper"))
+        .args(args)
+        .current_dir(support::root())
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn validate_lists_every_error_and_sets_the_exit_code() {
+    let ok = cli(&[
+        "validate",
+        "mappings/default.yaml",
+        "mappings/dev.yaml",
+        "mappings/prod.yaml",
+    ]);
+    assert!(ok.status.success(), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("mappings/prod.yaml: valid ("));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "version: 1\nclaims:\n  - claim: exp\n    value: 1\n  - claim: x\n    from: y\n    transform: [nope]\n").unwrap();
+    let out = cli(&[
+        "validate",
+        "mappings/default.yaml",
+        bad.to_str().unwrap(),
+        "missing.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("mappings/default.yaml: valid"), "{text}");
+    assert!(text.contains("2 problems"), "{text}");
+    assert!(
+        text.contains("bad.yaml:3:5: rule 1 (claim `exp`)"),
+        "{text}"
+    );
+    assert!(text.contains("bad.yaml:7:17: rule 2 (claim `x`), field `claims[1].transform[0]`: unknown transform `nope`"), "{text}");
+    assert!(text.contains("cannot read mapping missing.yaml"), "{text}");
+}
+
+#[test]
+fn dry_run_json_is_the_lambda_output() {
+    let out = cli(&["dry-run", "--json", "--today", "2026-11-26"]);
+    assert!(out.status.success());
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), support::fixture_events().len());
+    for line in lines {
+        let file = line["file"].as_str().unwrap();
+        let name = std::path::Path::new(file)
+            .file_stem()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let expected: Value = serde_json::from_slice(
+            &std::fs::read(support::root().join(format!("examples/expected/{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(line["output"], expected, "{file}");
+        assert!(line["warnings"].is_array());
+    }
+}
+
+#[test]
+fn dry_run_human_report_shows_tokens_and_warnings() {
+    let out = cli(&[
+        "dry-run",
+        "examples/events/v2-doc-quirks.json",
+        "examples/events/v1-hosted-auth.json",
+    ]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("mapping file mappings/default.yaml (sha256:"),
+        "{text}"
+    );
+    for needle in [
+        "trigger TokenGeneration_Authentication  version 2  client 1h2j3k4l5m6n7o8p9q0r1s2t3u",
+        "    + plan = \"silver\"",
+        "    - phone_number (suppressed)",
+        "    + scope orders-api/read",
+        "  warning: rule 4 (claim `seats`): transform `to_number` failed: not a number",
+        "  access token: not customisable with a version 1 trigger",
+    ] {
+        assert!(text.contains(needle), "{needle:?} in\n{text}");
+    }
+}
+
+#[test]
+fn dry_run_fails_when_an_event_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.json"), "{\"version\": \"9\"}").unwrap();
+    std::fs::write(dir.path().join("b.json"), "not json").unwrap();
+    let out = cli(&["dry-run", "--json", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("unsupported event version"), "{text}");
+    assert!(text.contains("invalid event JSON"), "{text}");
+    let bad_mapping = cli(&["dry-run", "--mapping", "nope.yaml"]);
+    assert_eq!(bad_mapping.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_mapping.stderr).contains("cannot read mapping nope.yaml"));
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    // More output than a pipe buffers, to a reader that is already gone.
+    let mut args = vec!["dry-run"];
+    args.extend(std::iter::repeat_n("examples/events", 60));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_claim-mapper"))
+        .args(&args)
+        .current_dir(support::root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn explain_prints_rules_groups_and_response_and_sets_the_exit_code() {
+    let out = cli(&[
+        "explain",
+        "--mapping",
+        "examples/features/mapping.yaml",
+        "--today",
+        "2026-11-26",
+        "examples/features/events/v2-saml-ad-groups.json",
+    ]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let text = stdout(&out);
+    let golden = std::fs::read_to_string(
+        support::root().join("examples/features/explain/v2-saml-ad-groups.txt"),
+    )
+    .unwrap();
+    assert!(
+        text.starts_with("mapping file examples/features/mapping.yaml (sha256:"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&golden),
+        "the CLI prints the library's report:\n{text}"
+    );
+
+    // A rule failing under `on_error: fail`: the report says what the Lambda would return.
+    let dir = tempfile::tempdir().unwrap();
+    let strict = dir.path().join("strict.yaml");
+    std::fs::write(
+        &strict,
+        "version: 1\non_error: fail\nclaims:\n  - claim: n\n    from: email\n    transform: [to_number]\n  - claim: later\n    value: 1\n",
+    )
+    .unwrap();
+    let out = cli(&[
+        "explain",
+        "--mapping",
+        strict.to_str().unwrap(),
+        "examples/events/v2-authentication-custom-attrs-groups.json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "rule 1  n                        failed: transform `to_number` failed: not a number"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("result: the Lambda returns the error `claim mapping failed (rule 1)`"),
+        "{text}"
+    );
+
+    let missing = cli(&["explain", "nope.json"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn dry_run_tokens_shows_payloads_in_text_and_json() {
+    let text = cli(&[
+        "dry-run",
+        "--tokens",
+        "--mapping",
+        "examples/features/mapping.yaml",
+        "--today",
+        "2026-11-26",
+        "examples/features/events",
+    ]);
+    assert!(text.status.success());
+    let text = stdout(&text);
+    for name in [
+        "v1-groups",
+        "v2-saml-ad-groups",
+        "v3-client-credentials-partner",
+        "v3-partner-portal",
+    ] {
+        let golden = std::fs::read_to_string(
+            support::root().join(format!("examples/features/tokens/{name}.txt")),
+        )
+        .unwrap();
+        assert!(
+            text.contains(&golden),
+            "{name} preview differs from its golden file"
+        );
+    }
+    let json = cli(&[
+        "dry-run",
+        "--tokens",
+        "--json",
+        "examples/events/v3-client-credentials.json",
+    ]);
+    let line: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let tokens = &line["tokens"];
+    assert!(
+        tokens.get("id").is_none(),
+        "client credentials have no ID token"
+    );
+    assert_eq!(tokens["access"]["payload"]["token_use"], "access");
+    assert!(tokens["access"]["changes"].is_object());
+}

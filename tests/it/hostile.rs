@@ -1,0 +1,183 @@
+//! Hostile mappings and events: each is refused with a clear message or handled safely, in
+//! bounded memory and time, never with a panic.
+
+use crate::support;
+
+use claim_mapper::Mapping;
+use serde_json::{Value, json};
+use support::apply;
+use support::{TODAY, mapping, mapping_error};
+
+#[test]
+fn deeply_nested_mappings_are_refused() {
+    let deep = format!(
+        "version: 1\nclaims:\n  - claim: a\n    value: {}1{}\n",
+        "[".repeat(500),
+        "]".repeat(500)
+    );
+    let err = mapping_error(&deep);
+    assert!(err.contains("recursion limit exceeded"), "{err}");
+}
+
+#[test]
+fn enormous_regexes_are_refused() {
+    let pattern = "(a|b|c|d|e|f|g|h){1000}".repeat(10);
+    let err = mapping_error(&format!(
+        "version: 1\nclaims:\n  - claim: a\n    from: x\n    transform: [{{replace: {{pattern: '{pattern}', with: ''}}}}]\n"
+    ));
+    assert!(
+        err.contains("invalid regex") && err.contains("exceeds size limit"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pathological_jsonpaths_are_refused() {
+    let long = format!("$.{}", "a.".repeat(600));
+    assert!(
+        mapping_error(&format!(
+            "version: 1\nclaims:\n  - {{claim: a, from: '{long}x'}}\n"
+        ))
+        .contains("JSONPath longer than 1024 bytes")
+    );
+    let nested = format!("$[?{}@.a{}]", "(".repeat(200), ")".repeat(200));
+    let err = mapping_error(&format!(
+        "version: 1\nclaims:\n  - {{claim: a, from: '{nested}'}}\n"
+    ));
+    assert!(err.contains("invalid JSONPath"), "{err}");
+}
+
+#[test]
+fn megabyte_values_and_ten_thousand_attributes_are_handled() {
+    let m = mapping(
+        "version: 1\nclaims:\n  - {claim: a, from: custom:big, transform: [trim, lowercase, sha256]}\n  - {claim: b, from: custom:big, transform: [{split: ','}, {join: ';'}, {truncate: 10}]}\n  - {claim: c, from: custom:big, transform: [{replace: {pattern: 'x+', with: 'y'}}]}\n  - {claim: d, from: custom:a9999}\n",
+    );
+    let mut attrs = serde_json::Map::new();
+    for i in 0..10_000 {
+        attrs.insert(format!("custom:a{i}"), json!(format!("v{i}")));
+    }
+    attrs.insert("custom:big".into(), json!("X,".repeat(512 * 1024)));
+    let event = json!({"version": "2", "request": {"userAttributes": attrs}});
+    let done = apply(&m, event, TODAY).unwrap();
+    let added = &done.event["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"];
+    assert_eq!(added["a"].as_str().unwrap().len(), 64);
+    assert_eq!(added["b"], "X;X;X;X;X;");
+    assert_eq!(added["d"], "v9999");
+    // The replaced megabyte value is over the token size limit: refused, not emitted.
+    assert!(added.get("c").is_none());
+    assert_eq!(done.skipped[0].rule, claim_mapper::mapping::RuleId::Base(3));
+}
+
+#[test]
+fn deeply_nested_events_are_refused_by_the_json_parser() {
+    let deep = format!(
+        "{{\"version\":\"2\",\"x\":{}1{}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let err = serde_json::from_str::<Value>(&deep).unwrap_err();
+    assert!(err.to_string().contains("recursion limit exceeded"));
+}
+
+#[test]
+fn wrong_types_at_every_field_are_safe() {
+    let m = Mapping::from_yaml(
+        &std::fs::read_to_string(support::root().join("mappings/bench.yaml")).unwrap(),
+        "bench",
+    )
+    .unwrap();
+    let base = support::fixture("v2-authentication-custom-attrs-groups");
+    let odd = [
+        json!(null),
+        json!(7),
+        json!("s"),
+        json!([1, {"a": null}]),
+        json!({"k": [true]}),
+        json!(true),
+    ];
+    let mut paths = vec![vec![]];
+    collect_paths(&base, &mut vec![], &mut paths);
+    for path in paths {
+        for value in &odd {
+            let mut event = base.clone();
+            *pointer(&mut event, &path) = value.clone();
+            // Either a clear error or a filled-in response; never a panic.
+            if let Ok(done) = apply(&m, event, TODAY) {
+                assert!(done.event["response"].is_object());
+            }
+        }
+    }
+}
+
+fn collect_paths(v: &Value, here: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    if let Value::Object(map) = v {
+        for (k, child) in map {
+            here.push(k.clone());
+            out.push(here.clone());
+            collect_paths(child, here, out);
+            here.pop();
+        }
+    }
+}
+
+fn pointer<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
+    path.iter().fold(v, |v, k| &mut v[k.as_str()])
+}
+
+#[test]
+fn the_most_overlays_and_the_longest_disable_lists_load() {
+    // 1,000 base rules, 6 trigger overlays and 100 client overlays: 707 plans, resolved at load.
+    let mut text = String::from("version: 1\nlimits: {token_claim_bytes: 65536}\nclaims:\n");
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "  - {{claim: c{i:03}, from: custom:a{}}}\n",
+            i % 50
+        ));
+    }
+    text.push_str("triggers:\n");
+    for trigger in claim_mapper::cognito::TRIGGER_SOURCES {
+        text.push_str(&format!("  {trigger}:\n    claims:\n"));
+        for i in 0..60 {
+            text.push_str(&format!("      - {{claim: t{i}, value: 1}}\n"));
+        }
+    }
+    text.push_str("clients:\n");
+    for c in 0..100 {
+        text.push_str(&format!(
+            "  client{c}:\n    claims: [{{claim: c{c:03}, value: 2}}]\n    disable: [c{:03}]\n",
+            c + 100
+        ));
+    }
+    let m = mapping(&text);
+    assert_eq!(m.plan_count(), 101 * 7);
+    let event = json!({
+        "version": "2", "triggerSource": "TokenGeneration_RefreshTokens",
+        "callerContext": {"clientId": "client7"},
+        "request": {"userAttributes": {"custom:a7": "x"}}, "response": {}
+    });
+    let out = apply(&m, event, TODAY).unwrap().event;
+    let claims = &out["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"];
+    assert_eq!(
+        claims["c007"],
+        json!(2),
+        "the client overlay replaced the base rule"
+    );
+    assert!(
+        claims.get("c107").is_none(),
+        "disabled by the client overlay"
+    );
+    assert_eq!(claims["c057"], json!("x"));
+    assert_eq!(claims["t59"], json!(1), "the trigger overlay applies too");
+
+    // A `disable` list of 80,000 names (sets, not list scans, keep this linear): refused, each
+    // unknown name reported.
+    let names = vec!["zzzz"; 80_000].join(",");
+    let err = mapping_error(&format!(
+        "version: 1\nclaims:\n  - {{claim: c100, value: 1}}\nclients:\n  web:\n    disable: [{names}]\n"
+    ));
+    assert!(
+        err.contains("field `clients.web.disable[79999]`: no earlier rule sets `zzzz`"),
+        "{}",
+        &err[..300]
+    );
+}

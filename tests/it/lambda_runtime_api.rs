@@ -1,0 +1,177 @@
+//! The Lambda binary as a real process speaking the Lambda Runtime API: every fixture event gets
+//! the golden response; a failing rule under `on_error: fail` is reported as an invocation error;
+//! an invalid mapping fails the init with the validation message.
+
+use crate::support;
+
+use serde_json::json;
+use support::lambda::{FILE_ONLY, Lambda, binaries};
+use support::runtime_api::Posted;
+
+fn file(path: &str) -> Vec<(&'static str, String)> {
+    vec![("CLAIM_MAPPING_FILE", path.to_owned())]
+}
+
+#[test]
+fn answers_every_fixture_like_the_golden_files() {
+    for binary in binaries() {
+        let mut lambda = Lambda::start_bin(binary, &file("mappings/default.yaml"));
+        for (name, event) in support::fixture_events() {
+            // The golden files are for a fixed date; the default mapping has no date transform.
+            assert_eq!(
+                lambda.invoke(&event),
+                support::expected(&name),
+                "{binary}: {name}"
+            );
+        }
+        let logs = lambda.stop();
+        assert!(logs.contains("claim mapping loaded"), "{logs}");
+        assert!(
+            logs.contains("live=file "),
+            "the live source is named: {logs}"
+        );
+    }
+}
+
+#[test]
+fn the_default_mapping_is_used_when_nothing_is_configured() {
+    for binary in binaries() {
+        let mut lambda = Lambda::start_bin(binary, &[]);
+        let name = "v2-authentication-custom-attrs-groups";
+        assert_eq!(
+            lambda.invoke(&support::fixture(name)),
+            support::expected(name)
+        );
+        assert!(lambda.stop().contains("mappings/default.yaml"));
+    }
+}
+
+#[test]
+fn the_file_only_function_refuses_an_ssm_setting() {
+    let env = [("CLAIM_MAPPING_SSM_PARAMETER", "/app/mapping".to_owned())];
+    let (status, logs) = Lambda::start_bin(FILE_ONLY, &env).wait();
+    assert!(!status.success());
+    assert!(
+        logs.contains("claim-mapper-lambda-file serves mapping files only"),
+        "{logs}"
+    );
+}
+
+#[test]
+fn on_error_fail_is_an_invocation_error_and_the_function_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("strict.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\non_error: fail\nclaims:\n  - claim: region\n    from: custom:region\n    required: true\n",
+    )
+    .unwrap();
+    let mut lambda = Lambda::start(&file(path.to_str().unwrap()));
+    let event = json!({"version": "2", "triggerSource": "TokenGeneration_Authentication", "request": {"userAttributes": {"email": "x@example.com"}}});
+
+    let failed = lambda.invoke_bytes(serde_json::to_vec(&event).unwrap());
+    assert_eq!(
+        failed,
+        Posted::Error {
+            id: "req-1".into(),
+            body: json!({"errorType": "ClaimMappingFailed", "errorMessage": "claim mapping failed (rule 1)"})
+        }
+    );
+    let mut ok = event.clone();
+    ok["request"]["userAttributes"]["custom:region"] = json!("eu");
+    let body = lambda.invoke(&ok);
+    assert_eq!(
+        body["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"]
+            ["region"],
+        "eu"
+    );
+    let Posted::Error { body, .. } = lambda.invoke_bytes(b"{not json".to_vec()) else {
+        panic!("malformed JSON must be an invocation error")
+    };
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("failed to deserialize"),
+        "{body}"
+    );
+    let logs = lambda.stop();
+    assert!(logs.contains("claim rule failed"), "{logs}");
+    assert!(
+        !logs.contains("x@example.com"),
+        "attribute values must not be logged: {logs}"
+    );
+}
+
+#[test]
+fn an_invalid_mapping_fails_the_init_with_the_validation_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\nclaims:\n  - claim: sub\n    from: email\n",
+    )
+    .unwrap();
+    for binary in binaries() {
+        let (status, logs) = Lambda::start_bin(binary, &file(path.to_str().unwrap())).wait();
+        assert!(!status.success());
+        let expected =
+            "bad.yaml:3:5: rule 1 (claim `sub`), field `claims[0].claim`: `sub` is set by Cognito";
+        assert!(logs.contains(expected), "{binary}: {logs}");
+    }
+}
+
+#[test]
+fn shadow_mode_returns_every_event_unchanged_and_logs_only_claim_names() {
+    for binary in binaries() {
+        let env = [
+            (
+                "CLAIM_MAPPING_FILE",
+                "examples/features/mapping.yaml".to_owned(),
+            ),
+            ("CLAIM_MAPPING_MODE", "shadow".to_owned()),
+        ];
+        let mut lambda = Lambda::start_bin(binary, &env);
+        let mut events = support::fixture_events();
+        events.extend(support::events_in("examples/features/events"));
+        for (name, event) in &events {
+            assert_eq!(&lambda.invoke(event), event, "{binary}: {name} changed");
+        }
+        let logs = lambda.stop();
+        assert!(logs.contains("shadow=true"), "{logs}");
+        // The SAML user: three claims added to the ID token, groups and roles changed.
+        let line = logs
+            .lines()
+            .find(|l| {
+                l.contains("shadow: the mapping would change this token")
+                    && l.contains("token=\"id\"")
+                    && l.contains("sales_region")
+            })
+            .unwrap_or_else(|| panic!("no shadow line for the SAML user's ID token:\n{logs}"));
+        assert!(
+            line.contains("added=display_name,plan,sales_region,tenant"),
+            "{line}"
+        );
+        assert!(
+            line.contains("changed=cognito:groups,cognito:roles"),
+            "{line}"
+        );
+        for value in ["tenant-7", "Kim Lee", "enterprise", "Sales", "emea"] {
+            assert!(
+                !logs.contains(value),
+                "{binary}: shadow logs show a value: {value}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unknown_mode_fails_the_init() {
+    let env = [("CLAIM_MAPPING_MODE", "dry".to_owned())];
+    let (status, logs) = Lambda::start_bin(FILE_ONLY, &env).wait();
+    assert!(!status.success());
+    assert!(
+        logs.contains("invalid CLAIM_MAPPING_MODE: expected `apply` or `shadow`"),
+        "{logs}"
+    );
+}

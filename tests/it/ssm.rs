@@ -1,0 +1,467 @@
+//! Mappings from SSM, against a real SSM API: `moto_server` on 127.0.0.1, started by
+//! `scripts/test`, which exports its address as `CLAIM_MAPPER_TEST_SSM_ENDPOINT`. The Lambda and
+//! the CLI run as processes with `AWS_ENDPOINT_URL` pointing at it.
+#![cfg(feature = "ssm")]
+
+use crate::support;
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use aws_sdk_ssm::types::ParameterType;
+use serde_json::{Value, json};
+use support::lambda::Lambda;
+use support::ssm::{aws_env, endpoint, put_raw, unique};
+
+const V2: &str = "v2-authentication-custom-attrs-groups";
+
+fn mapping_text(file: &str) -> String {
+    std::fs::read_to_string(support::root().join(file)).unwrap()
+}
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_claim-mapper"))
+        .args(args)
+        .envs(aws_env(&endpoint()))
+        .current_dir(support::root())
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn lambda(parameter: &str, extra: &[(&'static str, String)]) -> Lambda {
+    let mut env = aws_env(&endpoint());
+    env.push(("CLAIM_MAPPING_SSM_PARAMETER", parameter.to_owned()));
+    env.extend_from_slice(extra);
+    Lambda::start(&env)
+}
+
+fn access_claims(body: &Value) -> Value {
+    body["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]["claimsToAddOrOverride"].clone()
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn string_and_secure_string_parameters_serve_the_golden_outputs() {
+    for kind in [ParameterType::String, ParameterType::SecureString] {
+        let name = unique("kinds");
+        put_raw(&name, &mapping_text("mappings/default.yaml"), kind.clone());
+        let mut l = lambda(&name, &[]);
+        for (event, body) in support::fixture_events() {
+            assert_eq!(
+                l.invoke(&body),
+                support::expected(&event),
+                "{kind:?} {event}"
+            );
+        }
+        let logs = l.stop();
+        assert!(
+            logs.contains(&format!("ssm {name} version 1 (sha256:")),
+            "{logs}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn version_and_label_pins_select_the_version() {
+    let name = unique("pins");
+    let v1 = put_raw(
+        &name,
+        &mapping_text("mappings/default.yaml"),
+        ParameterType::String,
+    );
+    let out = cli(&[
+        "push",
+        "mappings/prod.yaml",
+        "--ssm-parameter",
+        &name,
+        "--label",
+        "candidate",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("as version 2\nlabel candidate -> version 2"),
+        "{}",
+        text(&out)
+    );
+
+    let event = support::fixture(V2);
+    let default_claims = access_claims(&support::expected(V2));
+    for (reference, prod) in [
+        (format!("{name}:{v1}"), false),
+        (format!("{name}:candidate"), true),
+        (name.clone(), true),
+    ] {
+        let mut l = lambda(&reference, &[]);
+        let claims = access_claims(&l.invoke(&event));
+        assert_eq!(claims == default_claims, !prod, "{reference}: {claims}");
+        assert_eq!(
+            claims.get("plan_level").is_some(),
+            prod,
+            "{reference}: {claims}"
+        );
+        l.stop();
+    }
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn unreadable_or_invalid_parameters_fail_the_init_naming_parameter_and_cause() {
+    let missing = unique("missing");
+    let (status, logs) = lambda(&missing, &[]).wait();
+    assert!(!status.success());
+    assert!(
+        logs.contains(&format!("cannot read SSM parameter {missing}: not found")),
+        "{logs}"
+    );
+
+    let bad_yaml = unique("yaml");
+    put_raw(
+        &bad_yaml,
+        "version: 1\nclaims:\n  - claim: a\n   from: x\n",
+        ParameterType::String,
+    );
+    let (status, logs) = lambda(&bad_yaml, &[]).wait();
+    assert!(!status.success());
+    assert!(
+        logs.contains(&format!(
+            "invalid mapping {bad_yaml} (version 1): 1 problem"
+        )),
+        "{logs}"
+    );
+    assert!(
+        logs.contains(&format!("{bad_yaml} (version 1):4:")),
+        "line/column: {logs}"
+    );
+
+    // Problems are located, but the log never quotes the parameter (it may be a SecureString).
+    let invalid = unique("invalid");
+    put_raw(
+        &invalid,
+        "version: 1\nclaims:\n  - claim: sub\n    from: email\n  - claim: key\n    value: s3cr3t-api-key\n    required: s3cr3t-flag\n",
+        ParameterType::SecureString,
+    );
+    let (status, logs) = lambda(&invalid, &[]).wait();
+    assert!(!status.success());
+    assert!(
+        logs.contains(&format!(
+            "{invalid} (version 1):7:15: rule 2, field `claims[1].required`"
+        )),
+        "{logs}"
+    );
+    assert!(logs.contains("messages withheld from logs"), "{logs}");
+    assert!(
+        !logs.contains("s3cr3t"),
+        "parameter content in the logs: {logs}"
+    );
+    let valid_yaml_bad_rule = unique("invalid-rule");
+    put_raw(
+        &valid_yaml_bad_rule,
+        "version: 1\nclaims:\n  - claim: sub\n    from: email\n",
+        ParameterType::String,
+    );
+    let (status, logs) = lambda(&valid_yaml_bad_rule, &[]).wait();
+    assert!(!status.success());
+    assert!(
+        logs.contains(&format!(
+            "{valid_yaml_bad_rule} (version 1):3:5: rule 1, field `claims[0].claim`"
+        )),
+        "{logs}"
+    );
+    assert!(
+        !logs.contains("is set by Cognito"),
+        "the message is withheld: {logs}"
+    );
+    // The operator's own terminal shows everything.
+    let dry = std::process::Command::new(env!("CARGO_BIN_EXE_claim-mapper"))
+        .args(["dry-run", "--ssm-parameter", &valid_yaml_bad_rule])
+        .envs(aws_env(&endpoint()))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&dry.stderr)
+            .contains("rule 1 (claim `sub`), field `claims[0].claim`: `sub` is set by Cognito"),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+
+    let (status, logs) = lambda(&format!("{invalid}:9"), &[]).wait();
+    assert!(!status.success());
+    assert!(logs.contains("not found"), "{logs}");
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn the_file_is_the_fallback_when_the_parameter_is_unusable() {
+    let invalid = unique("fallback");
+    put_raw(
+        &invalid,
+        "version: 1\nclaims: [{claim: exp, value: 1}]\n",
+        ParameterType::String,
+    );
+    for parameter in [unique("absent"), invalid] {
+        let mut l = lambda(
+            &parameter,
+            &[("CLAIM_MAPPING_FILE", "mappings/default.yaml".into())],
+        );
+        assert_eq!(l.invoke(&support::fixture(V2)), support::expected(V2));
+        let logs = l.stop();
+        assert!(
+            logs.contains("SSM mapping unusable; serving the fallback file"),
+            "{logs}"
+        );
+        assert!(logs.contains(&parameter), "{logs}");
+    }
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn refresh_moves_from_the_fallback_file_to_the_parameter_once_it_is_good() {
+    let name = unique("recover");
+    let mut l = lambda(
+        &name,
+        &[
+            ("CLAIM_MAPPING_FILE", "mappings/default.yaml".into()),
+            ("CLAIM_MAPPING_REFRESH_SECONDS", "1".into()),
+        ],
+    );
+    let event = support::fixture(V2);
+    assert_eq!(
+        l.invoke(&event),
+        support::expected(V2),
+        "the file serves first"
+    );
+    put_raw(
+        &name,
+        &mapping_text("mappings/prod.yaml"),
+        ParameterType::String,
+    );
+    let claims = invoke_until(&mut l, &event, |c| c.get("plan_level").is_some());
+    assert_eq!(claims["plan_level"], json!(3));
+    assert!(
+        l.stop()
+            .contains(&format!("mapping refreshed live=ssm {name} version 1"))
+    );
+}
+
+/// Invokes until the access-token claims satisfy `done`, for at most 15 s (refresh runs in the
+/// background; this bounds a wait, it does not measure speed).
+fn invoke_until(l: &mut Lambda, event: &Value, done: impl Fn(&Value) -> bool) -> Value {
+    let start = Instant::now();
+    loop {
+        let claims = access_claims(&l.invoke(event));
+        if done(&claims) || start.elapsed() > Duration::from_secs(15) {
+            return claims;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn refresh_picks_up_new_versions_and_rejects_bad_ones() {
+    let name = unique("refresh");
+    put_raw(
+        &name,
+        &mapping_text("mappings/default.yaml"),
+        ParameterType::String,
+    );
+    let mut l = lambda(&name, &[("CLAIM_MAPPING_REFRESH_SECONDS", "1".into())]);
+    let event = support::fixture(V2);
+    assert_eq!(
+        access_claims(&l.invoke(&event)),
+        access_claims(&support::expected(V2))
+    );
+
+    put_raw(
+        &name,
+        &mapping_text("mappings/prod.yaml"),
+        ParameterType::String,
+    );
+    let claims = invoke_until(&mut l, &event, |c| c.get("plan_level").is_some());
+    assert_eq!(claims["plan_level"], json!(3), "version 2 went live");
+
+    let bad = put_raw(
+        &name,
+        "version: 1\nclaims: [{claim: sub, from: email}, {claim: k, value: s3cr3t-token, required: s3cr3t-flag}]\n",
+        ParameterType::String,
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    for _ in 0..5 {
+        assert_eq!(
+            access_claims(&l.invoke(&event))["plan_level"],
+            json!(3),
+            "the last good mapping keeps serving"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let logs = l.stop();
+    assert!(logs.contains("mapping refreshed"), "{logs}");
+    assert!(logs.contains(&format!("rejected_version={bad}")), "{logs}");
+    assert_eq!(
+        logs.matches(&format!("rejected_version={bad}")).count(),
+        1,
+        "reported once: {logs}"
+    );
+    assert!(
+        logs.contains("field `claims[1].required`"),
+        "located: {logs}"
+    );
+    assert!(
+        !logs.contains("s3cr3t"),
+        "parameter content in the logs: {logs}"
+    );
+    assert!(
+        logs.contains(&format!("ssm {name} version 2")),
+        "lines name the live version: {logs}"
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_fails_fast() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut env = aws_env(&format!("http://{closed}"));
+    env.push(("CLAIM_MAPPING_SSM_PARAMETER", "/unreachable".into()));
+    let start = Instant::now();
+    let (status, logs) = Lambda::start(&env).wait();
+    let waited = start.elapsed();
+    assert!(!status.success());
+    assert!(
+        logs.contains("cannot read SSM parameter /unreachable: network error"),
+        "{logs}"
+    );
+    // The client's budget is 1.5 s per call; 4 s is Cognito's 5 s minus margin.
+    assert!(waited < Duration::from_secs(4), "init waited {waited:?}");
+
+    env.push(("CLAIM_MAPPING_FILE", "mappings/default.yaml".into()));
+    let mut l = Lambda::start(&env);
+    assert_eq!(l.invoke(&support::fixture(V2)), support::expected(V2));
+    assert!(l.stop().contains("serving the fallback file"));
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn push_refuses_invalid_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "version: 1\nclaims: [{claim: iss, value: x}]\n").unwrap();
+    let name = unique("push-invalid");
+    let out = cli(&["push", bad.to_str().unwrap(), "--ssm-parameter", &name]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("not pushed: the mapping is invalid"),
+        "{}",
+        text(&out)
+    );
+    let after = cli(&["dry-run", "--ssm-parameter", &name]);
+    assert!(
+        text(&after).contains("not found"),
+        "nothing was created: {}",
+        text(&after)
+    );
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn push_secure_then_dry_run_by_label() {
+    let name = unique("push-label");
+    let out = cli(&[
+        "push",
+        "mappings/default.yaml",
+        "--ssm-parameter",
+        &name,
+        "--secure",
+        "--label",
+        "live",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("as version 1\nlabel live -> version 1"),
+        "{}",
+        text(&out)
+    );
+    let dry = cli(&[
+        "dry-run",
+        "--json",
+        "--ssm-parameter",
+        &format!("{name}:live"),
+        &format!("examples/events/{V2}.json"),
+    ]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    let line: Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!(line["output"], support::expected(V2));
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn diff_shows_claims_that_appear_disappear_and_change() {
+    let name = unique("diff");
+    put_raw(
+        &name,
+        &mapping_text("mappings/default.yaml"),
+        ParameterType::String,
+    );
+    let same = cli(&["diff", "mappings/default.yaml", "--ssm-parameter", &name]);
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same));
+    assert!(
+        text(&same).contains("0 of 8 events change"),
+        "{}",
+        text(&same)
+    );
+
+    let out = cli(&[
+        "diff",
+        "mappings/prod.yaml",
+        "--ssm-parameter",
+        &name,
+        &format!("examples/events/{V2}.json"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = text(&out);
+    for needle in [
+        &format!("before: ssm {name} version 1"),
+        "after:  file mappings/prod.yaml",
+        "  access token:\n",
+        "    + plan_level = 3",
+        "    - seats (was 25)",
+        "    - display_name (was \"Jane Doe\")",
+        "    + scope suppressed aws.cognito.signin.user.admin",
+        "1 of 1 events change",
+    ] {
+        assert!(report.contains(needle), "{needle:?} in\n{report}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let changed = dir.path().join("changed.yaml");
+    std::fs::write(
+        &changed,
+        mapping_text("mappings/default.yaml").replace(
+            "transform: [trim, lowercase]",
+            "transform: [trim, uppercase]",
+        ),
+    )
+    .unwrap();
+    let out = cli(&[
+        "diff",
+        changed.to_str().unwrap(),
+        "--ssm-parameter",
+        &name,
+        &format!("examples/events/{V2}.json"),
+    ]);
+    assert!(
+        text(&out).contains("    ~ plan: \"gold\" -> \"GOLD\""),
+        "{}",
+        text(&out)
+    );
+}

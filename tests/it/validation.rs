@@ -1,0 +1,340 @@
+//! Load-time validation: every kind of mapping error, with its message (file, line/column, rule,
+//! claim, field) asserted.
+
+use crate::support;
+
+use support::mapping_error;
+
+fn rule(body: &str) -> String {
+    format!("version: 1\nclaims:\n  - claim: ok\n    value: 1\n{body}")
+}
+
+#[test]
+fn unknown_keys_name_line_rule_claim_and_field() {
+    let err = mapping_error(&rule("  - claim: department\n    frm: custom:department\n"));
+    assert_eq!(
+        err,
+        "invalid mapping test.yaml: 1 problem\n  test.yaml:6:5: rule 2 (claim `department`), field `claims[1]`: \
+         unknown field `frm`, expected one of `claim`, `from`, `value`, `template`, `default`, `required`, `tokens`, `transform`, `when`"
+    );
+    let top = mapping_error("version: 1\nclams: []\n");
+    assert!(
+        top.contains("test.yaml:2:1: unknown field `clams`"),
+        "{top}"
+    );
+}
+
+#[test]
+fn zero_or_two_sources() {
+    let none = mapping_error(&rule("  - claim: a\n    tokens: [id]\n"));
+    assert!(none.contains("test.yaml:5:5: rule 2 (claim `a`), field `claims[1]`: a rule needs one source: `from`, `value` or `template`"), "{none}");
+    let two = mapping_error(&rule("  - claim: a\n    from: x\n    value: y\n"));
+    assert!(two.contains("rule 2 (claim `a`), field `claims[1]`: a rule takes exactly one of `from`, `value`, `template`; found from and value"), "{two}");
+}
+
+#[test]
+fn unknown_transforms_point_at_the_step() {
+    let err = mapping_error(&rule(
+        "  - claim: dept\n    from: custom:department\n    transform: [trim, lowercse]\n",
+    ));
+    assert!(
+        err.contains("test.yaml:7:23: rule 2 (claim `dept`), field `claims[1].transform[1]`: unknown transform `lowercse`; known: trim,"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_regexes_and_jsonpaths() {
+    let regex = mapping_error(&rule(
+        "  - claim: a\n    from: x\n    transform:\n      - replace: {pattern: '([a-z]', with: ''}\n",
+    ));
+    assert!(regex.contains("test.yaml:8:9: rule 2 (claim `a`), field `claims[1].transform[0]`: transform `replace`: invalid regex"), "{regex}");
+    let path = mapping_error(&rule("  - claim: a\n    from: $.request[\n"));
+    assert!(
+        path.contains(
+            "test.yaml:6:5: rule 2 (claim `a`), field `claims[1].from`: invalid JSONPath"
+        ),
+        "{path}"
+    );
+    let template = mapping_error(&rule("  - claim: a\n    template: '{$.[}'\n"));
+    assert!(
+        template.contains("field `claims[1].template`: template placeholder: invalid JSONPath"),
+        "{template}"
+    );
+}
+
+#[test]
+fn claims_cognito_refuses() {
+    for (claim, needle) in [
+        (
+            "sub",
+            "`sub` is set by Cognito and cannot be added or overridden",
+        ),
+        ("exp", "`exp` is set by Cognito"),
+        (
+            "cognito:username",
+            "`cognito:` claims such as `cognito:username` cannot be added",
+        ),
+        (
+            "cognito:groups",
+            "`cognito:groups` can only be changed through a group override",
+        ),
+        (
+            "dev:secret",
+            "`dev:` attributes such as `dev:secret` can only be suppressed",
+        ),
+        ("aud", "`aud` cannot be changed in the ID token"),
+    ] {
+        let err = mapping_error(&rule(&format!("  - claim: '{claim}'\n    value: x\n")));
+        assert!(
+            err.contains(&format!(
+                "test.yaml:5:5: rule 2 (claim `{claim}`), field `claims[1].claim`: {needle}"
+            )),
+            "{err}"
+        );
+    }
+    // `aud` may go to the access token.
+    support::mapping(&rule(
+        "  - claim: aud\n    from: $.callerContext.clientId\n    tokens: [access]\n",
+    ));
+}
+
+#[test]
+fn suppressions_and_scopes_follow_the_contract() {
+    let err =
+        mapping_error("version: 1\nsuppress:\n  id: [email, sub]\n  access: [cognito:username]\n");
+    assert!(err.contains("test.yaml:3:15: field `suppress.id[1]`: `sub` is set by Cognito and cannot be suppressed"), "{err}");
+    assert!(
+        err.contains("field `suppress.access[0]`: `cognito:username` cannot be suppressed"),
+        "{err}"
+    );
+    assert!(err.contains("2 problems"), "{err}");
+    support::mapping("version: 1\nsuppress:\n  id: ['dev:x', cognito:groups]\n");
+    let scope = mapping_error("version: 1\nscopes:\n  add:\n    - scope: 'a b'\n");
+    assert!(scope.contains("test.yaml:4:7: field `scopes.add[0].scope`: a scope containing whitespace cannot be added"), "{scope}");
+}
+
+#[test]
+fn added_and_suppressed_in_the_same_token_is_refused() {
+    let err = mapping_error(
+        "version: 1\nclaims:\n  - claim: email\n    from: email\nsuppress:\n  id: [email]\n",
+    );
+    assert!(
+        err.contains(
+            "rule 1 (claim `email`), field `claims[0].claim`: the claim is also in `suppress.id`"
+        ),
+        "{err}"
+    );
+    support::mapping(
+        "version: 1\nclaims:\n  - claim: email\n    from: email\n    tokens: [access]\nsuppress:\n  id: [email]\n",
+    );
+}
+
+#[test]
+fn conditions_are_checked() {
+    let err = mapping_error(&rule(
+        "  - claim: a\n    value: 1\n    when:\n      triggers: [TokenGeneration_Login]\n      groups: []\n",
+    ));
+    assert!(err.contains("field `claims[1].when.triggers[0]`: unknown trigger source `TokenGeneration_Login`; known: TokenGeneration_HostedAuth"), "{err}");
+    assert!(
+        err.contains("field `claims[1].when.groups`: an empty list never matches"),
+        "{err}"
+    );
+    let unknown = mapping_error(&rule(
+        "  - claim: a\n    value: 1\n    when: {group: [x]}\n",
+    ));
+    assert!(
+        unknown.contains("rule 2 (claim `a`), field `claims[1].when`: unknown field `group`"),
+        "{unknown}"
+    );
+}
+
+#[test]
+fn wrong_types_and_values() {
+    let tokens = mapping_error(&rule("  - claim: a\n    value: 1\n    tokens: [idd]\n"));
+    assert!(tokens.contains("rule 2 (claim `a`), field `claims[1].tokens[0]`: unknown variant `idd`, expected `id` or `access`"), "{tokens}");
+    let required = mapping_error(&rule("  - claim: a\n    from: x\n    required: maybe\n"));
+    assert!(
+        required.contains(
+            "field `claims[1].required`: invalid type: string \"maybe\", expected a boolean"
+        ),
+        "{required}"
+    );
+    let nested = mapping_error(&rule("  - claim: a\n    value: [[1]]\n"));
+    assert!(
+        nested.contains(
+            "field `claims[1].value`: arrays may hold only strings, numbers and booleans"
+        ),
+        "{nested}"
+    );
+    let both = mapping_error(&rule(
+        "  - claim: a\n    from: x\n    required: true\n    default: 1\n",
+    ));
+    assert!(
+        both.contains("field `claims[1].required`: `required` and `default` exclude each other"),
+        "{both}"
+    );
+    let version = mapping_error("version: 2\n");
+    assert!(
+        version.contains("test.yaml:1:1: field `version`: unsupported mapping version 2"),
+        "{version}"
+    );
+    let syntax = mapping_error("version: 1\nclaims:\n  - claim: a\n   from: x\n");
+    assert!(
+        syntax.starts_with("invalid mapping test.yaml: 1 problem\n  test.yaml:4:"),
+        "{syntax}"
+    );
+}
+
+#[test]
+fn duplicate_keys_are_refused() {
+    let field = mapping_error("version: 1\nclaims:\n  - claim: a\n    claim: b\n    value: 1\n");
+    assert!(
+        field.contains("test.yaml:3:5: rule 1, field `claims[0]`: duplicate field `claim`"),
+        "{field}"
+    );
+    let table = mapping_error(
+        "version: 1\nclaims:\n  - claim: c\n    from: x\n    transform: [{map: {a: 1, a: 2}}]\n",
+    );
+    assert!(table.contains("test.yaml:5:23: rule 1, field `claims[0].transform[0].map`: duplicate entry with key \"a\""), "{table}");
+}
+
+#[test]
+fn every_problem_is_listed() {
+    let err = mapping_error(&rule(
+        "  - claim: sub\n    value: 1\n  - claim: b\n    from: x\n    transform: [nope]\n  - claim: c\n",
+    ));
+    assert!(err.contains("3 problems"), "{err}");
+    for needle in [
+        "rule 2 (claim `sub`)",
+        "rule 3 (claim `b`)",
+        "rule 4 (claim `c`)",
+    ] {
+        assert!(err.contains(needle), "{needle} in {err}");
+    }
+}
+
+#[test]
+fn limits_are_enforced() {
+    let huge = format!(
+        "version: 1\n# {}\n",
+        "x".repeat(claim_mapper::mapping::MAX_MAPPING_BYTES)
+    );
+    assert!(mapping_error(&huge).contains("the limit is"));
+    let mut many = String::from("version: 1\nclaims:\n");
+    for i in 0..=claim_mapper::mapping::MAX_RULES {
+        many.push_str(&format!("  - {{claim: c{i}, value: 1}}\n"));
+    }
+    assert!(
+        mapping_error(&many)
+            .contains("field `claims`: 2001 rules (base and overlays); the limit is 2000")
+    );
+    let mut bomb = String::from(
+        "version: 1\nclaims:\n  - claim: a0\n    value: &a0 [x, x, x, x, x, x, x, x, x]\n",
+    );
+    for i in 1..8 {
+        let p = format!("*a{}", i - 1);
+        bomb.push_str(&format!(
+            "  - claim: a{i}\n    value: &a{i} [{}]\n",
+            [p.as_str(); 9].join(", ")
+        ));
+    }
+    let err = mapping_error(&bomb);
+    assert!(err.contains("repetition limit exceeded"), "{err}");
+}
+
+#[test]
+fn constant_claims_must_fit_the_token_size_limit() {
+    let big = mapping_error(&format!(
+        "version: 1\nlimits: {{token_claim_bytes: 50}}\nclaims:\n  - claim: banner\n    value: '{}'\n",
+        "z".repeat(60)
+    ));
+    assert!(big.contains("test.yaml:5:5: rule 1 (claim `banner`), field `claims[0].value`: the claim is 72 bytes of JSON; limits.token_claim_bytes is 50"), "{big}");
+    let sum = mapping_error(
+        "version: 1\nlimits: {token_claim_bytes: 50}\nclaims:\n  - {claim: a, value: '0123456789012345678901234567890', tokens: [id]}\n  - {claim: b, value: '0123456789012345678901234567890', tokens: [access]}\n  - {claim: c, value: '0123456789012345678901234567890'}\n",
+    );
+    assert!(sum.contains("rule 3 (claim `c`), field `claims[2].value`: constant claims for the id token reach 76 bytes"), "{sum}");
+    assert!(!sum.contains("rule 2"), "{sum}");
+    let bad = mapping_error("version: 1\nlimits: {token_claim_bytes: 0}\n");
+    assert!(
+        bad.contains("field `limits.token_claim_bytes`: must be between 1 and 65536"),
+        "{bad}"
+    );
+}
+
+#[test]
+fn group_pipeline_errors_name_the_step() {
+    let err = mapping_error(
+        "version: 1\ngroups:\n  from: [cognito, {attribute: ''}]\n  keep:\n    patterns: ['(']\n  rename: {}\n  max: 0\n  roles:\n    - group: admins\n      role: admin\n",
+    );
+    for needle in [
+        "test.yaml:3:20: field `groups.from[1].attribute`: an attribute name cannot be empty",
+        "test.yaml:5:16: field `groups.keep.patterns[0]`: invalid regex",
+        "test.yaml:6:3: field `groups.rename`: give `strip_prefix` or `table`",
+        "test.yaml:7:3: field `groups.max`: must be at least 1; to remove every group, suppress `cognito:groups`",
+        "test.yaml:10:7: field `groups.roles[0].role`: expected an IAM role ARN, `arn:aws:iam::123456789012:role/NAME`",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in\n{err}");
+    }
+    let empty_keep = mapping_error("version: 1\ngroups:\n  keep: {}\n");
+    assert!(empty_keep.contains("test.yaml:3:3: field `groups.keep`: list `names`, `prefixes` or `patterns`; an empty allowlist would drop every group"), "{empty_keep}");
+    let source = mapping_error("version: 1\ngroups:\n  from: [cognitoo]\n");
+    assert!(source.contains("test.yaml:3:3: field `groups`: `from`, source 1: a group source is `cognito` or `{attribute: NAME}` (optionally with `delimiter`)"), "{source}");
+    let typo = mapping_error("version: 1\ngroups:\n  from: [{atribute: x}]\n");
+    assert!(typo.contains("field `groups`: `from`, source 1: unknown field `atribute`, expected `attribute` or `delimiter`"), "{typo}");
+    let padded = mapping_error("version: 1\ngroups:\n  rename:\n    table: {a: ' x'}\n");
+    assert!(
+        padded.contains(
+            "field `groups.rename.table.a`: a group name cannot start or end with whitespace"
+        ),
+        "{padded}"
+    );
+    let twice = mapping_error(
+        "version: 1\ngroups:\n  roles:\n    - {group: a, role: 'arn:aws:iam::111122223333:role/a'}\n    - {group: a, role: 'arn:aws:iam::111122223333:role/b'}\n",
+    );
+    assert!(
+        twice.contains("field `groups.roles[1].group`: `a` is listed twice"),
+        "{twice}"
+    );
+}
+
+#[test]
+fn overlay_errors_name_the_overlay_rule_and_field() {
+    let err = mapping_error(
+        "version: 1\nclaims:\n  - claim: tenant\n    from: custom:tenant\nclients:\n  web:\n    claims:\n      - claim: tenant\n        from: custom:org\n        transform: [nope]\n    disable: [plan]\n  'bad id!': {}\ntriggers:\n  TokenGeneration_Login: {}\n",
+    );
+    for needle in [
+        "test.yaml:10:21: rule clients.web.1 (claim `tenant`), field `clients.web.claims[0].transform[0]`: unknown transform `nope`",
+        "test.yaml:11:15: field `clients.web.disable[0]`: no earlier rule sets `plan`, so there is nothing to disable",
+        "test.yaml:12:3: field `clients.bad id!`: `bad id!` is not an app client id",
+        "test.yaml:14:3: field `triggers.TokenGeneration_Login`: unknown trigger source `TokenGeneration_Login`",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in\n{err}");
+    }
+    let many: String = (0..101).map(|i| format!("  c{i}: {{}}\n")).collect();
+    let many = mapping_error(&format!("version: 1\nclients:\n{many}"));
+    assert!(
+        many.contains("field `clients`: 101 client overlays; the limit is 100"),
+        "{many}"
+    );
+    let serde = mapping_error(
+        "version: 1\ntriggers:\n  TokenGeneration_ClientCredentials:\n    claims:\n      - claim: partner\n        frm: x\n",
+    );
+    assert!(serde.contains("rule triggers.TokenGeneration_ClientCredentials.1 (claim `partner`), field `triggers.TokenGeneration_ClientCredentials.claims[0]`: unknown field `frm`"), "{serde}");
+    let both = mapping_error(
+        "version: 1\nclaims:\n  - claim: a\n    value: 1\nclients:\n  web:\n    claims:\n      - claim: a\n        value: 2\n    disable: [a]\n",
+    );
+    assert!(both.contains("field `clients.web.disable[0]`: `a` is also set by this overlay, which already replaces the earlier rules"), "{both}");
+    // Overlay rules meet the same contract checks as base rules, and the size limit per plan.
+    let reserved = mapping_error(
+        "version: 1\nclients:\n  web:\n    claims:\n      - claim: cognito:groups\n        value: x\n",
+    );
+    assert!(reserved.contains("rule clients.web.1 (claim `cognito:groups`), field `clients.web.claims[0].claim`: `cognito:groups` can only be changed through a group override"), "{reserved}");
+    let big = format!(
+        "version: 1\nlimits: {{token_claim_bytes: 100}}\nclaims:\n  - claim: a\n    value: '{}'\nclients:\n  web:\n    claims:\n      - claim: b\n        value: '{}'\n",
+        "x".repeat(60),
+        "y".repeat(60)
+    );
+    let big = mapping_error(&big);
+    assert!(big.contains("rule clients.web.1 (claim `b`), field `clients.web.claims[0].value`: constant claims for the id token reach"), "{big}");
+}
