@@ -11,10 +11,28 @@ use crate::cognito;
 #[schemars(rename = "When")]
 pub(crate) struct RawWhen {
     /// The user is in any of these groups (after the group pipeline, when there is one).
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<String>")]
     groups: Option<Vec<String>>,
     /// The app client (`callerContext.clientId`) is one of these.
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<String>")]
     clients: Option<Vec<String>>,
     /// The trigger source is one of these.
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<String>")]
     triggers: Option<Vec<String>>,
 }
 
@@ -61,7 +79,20 @@ impl Condition {
                 );
             }
         }
+        for (i, client) in raw.clients.iter().flatten().enumerate() {
+            if let Some(reason) = cognito::client_id_restriction(client) {
+                report(format!("{path}.clients[{i}]"), reason);
+            }
+        }
         let any = raw.groups.is_some() || raw.clients.is_some() || raw.triggers.is_some();
+        if !any {
+            report(
+                path.to_owned(),
+                "`when` lists no condition, so it would hold for every user: leave `when` out for \
+                 a rule that always applies, or list `groups`, `clients` or `triggers`"
+                    .into(),
+            );
+        }
         any.then(|| Condition {
             groups: raw.groups.clone(),
             clients: raw.clients.clone(),

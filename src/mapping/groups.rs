@@ -25,17 +25,40 @@ pub(crate) struct RawGroups {
     #[serde(default = "cognito_only", deserialize_with = "group_sources")]
     from: Vec<RawGroupSource>,
     /// Drop the automatic group Cognito puts federated users in (`<userPoolId>_<Provider>`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::yaml::given")]
     drop_idp_group: bool,
     /// Keep only groups matching any of these. Absent: keep every group.
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "RawKeep")]
     keep: Option<RawKeep>,
     /// Rename groups: first strip a prefix, then look the name up in a table.
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "RawRename")]
     rename: Option<RawRename>,
     /// Keep at most this many groups (the first ones, in pipeline order).
-    #[schemars(range(min = 1))]
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "usize", range(min = 1))]
     max: Option<usize>,
     /// IAM roles of the remaining groups, in precedence order: the first remaining group's role
     /// is the preferred role. Absent: Cognito's roles are kept only while every pool group is.
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<RawRole>")]
     roles: Option<Vec<RawRole>>,
 }
 
@@ -69,7 +92,7 @@ struct RawAttributeSource {
     /// The attribute, e.g. `custom:ADGroups`.
     attribute: String,
     /// Separator of a delimited list. Default `,`.
-    #[serde(default = "comma")]
+    #[serde(default = "comma", deserialize_with = "super::yaml::given")]
     delimiter: String,
 }
 
@@ -107,13 +130,13 @@ fn comma() -> String {
 #[schemars(rename = "Keep")]
 struct RawKeep {
     /// Exact group names.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::yaml::given")]
     names: Vec<String>,
     /// Name prefixes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::yaml::given")]
     prefixes: Vec<String>,
     /// Regular expressions (unanchored; write `^...$` for a whole-name match).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::yaml::given")]
     patterns: Vec<String>,
 }
 
@@ -122,9 +145,15 @@ struct RawKeep {
 #[schemars(rename = "Rename")]
 struct RawRename {
     /// Removed from the start of names that have it.
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "String")]
     strip_prefix: Option<String>,
     /// Old name -> new name, looked up after `strip_prefix`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::yaml::given")]
     table: HashMap<String, String>,
 }
 

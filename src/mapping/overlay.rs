@@ -25,10 +25,10 @@ pub const MAX_CLIENT_OVERLAYS: usize = 100;
 #[schemars(rename = "Overlay")]
 pub(crate) struct RawOverlay {
     /// Rules for this client or trigger source; each replaces the earlier rules of its claim.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::yaml::given")]
     pub(crate) claims: Vec<RawRule>,
     /// Claims whose earlier rules do not apply here.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::yaml::given")]
     pub(crate) disable: Vec<String>,
 }
 
@@ -55,6 +55,13 @@ pub(super) fn compile_layer(
     problems: &mut Problems,
 ) -> Layer {
     let key: Arc<str> = Arc::from(key);
+    if raw.claims.is_empty() && raw.disable.is_empty() {
+        problems.add(
+            key.to_string(),
+            "an overlay with neither `claims` nor `disable` changes nothing; remove it, or list \
+             what it changes",
+        );
+    }
     let indexes = rule::compile_rules(&raw.claims, Some(&key), default_tokens, rules, problems);
     let own: HashSet<&str> = raw.claims.iter().map(|r| r.claim.as_str()).collect();
     for (i, claim) in raw.disable.iter().enumerate() {

@@ -5,8 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::limits::MAX_MAPPING_BYTES;
-use super::location::Location;
+use super::location::{Location, LocationIndex};
 use super::rule_id::RuleId;
+use super::yaml::NO_VALUE;
 
 /// One problem found in a mapping.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,10 +158,24 @@ pub(super) fn yaml_problem(text: &str, error: &serde_yaml::Error) -> Problem {
         message.truncate(at);
     }
     // serde_yaml prefixes the path (`claims[1].tokens[0]: ...`) when it has one.
-    let (field, message) = match message.split_once(": ") {
+    let (mut field, message) = match message.split_once(": ") {
         Some((path, rest)) if !path.contains(' ') => (path.to_owned(), rest.to_owned()),
         _ => (String::new(), message),
     };
+    let mut location = location;
+    // serde_yaml names the section that holds a key written with no value, not the key: find it
+    // (the section's first such key, as serde reads keys in order) in a lenient second read.
+    if message == NO_VALUE
+        && let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(text)
+        && let Some(key) = null_key(&doc, &field)
+    {
+        field = if field.is_empty() {
+            key
+        } else {
+            format!("{field}.{key}")
+        };
+        location = LocationIndex::new(text).locate(&field).or(location);
+    }
     // `claims[N]` or `clients.ID.claims[N]` / `triggers.SOURCE.claims[N]`.
     let (overlay, rest) = match field.split_once("claims[") {
         Some(("", rest)) => (None, rest),
@@ -196,4 +211,28 @@ pub(super) fn yaml_problem(text: &str, error: &serde_yaml::Error) -> Problem {
         field,
         message,
     }
+}
+
+/// The first key written with no value in the mapping at `path` (`claims[1]`, `groups`,
+/// `clients.abc`; empty for the top level) of `doc`.
+fn null_key(doc: &serde_yaml::Value, path: &str) -> Option<String> {
+    let mut node = doc;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (name, indexes) = part.split_once('[').unwrap_or((part, ""));
+        if !name.is_empty() {
+            node = node.get(name)?;
+        }
+        for index in indexes.split('[') {
+            if let Some(i) = index
+                .strip_suffix(']')
+                .and_then(|i| i.parse::<usize>().ok())
+            {
+                node = node.get(i)?;
+            }
+        }
+    }
+    node.as_mapping()?
+        .iter()
+        .find(|(_, value)| value.is_null())
+        .and_then(|(key, _)| key.as_str().map(str::to_owned))
 }

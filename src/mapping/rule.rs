@@ -67,29 +67,63 @@ pub(crate) struct RawRule {
     pub(super) claim: String,
     /// A user attribute name, a JSONPath into the event starting with `$`, or a list of them
     /// tried in order.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(schema_with = "super::field_schemas::from")]
     from: Option<serde_yaml::Value>,
     /// A constant value.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(schema_with = "super::field_schemas::any_value")]
     value: Option<serde_yaml::Value>,
     /// A string with `{attribute}` or `{$.json.path}` placeholders.
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "String")]
     template: Option<String>,
     /// The value (used as written, not transformed) when the source is missing.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(schema_with = "super::field_schemas::any_value")]
     default: Option<serde_yaml::Value>,
     /// A missing source is a rule failure (see `on_error`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::yaml::given")]
     required: bool,
     /// The tokens that get the claim (default: `defaults.tokens`).
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<Token>")]
     tokens: Option<Vec<Token>>,
     /// One transform or a list, applied left to right.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(schema_with = "super::field_schemas::transforms")]
     transform: Option<serde_yaml::Value>,
     /// When the rule applies; every listed condition must hold.
+    #[serde(
+        default,
+        deserialize_with = "super::yaml::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "RawWhen")]
     when: Option<RawWhen>,
 }
 
@@ -229,6 +263,12 @@ fn compile_rule(
     match &raw.transform {
         None => {}
         Some(serde_yaml::Value::Sequence(steps)) => {
+            if steps.is_empty() {
+                report(
+                    "transform",
+                    "an empty list applies no transform: remove the key, or list transforms".into(),
+                );
+            }
             for (i, step) in steps.iter().enumerate() {
                 match Transform::parse(step) {
                     Ok(t) => transforms.push(t),

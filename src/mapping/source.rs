@@ -195,6 +195,11 @@ impl Template {
                     loop {
                         match chars.next() {
                             Some('}') => break,
+                            Some('{') => {
+                                return Err("`{` inside a placeholder: close the placeholder \
+                                     before it with `}` (write `{{` for a literal brace)"
+                                    .into());
+                            }
                             Some(c) => name.push(c),
                             None => {
                                 return Err(

@@ -1,8 +1,63 @@
-//! YAML values of a mapping, as the JSON values they stand for in a token.
+//! YAML values of a mapping: as the JSON values they stand for in a token, and keys that must
+//! hold a value when they are written.
 
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, Error, Visitor};
 use serde_json::Value;
 
 /// Converts a YAML value from the mapping into the JSON value it stands for in a token.
 pub(crate) fn yaml_to_json(value: &serde_yaml::Value) -> Result<Value, String> {
     serde_json::to_value(value).map_err(|e| format!("value cannot be represented as JSON: {e}"))
+}
+
+/// What [`given`] says of a key written with no value. serde_yaml reports it at the enclosing
+/// section; the problem is then pinned on the key itself (`problems.rs`).
+pub(crate) const NO_VALUE: &str = "the key has no value (null): remove the key, or give it a value";
+
+/// Reads a key that may be left out but, when written, must hold a value. YAML reads `key:` with
+/// nothing after it, as commenting out the lines below a key leaves it, as null, and serde would
+/// read that as absent (an `Option`) or empty (a list, a section): an absent `when`, `keep` or
+/// `suppress` widens what the mapping does, so a condition that held for some users would hold
+/// for every user. Used as `#[serde(default, deserialize_with = "given")]`; the error is raised
+/// while the value is read, so it carries the key's path and line.
+pub(crate) fn given<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Given<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Given<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a value")
+        }
+
+        fn visit_none<E: Error>(self) -> Result<T, E> {
+            Err(E::custom(NO_VALUE))
+        }
+
+        fn visit_unit<E: Error>(self) -> Result<T, E> {
+            self.visit_none()
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+            T::deserialize(deserializer)
+        }
+    }
+
+    deserializer.deserialize_option(Given(PhantomData))
+}
+
+/// [`given`] for a key read as an `Option`: absent is `None`, null is refused.
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    given(deserializer).map(Some)
 }

@@ -31,7 +31,7 @@ fn event(version: &str) -> Value {
     json!({
         "version": version,
         "triggerSource": "TokenGeneration_Authentication",
-        "callerContext": {"clientId": "client-1"},
+        "callerContext": {"clientId": "client1"},
         "request": {"userAttributes": {"custom:seats": "25"}, "groupConfiguration": {"groupsToOverride": ["g"], "iamRolesToOverride": [], "preferredRole": null}},
         "response": {}
     })
@@ -191,7 +191,7 @@ fn aud_equal_to_the_client_id_is_accepted() {
     assert_eq!(
         out["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]["claimsToAddOrOverride"]
             ["aud"],
-        "client-1"
+        "client1"
     );
 }
 
@@ -225,7 +225,7 @@ fn later_rules_override_earlier_ones_for_the_same_claim() {
 #[test]
 fn conditions_scopes_and_suppressions() {
     let m = mapping(
-        "version: 1\nclaims:\n  - claim: c\n    value: 1\n    when: {clients: [client-1], triggers: [TokenGeneration_Authentication]}\n  - claim: d\n    value: 1\n    when: {clients: [other]}\nsuppress:\n  id: [email]\n  access: ['cognito:groups']\nscopes:\n  add:\n    - scope: a/read\n    - scope: b/read\n      when: {groups: [nope]}\n  suppress: [aws.cognito.signin.user.admin]\n",
+        "version: 1\nclaims:\n  - claim: c\n    value: 1\n    when: {clients: [client1], triggers: [TokenGeneration_Authentication]}\n  - claim: d\n    value: 1\n    when: {clients: [other]}\nsuppress:\n  id: [email]\n  access: ['cognito:groups']\nscopes:\n  add:\n    - scope: a/read\n    - scope: b/read\n      when: {groups: [nope]}\n  suppress: [aws.cognito.signin.user.admin]\n",
     );
     let out = apply(&m, event("3"), TODAY).unwrap().event;
     assert_eq!(

@@ -120,6 +120,18 @@ fn the_schema_flags_what_an_editor_should() {
             "version: 1\ngroups:\n  keep: {name: [a]}\n",
             "misspelt keep key",
         ),
+        (
+            "version: 1\nclaims:\n  - claim: a\n    value: true\n    when:\n",
+            "a `when` with its lines commented out",
+        ),
+        (
+            "version: 1\ngroups:\n  keep:\n",
+            "a `keep` with its lines commented out",
+        ),
+        (
+            "version: 1\nsuppress:\n  id:\n",
+            "a suppression list with its lines commented out",
+        ),
     ] {
         let value = as_json(yaml);
         assert!(!validator.is_valid(&value), "schema accepts {why}: {yaml}");

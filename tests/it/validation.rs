@@ -338,3 +338,258 @@ fn overlay_errors_name_the_overlay_rule_and_field() {
     let big = mapping_error(&big);
     assert!(big.contains("rule clients.web.1 (claim `b`), field `clients.web.claims[0].value`: constant claims for the id token reach"), "{big}");
 }
+
+/// A mapping in which these mistakes pass would give claims to users it was never meant for.
+mod no_silent_grants {
+    use super::*;
+
+    /// The mistake's problem, which must name `field` (and the rule, for mistakes in a rule).
+    fn refused(yaml: &str, field: &str, says: &str) -> String {
+        let err = mapping_error(yaml);
+        assert!(
+            err.contains(&format!("field `{field}`")) && err.contains(says),
+            "expected `{field}`: {says}\n{err}"
+        );
+        err
+    }
+
+    #[test]
+    fn an_empty_when_is_refused_not_read_as_always() {
+        let err = refused(
+            &rule("  - claim: admin\n    value: true\n    when: {}\n"),
+            "claims[1].when",
+            "would hold for every user",
+        );
+        assert!(
+            err.contains("test.yaml:7:5: rule 2 (claim `admin`)"),
+            "{err}"
+        );
+        refused(
+            "version: 1\nscopes:\n  add:\n    - scope: orders-api/write\n      when: {}\n",
+            "scopes.add[0].when",
+            "would hold for every user",
+        );
+    }
+
+    #[test]
+    fn a_when_whose_lines_were_commented_out_is_refused() {
+        let err = refused(
+            &rule("  - claim: admin\n    value: true\n    when:\n    #  groups: [admins]\n"),
+            "claims[1].when",
+            "the key has no value (null)",
+        );
+        assert!(err.contains("rule 2 (claim `admin`)"), "{err}");
+        refused(
+            &rule(
+                "  - claim: admin\n    value: true\n    when:\n      groups:\n      #  - admins\n",
+            ),
+            "claims[1].when.groups",
+            "the key has no value (null)",
+        );
+        for key in ["clients", "triggers"] {
+            refused(
+                &rule(&format!(
+                    "  - claim: a\n    value: 1\n    when:\n      {key}: ~\n"
+                )),
+                &format!("claims[1].when.{key}"),
+                "the key has no value (null)",
+            );
+        }
+        refused(
+            "version: 1\nscopes:\n  add:\n    - scope: orders-api/write\n      when:\n",
+            "scopes.add[0].when",
+            "the key has no value (null)",
+        );
+    }
+
+    #[test]
+    fn a_null_or_empty_group_filter_is_refused() {
+        for (section, field) in [
+            ("  keep:\n", "groups.keep"),
+            ("  rename:\n", "groups.rename"),
+            (
+                "  rename:\n    strip_prefix:\n",
+                "groups.rename.strip_prefix",
+            ),
+            ("  roles:\n", "groups.roles"),
+            ("  max:\n", "groups.max"),
+        ] {
+            refused(
+                &format!("version: 1\ngroups:\n  from: [cognito]\n{section}"),
+                field,
+                "the key has no value (null)",
+            );
+        }
+        refused(
+            "version: 1\ngroups:\n",
+            "groups",
+            "the key has no value (null)",
+        );
+        refused(
+            "version: 1\ngroups:\n  keep: {}\n",
+            "groups.keep",
+            "an empty allowlist",
+        );
+    }
+
+    #[test]
+    fn null_rule_keys_are_refused() {
+        for key in [
+            "from",
+            "value",
+            "template",
+            "default",
+            "tokens",
+            "transform",
+        ] {
+            let source = if ["from", "value", "template"].contains(&key) {
+                ""
+            } else {
+                "    from: x\n"
+            };
+            refused(
+                &rule(&format!("  - claim: a\n{source}    {key}:\n")),
+                &format!("claims[1].{key}"),
+                "the key has no value (null)",
+            );
+        }
+        refused(
+            &rule("  - claim: a\n    from: x\n    transform: []\n"),
+            "claims[1].transform",
+            "an empty list applies no transform",
+        );
+    }
+
+    #[test]
+    fn a_malformed_template_placeholder_is_refused() {
+        refused(
+            &rule("  - claim: display\n    template: \"{given_name {family_name}\"\n"),
+            "claims[1].template",
+            "`{` inside a placeholder",
+        );
+    }
+
+    #[test]
+    fn when_clients_are_checked_like_overlay_client_ids() {
+        let err = refused(
+            &rule("  - claim: c\n    value: x\n    when:\n      clients: [orders-web]\n"),
+            "claims[1].when.clients[0]",
+            "`orders-web` is not an app client id",
+        );
+        assert!(err.contains("test.yaml:8:17"), "{err}");
+    }
+
+    /// The issue's example as written (with the `version:` line every mapping needs): refused.
+    #[test]
+    fn the_reported_mapping_is_refused() {
+        let err = mapping_error(
+            "version: 1
+claims:
+  - claim: admin
+    value: true
+    when: {}            # or `when:` with its lines commented out: admin = true for EVERY user
+  - claim: display
+    template: \"{given_name {family_name}\"    # malformed placeholder: accepted
+  - claim: c
+    value: x
+    when:
+      clients: [orders-web]                  # not an app client id (overlays refuse this; `when` does not)
+groups:
+  from: [cognito]
+  keep:                 # null: accepted (the README says an empty `keep` is refused)
+",
+        );
+        assert!(err.contains("field `groups.keep`"), "{err}");
+        let without_keep = mapping_error(
+            "version: 1
+claims:
+  - claim: admin
+    value: true
+    when: {}
+  - claim: display
+    template: \"{given_name {family_name}\"
+  - claim: c
+    value: x
+    when:
+      clients: [orders-web]
+",
+        );
+        for field in [
+            "claims[0].when",
+            "claims[1].template",
+            "claims[2].when.clients[0]",
+        ] {
+            assert!(
+                without_keep.contains(&format!("field `{field}`")),
+                "{field}: {without_keep}"
+            );
+        }
+    }
+}
+
+/// Every key of the format, written with nothing after it: refused, never read as absent or
+/// empty (an absent `suppress` or `when`, an empty `keep`, would widen what the mapping does).
+#[test]
+fn every_key_left_null_is_refused() {
+    let rule_keys = "  - claim: a\n    from: x\n";
+    for (yaml, field) in [
+        ("version: 1\nclaims:\n", "claims"),
+        ("version: 1\ndefaults:\n", "defaults"),
+        ("version: 1\ndefaults:\n  tokens:\n", "defaults.tokens"),
+        ("version: 1\non_error:\n", "on_error"),
+        ("version: 1\nsuppress:\n", "suppress"),
+        ("version: 1\nsuppress:\n  id:\n", "suppress.id"),
+        ("version: 1\nsuppress:\n  access:\n", "suppress.access"),
+        ("version: 1\nscopes:\n", "scopes"),
+        ("version: 1\nscopes:\n  add:\n", "scopes.add"),
+        ("version: 1\nscopes:\n  suppress:\n", "scopes.suppress"),
+        ("version: 1\nlimits:\n", "limits"),
+        (
+            "version: 1\nlimits:\n  token_claim_bytes:\n",
+            "limits.token_claim_bytes",
+        ),
+        ("version: 1\nclients:\n", "clients"),
+        ("version: 1\nclients:\n  abc:\n", "clients.abc"),
+        (
+            "version: 1\nclients:\n  abc:\n    claims:\n",
+            "clients.abc.claims",
+        ),
+        (
+            "version: 1\nclients:\n  abc:\n    disable:\n",
+            "clients.abc.disable",
+        ),
+        ("version: 1\ntriggers:\n", "triggers"),
+        ("version: 1\ngroups:\n  from:\n", "groups.from"),
+        (
+            "version: 1\ngroups:\n  drop_idp_group:\n",
+            "groups.drop_idp_group",
+        ),
+        (
+            "version: 1\ngroups:\n  keep:\n    names:\n",
+            "groups.keep.names",
+        ),
+        (
+            "version: 1\ngroups:\n  keep:\n    prefixes:\n",
+            "groups.keep.prefixes",
+        ),
+        (
+            "version: 1\ngroups:\n  keep:\n    patterns:\n",
+            "groups.keep.patterns",
+        ),
+        (
+            "version: 1\ngroups:\n  rename:\n    table:\n",
+            "groups.rename.table",
+        ),
+        (
+            &format!("version: 1\nclaims:\n{rule_keys}    required:\n"),
+            "claims[0].required",
+        ),
+        (
+            "version: 1\nclaims:\n  - from: x\n    claim:\n",
+            "claims[0].claim",
+        ),
+    ] {
+        let err = mapping_error(yaml);
+        assert!(err.contains(&format!("`{field}`")), "{yaml}\n{err}");
+    }
+}
