@@ -11,7 +11,7 @@ use super::condition::Condition;
 use super::file::RawMapping;
 use super::groups::GroupPipeline;
 use super::limits::{
-    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_RULES, MAX_TOKEN_CLAIM_BYTES,
+    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_RULES, MAX_TOKEN_CLAIM_BYTES, MAX_YAML_DEPTH,
 };
 use super::location::LocationIndex;
 use super::overlay::{self, MAX_CLIENT_OVERLAYS, Plans};
@@ -19,6 +19,7 @@ use super::problems::{self, MappingError, Problem, Problems};
 use super::rule::{self, Rule};
 use super::source::{Lookup, Source};
 use super::transform::Transform;
+use super::yaml::too_deep;
 use super::{Mapping, ScopeRule};
 use crate::cognito::{self, Token};
 
@@ -26,10 +27,27 @@ impl Mapping {
     /// Parses, validates and compiles a mapping. `origin` (a file path or parameter name) is used
     /// in error messages.
     pub fn from_yaml(text: &str, origin: &str) -> Result<Mapping, MappingError> {
+        // Editors on Windows save a byte order mark, which YAML's parser reads as a second
+        // document.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         if text.len() > MAX_MAPPING_BYTES {
             return Err(MappingError::TooLarge {
                 origin: origin.to_owned(),
                 size: text.len(),
+            });
+        }
+        if let Some(location) = too_deep(text) {
+            return Err(MappingError::Invalid {
+                origin: origin.to_owned(),
+                problems: vec![Problem {
+                    location: Some(location),
+                    rule: None,
+                    claim: None,
+                    field: String::new(),
+                    message: format!(
+                        "YAML nested deeper than {MAX_YAML_DEPTH} levels; recursion limit exceeded"
+                    ),
+                }],
             });
         }
         let raw: RawMapping = serde_yaml::from_str(text).map_err(|e| MappingError::Invalid {

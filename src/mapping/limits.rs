@@ -10,6 +10,9 @@ pub const MAX_RULES: usize = 2000;
 pub const DEFAULT_TOKEN_CLAIM_BYTES: usize = 4096;
 /// Largest `limits.token_claim_bytes` accepted.
 pub const MAX_TOKEN_CLAIM_BYTES: usize = 64 * 1024;
+/// Deepest nesting of YAML collections accepted: serde_yaml's own recursion limit, measured before
+/// the parser runs.
+pub const MAX_YAML_DEPTH: usize = 128;
 /// Largest compiled size of one regex (`replace`, `groups.keep.patterns`), to bound memory and
 /// matching time.
 pub const MAX_REGEX_SIZE: usize = 256 * 1024;

@@ -36,11 +36,11 @@ pub enum MappingError {
         reason: String,
     },
     /// The mapping is larger than [`MAX_MAPPING_BYTES`].
-    #[error("mapping {origin} is {size} bytes; the limit is {MAX_MAPPING_BYTES}")]
+    #[error("mapping {origin} is over {MAX_MAPPING_BYTES} bytes ({size} read)")]
     TooLarge {
         /// File path or parameter name.
         origin: String,
-        /// Its size.
+        /// The bytes read: its size, or for a file, the limit and one more.
         size: usize,
     },
     /// The mapping has problems.

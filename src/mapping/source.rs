@@ -2,13 +2,21 @@
 //! constants. Compiled here, at load time; resolving a source per event
 //! ([`crate::engine`]) parses nothing.
 
-use jsonpath_rust::parser::model::JpQuery;
+use jsonpath_rust::parser::model::{self, JpQuery};
 use serde_json::Value;
 
 use crate::cognito::Field;
 
 /// Longest JSONPath expression accepted, to bound parsing work on hostile mappings.
 pub const MAX_JSONPATH_LEN: usize = 1024;
+
+/// Most descendant segments (`..`) in one JSONPath: one visits every node of the event once, each
+/// more multiplies the work by the event's size.
+pub const MAX_DESCENDANT_SEGMENTS: usize = 1;
+
+/// Most filters nested in one another in one JSONPath: each level multiplies the work by the
+/// event's size.
+pub const MAX_FILTER_DEPTH: usize = 1;
 
 /// A compiled JSONPath expression over the whole event.
 #[derive(Debug, Clone)]
@@ -52,9 +60,136 @@ impl JsonPath {
             }
             return Ok(JsonPath::Direct(steps));
         }
-        jsonpath_rust::parser::parse_json_path(text)
-            .map(JsonPath::Query)
-            .map_err(|e| format!("invalid JSONPath: {e}"))
+        let query = jsonpath_rust::parser::parse_json_path(text)
+            .map_err(|e| format!("invalid JSONPath: {e}"))?;
+        QueryCost::of(&query).check()?;
+        Ok(JsonPath::Query(query))
+    }
+}
+
+/// What a query's syntax makes it cost per event: the parts whose work grows faster than the
+/// event's size. Counted once, at load, over the whole tree (queries inside filters included).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct QueryCost {
+    /// Descendant segments (`..`). One visits every node of the event once; each more multiplies
+    /// the work by the event's size (`$..a..a..a..a` took seconds on a 2.6 KB event).
+    descendants: usize,
+    /// `match()` and `search()` calls: the crate compiles their regular expression again for
+    /// every node, on every event, with no size limit.
+    regex_functions: usize,
+    /// How deep filters nest (a filter whose query holds a filter): each level multiplies the work
+    /// by the event's size.
+    filter_depth: usize,
+}
+
+impl QueryCost {
+    fn of(query: &model::JpQuery) -> QueryCost {
+        let mut cost = QueryCost::default();
+        cost.segments(&query.segments, 0);
+        cost
+    }
+
+    /// `Ok` when the query's work per event grows at most with the event's size.
+    fn check(&self) -> Result<(), String> {
+        if self.regex_functions > 0 {
+            return Err(
+                "`match()` and `search()` are not allowed in a JSONPath: their regular \
+                        expression would be compiled again for every node of every event; select \
+                        the value with a plain path and use a `replace` transform, or compare \
+                        values (`@ == 'a' || @ == 'b'`)"
+                    .into(),
+            );
+        }
+        if self.descendants > MAX_DESCENDANT_SEGMENTS {
+            return Err(format!(
+                "{} descendant segments (`..`); at most {MAX_DESCENDANT_SEGMENTS} per JSONPath, \
+                 as each more multiplies the work per event by the size of the event",
+                self.descendants
+            ));
+        }
+        if self.filter_depth > MAX_FILTER_DEPTH {
+            return Err(
+                "a filter inside a filter's query multiplies the work per event by the \
+                        size of the event; use one filter"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn segments(&mut self, segments: &[model::Segment], depth: usize) {
+        for segment in segments {
+            self.segment(segment, depth);
+        }
+    }
+
+    fn segment(&mut self, segment: &model::Segment, depth: usize) {
+        match segment {
+            model::Segment::Descendant(inner) => {
+                self.descendants += 1;
+                self.segment(inner, depth);
+            }
+            model::Segment::Selector(selector) => self.selector(selector, depth),
+            model::Segment::Selectors(selectors) => {
+                for selector in selectors {
+                    self.selector(selector, depth);
+                }
+            }
+        }
+    }
+
+    fn selector(&mut self, selector: &model::Selector, depth: usize) {
+        if let model::Selector::Filter(filter) = selector {
+            self.filter_depth = self.filter_depth.max(depth + 1);
+            self.filter(filter, depth + 1);
+        }
+    }
+
+    fn filter(&mut self, filter: &model::Filter, depth: usize) {
+        match filter {
+            model::Filter::Or(filters) | model::Filter::And(filters) => {
+                for filter in filters {
+                    self.filter(filter, depth);
+                }
+            }
+            model::Filter::Atom(model::FilterAtom::Filter { expr, .. }) => self.filter(expr, depth),
+            model::Filter::Atom(model::FilterAtom::Test { expr, .. }) => self.test(expr, depth),
+            model::Filter::Atom(model::FilterAtom::Comparison(comparison)) => {
+                let (left, right) = comparison.vals();
+                for side in [left, right] {
+                    if let model::Comparable::Function(function) = side {
+                        self.function(function, depth);
+                    }
+                }
+            }
+        }
+    }
+
+    fn test(&mut self, test: &model::Test, depth: usize) {
+        match test {
+            model::Test::RelQuery(segments) => self.segments(segments, depth),
+            model::Test::AbsQuery(query) => self.segments(&query.segments, depth),
+            model::Test::Function(function) => self.function(function, depth),
+        }
+    }
+
+    fn function(&mut self, function: &model::TestFunction, depth: usize) {
+        let args: Vec<&model::FnArg> = match function {
+            model::TestFunction::Search(a, b) | model::TestFunction::Match(a, b) => {
+                self.regex_functions += 1;
+                vec![a, b]
+            }
+            model::TestFunction::Length(a) => vec![a.as_ref()],
+            model::TestFunction::Value(a) | model::TestFunction::Count(a) => vec![a],
+            model::TestFunction::Custom(_, args) => args.iter().collect(),
+        };
+        for arg in args {
+            match arg {
+                model::FnArg::Literal(_) => {}
+                model::FnArg::Test(test) => self.test(test, depth),
+                model::FnArg::Filter(filter) => self.filter(filter, depth),
+            }
+        }
     }
 }
 

@@ -8,6 +8,9 @@ use serde::Deserialize;
 use serde::de::{Deserializer, Error, Visitor};
 use serde_json::Value;
 
+use super::limits::MAX_YAML_DEPTH;
+use super::location::Location;
+
 /// Converts a YAML value from the mapping into the JSON value it stands for in a token.
 pub(crate) fn yaml_to_json(value: &serde_yaml::Value) -> Result<Value, String> {
     serde_json::to_value(value).map_err(|e| format!("value cannot be represented as JSON: {e}"))
@@ -60,4 +63,77 @@ where
     T: Deserialize<'de>,
 {
     given(deserializer).map(Some)
+}
+
+/// Where the YAML's flow collections (`[`, `{`) first nest deeper than [`MAX_YAML_DEPTH`], found in
+/// one pass over the text before the YAML parser runs: the parser takes time quadratic in the
+/// nesting before its own depth limit applies (100,000 `[` took 25 s, where Lambda gives an init
+/// 10 s). Quoted scalars and comments are skipped; a bracket inside a plain or block scalar may be
+/// counted, which only a mapping holding a hundred of them unbalanced could notice.
+pub(crate) fn too_deep(text: &str) -> Option<Location> {
+    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut escaped = false;
+    let mut previous = '\n';
+    for c in text.chars() {
+        column += 1;
+        if c == '\n' {
+            (line, column, comment) = (line + 1, 0, false);
+        } else if comment {
+        } else if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if q == '"' && c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+        } else {
+            match c {
+                '"' | '\'' => quote = Some(c),
+                '#' if previous.is_whitespace() => comment = true,
+                '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_YAML_DEPTH {
+                        return Some(Location { line, column });
+                    }
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        previous = c;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flow_nesting_is_measured_outside_quotes_and_comments() {
+        let deep = format!("a: {}", "[".repeat(MAX_YAML_DEPTH + 1));
+        assert_eq!(
+            too_deep(&deep),
+            Some(Location {
+                line: 1,
+                column: 4 + MAX_YAML_DEPTH
+            })
+        );
+        assert_eq!(
+            too_deep(&format!("a: {}", "[".repeat(MAX_YAML_DEPTH))),
+            None
+        );
+        let hidden = "[".repeat(MAX_YAML_DEPTH + 1);
+        for text in [
+            format!("a: '{hidden}'"),
+            format!("a: \"\\\" {hidden}\""),
+            format!("a: 1 # {hidden}"),
+            format!("a: {}", "[]".repeat(10_000)),
+        ] {
+            assert_eq!(too_deep(&text), None, "{text}");
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! which logs name as the live source.
 
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::mapping::{MAX_MAPPING_BYTES, Mapping, MappingError};
@@ -104,16 +105,23 @@ pub fn load_file(path: &Path) -> Result<Loaded, MappingError> {
         origin: origin.clone(),
         reason,
     };
-    let size = std::fs::metadata(path)
-        .map_err(|e| read_error(e.to_string()))?
-        .len();
-    if size > MAX_MAPPING_BYTES as u64 {
+    // Bounded by the bytes actually read, not the size the file claims: a FIFO or a device
+    // (`/dev/zero`) reports none and never ends.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| {
+            file.take(MAX_MAPPING_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+        })
+        .map_err(|e| read_error(e.to_string()))?;
+    if bytes.len() > MAX_MAPPING_BYTES {
         return Err(MappingError::TooLarge {
             origin,
-            size: usize::try_from(size).unwrap_or(usize::MAX),
+            size: bytes.len(),
         });
     }
-    let text = std::fs::read_to_string(path).map_err(|e| read_error(e.to_string()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| read_error("the file is not UTF-8 text".into()))?;
     let mapping = Mapping::from_yaml(&text, &origin)?;
     Ok(Loaded {
         mapping,

@@ -47,6 +47,46 @@ fn pathological_jsonpaths_are_refused() {
     assert!(err.contains("invalid JSONPath"), "{err}");
 }
 
+/// JSONPaths whose work per event grows faster than the event: refused at load, as reported
+/// (a regex filter took 1.3-8.8 s per event, `$..a..a..a..a` 9.4 s on a 2.6 KB event).
+#[test]
+fn jsonpaths_that_cost_more_than_one_pass_over_the_event_are_refused() {
+    for (path, says) in [
+        (
+            r#"$.request.userAttributes[?match(@, "\\w{500}")]"#,
+            "`match()` and `search()`",
+        ),
+        (
+            r#"$.request.userAttributes[?match(@, "(")]"#,
+            "`match()` and `search()`",
+        ),
+        (
+            r#"$.request.userAttributes[?search(@, "a")]"#,
+            "`match()` and `search()`",
+        ),
+        ("$..a..a..a..a", "4 descendant segments"),
+        ("$..a[?@..b]", "2 descendant segments"),
+        ("$[?@[?@.a]]", "a filter inside a filter"),
+    ] {
+        let yaml = format!("version: 1\nclaims:\n  - claim: a\n    from: '{path}'\n");
+        let err = mapping_error(&yaml);
+        assert!(
+            err.contains("field `claims[0].from`") && err.contains(says),
+            "{path}: {err}"
+        );
+    }
+    // One pass is fine: a descendant segment, a filter with a comparison.
+    for path in [
+        "$..groupsToOverride[*]",
+        "$.request.userAttributes[?@ == 'x']",
+        "$.request.groupConfiguration.groupsToOverride[?@ == 'a' || @ == 'b']",
+    ] {
+        mapping(&format!(
+            "version: 1\nclaims:\n  - claim: a\n    from: \"{path}\"\n"
+        ));
+    }
+}
+
 #[test]
 fn megabyte_values_and_ten_thousand_attributes_are_handled() {
     let m = mapping(
@@ -180,4 +220,46 @@ fn the_most_overlays_and_the_longest_disable_lists_load() {
         "{}",
         &err[..300]
     );
+}
+
+/// Deep flow nesting is measured before the YAML parser runs: the parser takes time quadratic
+/// in it (the reported 200 KB of `[` took 20 s in `validate`).
+#[test]
+fn a_hundred_thousand_open_brackets_are_refused_before_parsing() {
+    let err = mapping_error(&format!(
+        "version: 1\nclaims:\n  - claim: a\n    value: {}\n",
+        "[".repeat(100_000)
+    ));
+    assert!(
+        err.contains("test.yaml:4:140: YAML nested deeper than 128 levels"),
+        "{err}"
+    );
+}
+
+/// A mapping file is read up to the limit and no further, whatever size the file system claims.
+#[test]
+fn endless_and_oversized_mapping_files_are_refused_without_reading_them_whole() {
+    let endless = claim_mapper::runtime::load::load_file("/dev/zero".as_ref())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        endless.starts_with("mapping /dev/zero is over 1048576 bytes"),
+        "{endless}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.yaml");
+    std::fs::write(&big, format!("version: 1\n#{}\n", "x".repeat(2 << 20))).unwrap();
+    let err = claim_mapper::runtime::load::load_file(&big)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("is over 1048576 bytes (1048577 read)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_mapping_saved_with_a_byte_order_mark_loads() {
+    let m = mapping("\u{feff}version: 1\nclaims:\n  - claim: a\n    value: 1\n");
+    assert_eq!(m.rule_count(), 1);
 }

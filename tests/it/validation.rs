@@ -220,7 +220,7 @@ fn limits_are_enforced() {
         "version: 1\n# {}\n",
         "x".repeat(claim_mapper::mapping::MAX_MAPPING_BYTES)
     );
-    assert!(mapping_error(&huge).contains("the limit is"));
+    assert!(mapping_error(&huge).contains("is over 1048576 bytes"));
     let mut many = String::from("version: 1\nclaims:\n");
     for i in 0..=claim_mapper::mapping::MAX_RULES {
         many.push_str(&format!("  - {{claim: c{i}, value: 1}}\n"));
