@@ -10,6 +10,15 @@ pub fn claim_size(name: &str, value: &Value) -> usize {
     name_size(name) + value_size(value)
 }
 
+/// The JSON bytes a claim takes in a version 1 response, which sends every value as a string
+/// (non-strings as their JSON text, whose quotes are then escaped).
+pub fn v1_claim_size(name: &str, value: &Value) -> usize {
+    match value {
+        Value::String(_) => claim_size(name, value),
+        other => name_size(name) + str_size(&other.to_string()),
+    }
+}
+
 /// The JSON bytes a claim takes besides its value: `"name":` and `,`. Rules hold theirs,
 /// counted at load.
 pub fn name_size(name: &str) -> usize {
@@ -63,6 +72,23 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    #[test]
+    fn version_1_sizes_count_the_escaped_text() {
+        for value in [
+            json!(["ab", 1, true]),
+            json!({"k": "v"}),
+            json!(12.5),
+            json!("plain"),
+        ] {
+            let v1 = Value::String(match &value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            let written = format!("\"n\":{},", serde_json::to_string(&v1).unwrap());
+            assert_eq!(v1_claim_size("n", &value), written.len(), "{value}");
+        }
+    }
 
     proptest! {
         /// The shortcut for plain strings counts exactly what serde_json writes.

@@ -21,6 +21,7 @@ use super::source::{Lookup, Source};
 use super::transform::Transform;
 use super::yaml::too_deep;
 use super::{Mapping, ScopeRule};
+use crate::claim_size;
 use crate::cognito::{self, Token};
 
 impl Mapping {
@@ -271,7 +272,11 @@ pub(crate) fn number_names<'n>(
     names
 }
 
-fn digest(text: &str) -> String {
+/// The digest that names a mapping's text in logs ([`Mapping::digest`]): what tells two texts
+/// apart where a version number does not (an SSM parameter deleted and created again starts over
+/// at version 1).
+pub(crate) fn digest(text: &str) -> String {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     format!("sha256:{:.12x}", Sha256::digest(text.as_bytes()))
 }
 
@@ -283,7 +288,14 @@ fn check_constant_sizes(rules: &[Rule], plan: &[u32], limit: usize, problems: &m
         let Source::Constant(value) = &rule.source else {
             continue;
         };
-        let size = crate::claim_size::claim_size(&rule.claim, value);
+        // The ID token's claim as the larger of its two forms: typed (versions 2 and 3) and as
+        // the string version 1 sends, whose quotes are escaped.
+        let typed = claim_size::claim_size(&rule.claim, value);
+        let sizes = [
+            typed.max(claim_size::v1_claim_size(&rule.claim, value)),
+            typed,
+        ];
+        let size = if rule.to_id { sizes[0] } else { typed };
         if size > limit {
             problems.add_rule(
                 &rule.site(),
@@ -297,7 +309,7 @@ fn check_constant_sizes(rules: &[Rule], plan: &[u32], limit: usize, problems: &m
         }
         for (i, targeted) in [rule.to_id, rule.to_access].into_iter().enumerate() {
             if targeted {
-                always[i].insert(&rule.claim, size);
+                always[i].insert(&rule.claim, sizes[i]);
                 let total: usize = always[i].values().sum();
                 if total > limit {
                     let token = ["id", "access"][i];

@@ -50,6 +50,7 @@ mod refresh {
     use std::time::{Duration, Instant};
 
     use super::Live;
+    use crate::mapping::compile;
     use crate::runtime::load::{self, LoadError, Loaded, Origin};
     use crate::runtime::ssm::{ParameterRef, Ssm};
 
@@ -76,8 +77,9 @@ mod refresh {
         from: RefreshFrom,
         checked: Mutex<Instant>,
         in_flight: AtomicBool,
-        /// The last version rejected, so a bad version is reported once, not at every refresh.
-        rejected: Mutex<Option<i64>>,
+        /// The last version rejected, with its text's digest, so a bad version is reported once,
+        /// not at every refresh.
+        rejected: Mutex<Option<(i64, String)>>,
     }
 
     impl Refreshing {
@@ -134,8 +136,11 @@ mod refresh {
 
         async fn run(&self, live: &Refreshing) {
             let parameter = &self.from.parameter;
-            let live_version = match &live.current().origin {
-                Origin::Ssm { version, .. } => Some(*version),
+            // The live text is named by its version and its digest: a parameter deleted and
+            // created again starts over at version 1 with other content.
+            let current = live.current();
+            let live_version = match &current.origin {
+                Origin::Ssm { version, .. } => Some((*version, current.mapping.digest())),
                 Origin::File(_) => None,
             };
             match self.from.ssm.fetch(parameter).await {
@@ -145,10 +150,13 @@ mod refresh {
                     live = %live.current().describe(),
                     "mapping refresh failed; the live mapping stays"
                 ),
-                Ok(fetched) if Some(fetched.version) == live_version => {}
+                Ok(fetched)
+                    if live_version == Some((fetched.version, &compile::digest(&fetched.text))) => {
+                }
                 Ok(fetched) => {
+                    let seen = (fetched.version, compile::digest(&fetched.text));
                     let mut rejected = self.rejected.lock().unwrap_or_else(|e| e.into_inner());
-                    if *rejected != Some(fetched.version) {
+                    if rejected.as_ref() != Some(&seen) {
                         let origin = format!("{parameter} (version {})", fetched.version);
                         match crate::Mapping::from_yaml(&fetched.text, &origin) {
                             Ok(mapping) => {
@@ -162,7 +170,7 @@ mod refresh {
                                 tracing::info!(live = %live.current().describe(), "mapping refreshed");
                             }
                             Err(error) => {
-                                *rejected = Some(fetched.version);
+                                *rejected = Some(seen);
                                 tracing::error!(
                                     parameter = %parameter,
                                     rejected_version = fetched.version,

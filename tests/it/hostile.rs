@@ -263,3 +263,22 @@ fn a_mapping_saved_with_a_byte_order_mark_loads() {
     let m = mapping("\u{feff}version: 1\nclaims:\n  - claim: a\n    value: 1\n");
     assert_eq!(m.rule_count(), 1);
 }
+
+/// A constant that fits the limit as JSON but not as the escaped string version 1 sends would
+/// refuse every version 1 sign-in under `on_error: fail`: refused at load instead.
+#[test]
+fn constants_are_sized_as_version_1_sends_them() {
+    let array = "[ab, ab, ab, ab, ab, ab, ab, ab]";
+    let id = format!(
+        "version: 1\non_error: fail\nlimits: {{token_claim_bytes: 50}}\nclaims:\n  - claim: a\n    value: {array}\n"
+    );
+    let err = mapping_error(&id);
+    assert!(
+        err.contains(
+            "field `claims[0].value`: the claim is 64 bytes of JSON; limits.token_claim_bytes is 50"
+        ),
+        "{err}"
+    );
+    // Version 1 changes only the ID token: the access token's claim is sized as it is sent.
+    mapping(&id.replace("    value:", "    tokens: [access]\n    value:"));
+}

@@ -254,6 +254,36 @@ fn refresh_moves_from_the_fallback_file_to_the_parameter_once_it_is_good() {
 
 /// Invokes until the access-token claims satisfy `done`, for at most 15 s (refresh runs in the
 /// background; this bounds a wait, it does not measure speed).
+/// A parameter deleted and created again starts over at version 1: the refresh tells the new
+/// text from the live one by its digest, not by the version alone.
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn refresh_picks_up_a_parameter_created_again_at_the_same_version() {
+    let name = unique("recreated");
+    let first = put_raw(
+        &name,
+        &mapping_text("mappings/default.yaml"),
+        ParameterType::String,
+    );
+    let mut l = lambda(&name, &[("CLAIM_MAPPING_REFRESH_SECONDS", "1".into())]);
+    let event = support::fixture(V2);
+    assert!(access_claims(&l.invoke(&event)).get("plan_level").is_none());
+
+    support::ssm::delete(&name);
+    let again = put_raw(
+        &name,
+        &mapping_text("mappings/prod.yaml"),
+        ParameterType::String,
+    );
+    assert_eq!(
+        again, first,
+        "moto starts the new parameter over at the same version"
+    );
+    let claims = invoke_until(&mut l, &event, |c| c.get("plan_level").is_some());
+    assert_eq!(claims["plan_level"], json!(3), "the new text went live");
+    assert!(l.stop().contains("mapping refreshed"));
+}
+
 fn invoke_until(l: &mut Lambda, event: &Value, done: impl Fn(&Value) -> bool) -> Value {
     let start = Instant::now();
     loop {

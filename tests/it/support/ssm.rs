@@ -30,8 +30,8 @@ pub fn unique(test: &str) -> String {
     )
 }
 
-/// Writes a parameter directly (no validation), as an operator editing it in the console would.
-pub fn put_raw(name: &str, value: &str, kind: ParameterType) -> i64 {
+/// A client of the local SSM API, and a runtime to drive it.
+fn client() -> (aws_sdk_ssm::Client, tokio::runtime::Runtime) {
     let config = aws_sdk_ssm::Config::builder()
         .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
         .endpoint_url(endpoint())
@@ -40,11 +40,24 @@ pub fn put_raw(name: &str, value: &str, kind: ParameterType) -> i64 {
             "test", "test", None, None, "test",
         ))
         .build();
-    let client = aws_sdk_ssm::Client::from_conf(config);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
+    (aws_sdk_ssm::Client::from_conf(config), runtime)
+}
+
+/// Deletes a parameter, as an operator cleaning up would.
+pub fn delete(name: &str) {
+    let (client, runtime) = client();
+    runtime
+        .block_on(client.delete_parameter().name(name).send())
+        .expect("delete parameter");
+}
+
+/// Writes a parameter directly (no validation), as an operator editing it in the console would.
+pub fn put_raw(name: &str, value: &str, kind: ParameterType) -> i64 {
+    let (client, runtime) = client();
     runtime
         .block_on(
             client
