@@ -11,7 +11,8 @@ use super::condition::Condition;
 use super::file::RawMapping;
 use super::groups::GroupPipeline;
 use super::limits::{
-    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_RULES, MAX_TOKEN_CLAIM_BYTES, MAX_YAML_DEPTH,
+    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_REPLACE_REGEXES, MAX_RULES,
+    MAX_TOKEN_CLAIM_BYTES, MAX_YAML_DEPTH,
 };
 use super::location::LocationIndex;
 use super::overlay::{self, MAX_CLIENT_OVERLAYS, Plans};
@@ -186,6 +187,21 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         .iter()
         .flat_map(|r| &r.transforms)
         .any(Transform::reads_date);
+    let mut regexes = 0;
+    for rule in &rules {
+        regexes += rule.transforms.iter().filter(|t| t.is_regex()).count();
+        if regexes > MAX_REPLACE_REGEXES {
+            problems.add_rule(
+                &rule.site(),
+                "transform",
+                format!(
+                    "more than {MAX_REPLACE_REGEXES} `replace` transforms in the mapping; each \
+                     regular expression costs memory at every cold start"
+                ),
+            );
+            break;
+        }
+    }
     let attribute_names = number_names(
         rules
             .iter_mut()

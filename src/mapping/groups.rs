@@ -268,6 +268,7 @@ impl GroupPipeline {
             } else {
                 match regex::RegexSetBuilder::new(&k.patterns)
                     .size_limit(MAX_REGEX_SIZE)
+                    .dfa_size_limit(MAX_REGEX_SIZE)
                     .build()
                 {
                     Ok(set) => Some(set),

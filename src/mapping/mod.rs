@@ -26,8 +26,8 @@ pub mod transform;
 mod yaml;
 
 pub use limits::{
-    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_REGEX_SIZE, MAX_RULES, MAX_TOKEN_CLAIM_BYTES,
-    MAX_YAML_DEPTH,
+    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_REGEX_SIZE, MAX_REPLACE_REGEXES, MAX_RULES,
+    MAX_TOKEN_CLAIM_BYTES, MAX_YAML_DEPTH,
 };
 pub use location::Location;
 pub use problems::{MappingError, Problem};

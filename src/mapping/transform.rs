@@ -214,6 +214,11 @@ impl Transform {
         }
     }
 
+    /// Whether the transform is a regular expression (`replace`).
+    pub(crate) fn is_regex(&self) -> bool {
+        matches!(self, Transform::Text(TextOp::Replace { .. }))
+    }
+
     /// Whether the transform reads the evaluation date (`today`): only `age` does.
     pub fn reads_date(&self) -> bool {
         matches!(self, Transform::Text(TextOp::Age))
@@ -270,6 +275,7 @@ fn parse_replace(arg: &serde_yaml::Value) -> Result<Transform, String> {
         .map_err(|e| format!("transform `replace` takes {{pattern: REGEX, with: STRING}}: {e}"))?;
     let pattern = regex::RegexBuilder::new(&pattern)
         .size_limit(MAX_REGEX_SIZE)
+        .dfa_size_limit(MAX_REGEX_SIZE)
         .build()
         .map_err(|e| format!("transform `replace`: invalid regex: {e}"))?;
     Ok(Transform::Text(TextOp::Replace { pattern, with }))

@@ -282,3 +282,28 @@ fn constants_are_sized_as_version_1_sends_them() {
     // Version 1 changes only the ID token: the access token's claim is sized as it is sent.
     mapping(&id.replace("    value:", "    tokens: [access]\n    value:"));
 }
+
+/// Each regex costs memory at every cold start: 1,000 small ones took 307 MB, more than a 128 MB
+/// function has. Their count is bounded, and the mapping that passes the bound is refused.
+#[test]
+fn more_replace_transforms_than_the_budget_are_refused() {
+    let rules = |n: usize| {
+        let mut yaml = String::from("version: 1\nclaims:\n");
+        for i in 0..n {
+            yaml.push_str(&format!(
+                "  - {{claim: c{i}, from: x, transform: [{{replace: {{pattern: '\\w{{5}}', with: ''}}}}]}}\n"
+            ));
+        }
+        yaml
+    };
+    let max = claim_mapper::mapping::MAX_REPLACE_REGEXES;
+    mapping(&rules(max));
+    let err = mapping_error(&rules(max + 1));
+    assert!(
+        err.contains(&format!(
+            "rule {} (claim `c{max}`), field `claims[{max}].transform`: more than {max}",
+            max + 1
+        )),
+        "{err}"
+    );
+}
