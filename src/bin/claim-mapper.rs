@@ -227,16 +227,17 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             let before = ssm::load(&ssm_parameter).await?;
             let after = load::load_file(&file)?;
             let today = events.today();
-            let pairs: Vec<_> = events
-                .files()?
-                .iter()
-                .map(|f| {
-                    (
-                        dry_run::run_file(&before.mapping, f, today),
-                        dry_run::run_file(&after.mapping, f, today),
-                    )
-                })
-                .collect();
+            // An event that cannot be read would compare equal under both mappings: the diff
+            // cannot run, so it ends here (exit 2) instead of reporting no changes.
+            let mut pairs = Vec::new();
+            for f in events.files()? {
+                let event =
+                    dry_run::read_event(&f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+                pairs.push((
+                    dry_run::run_event(&before.mapping, &f, &event, today),
+                    dry_run::run_event(&after.mapping, &f, &event, today),
+                ));
+            }
             say!(
                 "before: {}\nafter:  {}\n",
                 before.describe(),

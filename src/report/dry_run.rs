@@ -39,21 +39,32 @@ pub fn event_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Reads one event file. A byte order mark (files saved by Windows editors, the .NET runtime's
+/// test events) is skipped: Lambda never sends one, but a file may hold one.
+pub fn read_event(file: &Path) -> Result<Value, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read event: {e}"))?;
+    let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    serde_json::from_slice(json).map_err(|e| format!("invalid event JSON: {e}"))
+}
+
 /// Runs `mapping` over one event file.
 pub fn run_file(mapping: &Mapping, file: &Path, today: Date) -> EventRun {
-    let result = std::fs::read(file)
-        .map_err(|e| format!("cannot read event: {e}"))
-        .and_then(|bytes| {
-            serde_json::from_slice::<Value>(&bytes).map_err(|e| format!("invalid event JSON: {e}"))
-        })
-        .and_then(|event| {
-            engine::apply(mapping, &event, today, &mut ())
-                .and_then(Reply::into_owned)
-                .map_err(|e| e.to_string())
-        });
+    match read_event(file) {
+        Ok(event) => run_event(mapping, file, &event, today),
+        Err(error) => EventRun {
+            file: file.to_path_buf(),
+            result: Err(error),
+        },
+    }
+}
+
+/// Runs `mapping` over one event, read from `file`.
+pub fn run_event(mapping: &Mapping, file: &Path, event: &Value, today: Date) -> EventRun {
     EventRun {
         file: file.to_path_buf(),
-        result,
+        result: engine::apply(mapping, event, today, &mut ())
+            .and_then(Reply::into_owned)
+            .map_err(|e| e.to_string()),
     }
 }
 

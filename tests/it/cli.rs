@@ -233,3 +233,32 @@ fn dry_run_tokens_shows_payloads_in_text_and_json() {
     assert_eq!(tokens["access"]["payload"]["token_use"], "access");
     assert!(tokens["access"]["changes"].is_object());
 }
+
+/// Event files saved with a byte order mark (Windows editors, the .NET runtime's test events)
+/// are read as the same event.
+#[test]
+fn event_files_with_a_byte_order_mark_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let event = std::fs::read(
+        support::root().join("examples/events/v2-authentication-custom-attrs-groups.json"),
+    )
+    .unwrap();
+    let with_bom = dir.path().join("bom.json");
+    std::fs::write(&with_bom, [b"\xEF\xBB\xBF".as_slice(), &event].concat()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_claim-mapper"))
+        .args(["dry-run", "--json", with_bom.to_str().unwrap()])
+        .current_dir(support::root())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        line["output"],
+        support::expected("v2-authentication-custom-attrs-groups")
+    );
+}

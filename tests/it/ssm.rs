@@ -494,4 +494,23 @@ fn diff_shows_claims_that_appear_disappear_and_change() {
         "{}",
         text(&out)
     );
+
+    // Events that cannot be read are not "no changes": the diff cannot run (exit 2, stderr).
+    let garbage = dir.path().join("garbage.json");
+    std::fs::write(&garbage, "{not json").unwrap();
+    for events in [garbage.to_str().unwrap(), "no/such/events"] {
+        let out = cli(&[
+            "diff",
+            "mappings/default.yaml",
+            "--ssm-parameter",
+            &name,
+            events,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{events}: {}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("cannot read event") || stderr.contains("invalid event JSON"),
+            "{stderr}"
+        );
+    }
 }
