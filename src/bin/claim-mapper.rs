@@ -273,7 +273,9 @@ fn validate(files: &[PathBuf]) -> std::io::Result<bool> {
 mod ssm {
     use super::*;
     use claim_mapper::Mapping;
-    use claim_mapper::runtime::ssm::{Budget, MAX_PARAMETER_BYTES, ParameterRef, Ssm};
+    use claim_mapper::runtime::ssm::{
+        Budget, MAX_PARAMETER_BYTES, ParameterRef, Ssm, label_restriction,
+    };
 
     pub async fn load(parameter: &str) -> anyhow::Result<Loaded> {
         let parameter = ParameterRef::parse(parameter).map_err(anyhow::Error::msg)?;
@@ -291,6 +293,11 @@ mod ssm {
             parameter.selector.is_none(),
             "push takes a parameter name without :VERSION or :LABEL (use --label to move a label)"
         );
+        // Checked before anything is written: a label SSM refuses would leave a new version
+        // pushed but not released.
+        if let Some(reason) = label.and_then(label_restriction) {
+            anyhow::bail!("invalid --label: {reason}; nothing pushed");
+        }
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         if let Err(e) = Mapping::from_yaml(&text, &file.display().to_string()) {

@@ -287,7 +287,7 @@ fn parse_map(map: &serde_yaml::Mapping) -> Result<Transform, String> {
     for (key, value) in map {
         match key.as_str() {
             Some("map") => table_spec = Some(value),
-            Some("default") => default = Some(yaml_to_json(value)?),
+            Some("default") => default = Some(map_value(value)?),
             _ => return Err("transform `map` takes the keys `map` and `default` only".into()),
         }
     }
@@ -306,9 +306,21 @@ fn parse_map(map: &serde_yaml::Mapping) -> Result<Transform, String> {
                 );
             }
         };
-        table.insert(key, yaml_to_json(value)?);
+        table.insert(key, map_value(value)?);
     }
     Ok(Transform::Map { table, default })
+}
+
+/// A value of a `map` table (or its `default`): any value a claim can hold. Null (`~`, and
+/// `.nan`, which JSON writes as null) is refused here, not on every lookup that finds it.
+fn map_value(value: &serde_yaml::Value) -> Result<Value, String> {
+    match yaml_to_json(value)? {
+        Value::Null => Err(
+            "transform `map`: a value cannot be null (`~`, `.nan`); Cognito refuses null claims"
+                .into(),
+        ),
+        json => Ok(json),
+    }
 }
 
 fn non_empty(name: &str, s: String) -> Result<String, String> {

@@ -12,8 +12,28 @@ use super::limits::MAX_YAML_DEPTH;
 use super::location::Location;
 
 /// Converts a YAML value from the mapping into the JSON value it stands for in a token.
+/// A YAML tag (`!Ref Param`) is refused, not turned into an object (`{"!Ref": "Param"}`): a
+/// mapping's values are written as they are, and a CloudFormation tag resolves nowhere here.
 pub(crate) fn yaml_to_json(value: &serde_yaml::Value) -> Result<Value, String> {
+    if let Some(tag) = first_tag(value) {
+        return Err(format!(
+            "YAML tag `{tag}` is not supported: write the value itself (a CloudFormation `!Ref` \
+             or `!Sub` does not resolve in a mapping)"
+        ));
+    }
     serde_json::to_value(value).map_err(|e| format!("value cannot be represented as JSON: {e}"))
+}
+
+/// The first tag in `value`, at any depth.
+fn first_tag(value: &serde_yaml::Value) -> Option<String> {
+    match value {
+        serde_yaml::Value::Tagged(tagged) => Some(tagged.tag.to_string()),
+        serde_yaml::Value::Sequence(items) => items.iter().find_map(first_tag),
+        serde_yaml::Value::Mapping(map) => map
+            .iter()
+            .find_map(|(k, v)| first_tag(k).or_else(|| first_tag(v))),
+        _ => None,
+    }
 }
 
 /// What [`given`] says of a key written with no value. serde_yaml reports it at the enclosing

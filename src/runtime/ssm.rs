@@ -48,6 +48,28 @@ impl Budget {
     };
 }
 
+/// Why SSM would refuse `label`, if it would: at most 100 letters, digits, `.`, `-` or `_`, not
+/// starting with a digit, `aws` or `ssm` in any case (the `LabelParameterVersion` action in the
+/// AWS Systems Manager API reference).
+pub fn label_restriction(label: &str) -> Option<&'static str> {
+    let lower = label.to_ascii_lowercase();
+    if label.is_empty() || label.len() > 100 {
+        Some("a label is 1 to 100 characters")
+    } else if !label
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        Some("a label holds only letters, digits, `.`, `-` and `_`")
+    } else if label.starts_with(|c: char| c.is_ascii_digit())
+        || lower.starts_with("aws")
+        || lower.starts_with("ssm")
+    {
+        Some("a label cannot start with a digit, `aws` or `ssm`")
+    } else {
+        None
+    }
+}
+
 /// A parameter name or ARN, optionally pinned to a version or label (`name:3`, `name:prod`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParameterRef {

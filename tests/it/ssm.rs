@@ -404,6 +404,30 @@ fn push_refuses_invalid_files() {
 
 #[test]
 #[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn push_refuses_a_label_ssm_would_refuse_before_writing() {
+    let name = unique("push-bad-label");
+    for label in ["bad label!", "3rd", "aws-live", "SSMlive"] {
+        let out = cli(&[
+            "push",
+            "mappings/default.yaml",
+            "--ssm-parameter",
+            &name,
+            "--label",
+            label,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{label}: {}", text(&out));
+        assert!(text(&out).contains("invalid --label"), "{}", text(&out));
+    }
+    let after = cli(&["dry-run", "--ssm-parameter", &name]);
+    assert!(
+        text(&after).contains("not found"),
+        "nothing was written: {}",
+        text(&after)
+    );
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn push_secure_then_dry_run_by_label() {
     let name = unique("push-label");
     let out = cli(&[

@@ -593,3 +593,22 @@ fn every_key_left_null_is_refused() {
         assert!(err.contains(&format!("`{field}`")), "{yaml}\n{err}");
     }
 }
+
+#[test]
+fn yaml_tags_and_null_table_values_are_refused() {
+    let tag = mapping_error(&rule("  - claim: a\n    value: !Ref Param\n"));
+    assert!(
+        tag.contains("field `claims[1].value`: YAML tag `!Ref` is not supported"),
+        "{tag}"
+    );
+    for value in ["~", ".nan"] {
+        let err = mapping_error(&rule(&format!(
+            "  - claim: a\n    from: x\n    transform: [{{map: {{gold: {value}}}}}]\n"
+        )));
+        assert!(err.contains("a value cannot be null"), "{value}: {err}");
+    }
+    let default = mapping_error(&rule(
+        "  - claim: a\n    from: x\n    transform: [{map: {gold: 1}, default: ~}]\n",
+    ));
+    assert!(default.contains("a value cannot be null"), "{default}");
+}
