@@ -11,28 +11,13 @@ use crate::cognito;
 #[schemars(rename = "When")]
 pub(crate) struct RawWhen {
     /// The user is in any of these groups (after the group pipeline, when there is one).
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "Vec<String>")]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     groups: Option<Vec<String>>,
     /// The app client (`callerContext.clientId`) is one of these.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "Vec<String>")]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     clients: Option<Vec<String>>,
     /// The trigger source is one of these.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "Vec<String>")]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     triggers: Option<Vec<String>>,
 }
 

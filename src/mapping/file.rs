@@ -39,12 +39,7 @@ pub(crate) struct RawMapping {
     pub(super) scopes: RawScopes,
     /// The group pipeline: which groups reach the tokens (`groupOverrideDetails`). Absent: groups
     /// are left exactly as Cognito has them.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "RawGroups")]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     pub(super) groups: Option<RawGroups>,
     /// Overlays by app client id (`callerContext.clientId`): rules that add to, replace or
     /// disable the base rules for that client. Applied after `triggers`.
@@ -135,11 +130,6 @@ pub(super) struct RawScopeAdd {
     /// The scope, e.g. `orders-api/read`.
     pub(super) scope: String,
     /// When it is added.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "RawWhen")]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     pub(super) when: Option<RawWhen>,
 }

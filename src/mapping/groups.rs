@@ -28,37 +28,18 @@ pub(crate) struct RawGroups {
     #[serde(default, deserialize_with = "super::yaml::given")]
     drop_idp_group: bool,
     /// Keep only groups matching any of these. Absent: keep every group.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "RawKeep")]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     keep: Option<RawKeep>,
     /// Rename groups: first strip a prefix, then look the name up in a table.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "RawRename")]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     rename: Option<RawRename>,
     /// Keep at most this many groups (the first ones, in pipeline order).
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "usize", range(min = 1))]
+    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[schemars(range(min = 1))]
     max: Option<usize>,
     /// IAM roles of the remaining groups, in precedence order: the first remaining group's role
     /// is the preferred role. Absent: Cognito's roles are kept only while every pool group is.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "Vec<RawRole>")]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     roles: Option<Vec<RawRole>>,
 }
 
@@ -145,12 +126,7 @@ struct RawKeep {
 #[schemars(rename = "Rename")]
 struct RawRename {
     /// Removed from the start of names that have it.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "String")]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     strip_prefix: Option<String>,
     /// Old name -> new name, looked up after `strip_prefix`.
     #[serde(default, deserialize_with = "super::yaml::given")]

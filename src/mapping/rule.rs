@@ -67,63 +67,32 @@ pub(crate) struct RawRule {
     pub(super) claim: String,
     /// A user attribute name, a JSONPath into the event starting with `$`, or a list of them
     /// tried in order.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     #[schemars(schema_with = "super::field_schemas::from")]
     from: Option<serde_yaml::Value>,
     /// A constant value.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     #[schemars(schema_with = "super::field_schemas::any_value")]
     value: Option<serde_yaml::Value>,
     /// A string with `{attribute}` or `{$.json.path}` placeholders.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "String")]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     template: Option<String>,
     /// The value (used as written, not transformed) when the source is missing.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     #[schemars(schema_with = "super::field_schemas::any_value")]
     default: Option<serde_yaml::Value>,
     /// A missing source is a rule failure (see `on_error`).
     #[serde(default, deserialize_with = "super::yaml::given")]
     required: bool,
     /// The tokens that get the claim (default: `defaults.tokens`).
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "Vec<Token>")]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     tokens: Option<Vec<Token>>,
     /// One transform or a list, applied left to right.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     #[schemars(schema_with = "super::field_schemas::transforms")]
     transform: Option<serde_yaml::Value>,
     /// When the rule applies; every listed condition must hold.
-    #[serde(
-        default,
-        deserialize_with = "super::yaml::present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "RawWhen")]
+    #[serde(default, deserialize_with = "super::yaml::present")]
     when: Option<RawWhen>,
 }
 

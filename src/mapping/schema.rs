@@ -3,7 +3,10 @@
 //! loader remains the authority (it also checks what a schema cannot, such as regexes). The
 //! fields whose schema is not their Rust type's are described in `field_schemas.rs`.
 
+use schemars::Schema;
 use schemars::generate::SchemaSettings;
+use schemars::transform::transform_subschemas;
+use serde_json::Value;
 
 use super::file::RawMapping;
 
@@ -11,10 +14,32 @@ use super::file::RawMapping;
 /// `mappings/schema.json`).
 pub fn mapping_schema() -> String {
     let schema = SchemaSettings::draft07()
+        .with_transform(no_null)
         .into_generator()
         .into_root_schema_for::<RawMapping>();
     // A `Schema` is a JSON value; serialising it cannot fail.
     serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}
+
+/// No key of a mapping may be null (`yaml::given`: a key written with no value is refused), so no
+/// schema in it allows null: the null that an optional key's type would add is taken out.
+fn no_null(schema: &mut Schema) {
+    if let Some(object) = schema.as_object_mut() {
+        if object.get("default") == Some(&Value::Null) {
+            object.remove("default");
+        }
+        if let Some(Value::Array(types)) = object.get_mut("type") {
+            types.retain(|t| t != "null");
+            if let [only] = types.as_slice() {
+                let only = only.clone();
+                object.insert("type".into(), only);
+            }
+        }
+        if let Some(Value::Array(any_of)) = object.get_mut("anyOf") {
+            any_of.retain(|s| s.get("type") != Some(&Value::from("null")));
+        }
+    }
+    transform_subschemas(&mut no_null, schema);
 }
 
 #[cfg(test)]
