@@ -192,8 +192,10 @@ impl Transform {
                 let Some((Y::String(name), arg)) = entries.next() else {
                     return Err(shape());
                 };
-                let t = TRANSFORMS.iter().find(|t| t.name == name);
-                if let Some(t) = t.filter(|t| t.argument == Argument::Table) {
+                let t = spec(name);
+                if let Ok(t) = t
+                    && t.argument == Argument::Table
+                {
                     return (t.build)(t.name, spec_value);
                 }
                 if entries.next().is_some() {
@@ -202,7 +204,7 @@ impl Transform {
                         map.len()
                     ));
                 }
-                let t = spec(name)?;
+                let t = t?;
                 if t.argument == Argument::None {
                     return Err(format!(
                         "transform `{name}` takes no argument; write it as a bare name"

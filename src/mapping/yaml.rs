@@ -98,9 +98,9 @@ pub(crate) fn too_deep(text: &str) -> Option<Location> {
     let mut previous = '\n';
     for c in text.chars() {
         column += 1;
+        // A comment starts only outside quotes, so `quote` is `None` while `comment` is set.
         if c == '\n' {
             (line, column, comment) = (line + 1, 0, false);
-        } else if comment {
         } else if let Some(q) = quote {
             if escaped {
                 escaped = false;
@@ -109,7 +109,7 @@ pub(crate) fn too_deep(text: &str) -> Option<Location> {
             } else if c == q {
                 quote = None;
             }
-        } else {
+        } else if !comment {
             match c {
                 '"' | '\'' => quote = Some(c),
                 '#' if previous.is_whitespace() => comment = true,
