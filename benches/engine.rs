@@ -103,7 +103,8 @@ fn loaded(name: &str, text: &str) -> Arc<Loaded> {
 #[derive(Clone, Copy)]
 enum Parse {
     /// As `lambda_runtime` 1.x does it (`deserializer.rs`): serde_json under
-    /// `serde_path_to_error`, which tracks the path for its error messages.
+    /// `serde_path_to_error`, which tracks the path for its error messages, into the Lambda's
+    /// input type ([`engine::Payload`], which only wraps the `Value`).
     Runtime,
     /// Plain `serde_json::from_slice`.
     Plain,
@@ -113,7 +114,8 @@ fn parse(how: Parse, bytes: &[u8]) -> Value {
     match how {
         Parse::Runtime => {
             let json = &mut serde_json::Deserializer::from_slice(bytes);
-            serde_path_to_error::deserialize(json).unwrap()
+            let payload: engine::Payload = serde_path_to_error::deserialize(json).unwrap();
+            payload.0.unwrap()
         }
         Parse::Plain => serde_json::from_slice(bytes).unwrap(),
     }

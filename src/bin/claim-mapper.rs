@@ -191,10 +191,8 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             today,
         } => {
             let loaded = load::load_file(&mapping)?;
-            let bytes = std::fs::read(&event)
-                .with_context(|| format!("cannot read event {}", event.display()))?;
-            let value: serde_json::Value = serde_json::from_slice(&bytes)
-                .with_context(|| format!("invalid event JSON in {}", event.display()))?;
+            let value = dry_run::read_event(&event)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", event.display()))?;
             let today = today.unwrap_or_else(|| OffsetDateTime::now_utc().date());
             let (report, ok) =
                 claim_mapper::report::explain::explain(&loaded.mapping, value, today);

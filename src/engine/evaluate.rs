@@ -57,6 +57,12 @@ pub fn evaluate<'a>(
             );
             fail(mapping, &mut out, RuleId::Groups, "cognito:groups", reason)?;
         } else {
+            // Cognito writes the overridden groups into both tokens' `cognito:groups`: they count
+            // with the claims added there.
+            id_bytes = TokenBytes::starting_at(size);
+            if access_token {
+                access_bytes = TokenBytes::starting_at(size);
+            }
             group_override = Some(groups);
         }
     }

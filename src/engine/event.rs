@@ -24,6 +24,9 @@ pub enum Shape {
 /// Why an event cannot be processed. Messages name fields, never values of user attributes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
+    /// The payload is not JSON (a syntax error, with its position).
+    #[error("the event is not JSON: {0}")]
+    NotJson(String),
     /// The payload is not a JSON object.
     #[error("the event is not a JSON object")]
     NotAnObject,

@@ -18,6 +18,7 @@ mod failure;
 mod groups;
 mod observe;
 mod outcome;
+mod payload;
 mod response;
 mod size_guard;
 mod source;
@@ -30,6 +31,7 @@ pub use failure::{ApplyError, FailureReason, RuleFailure};
 pub use groups::{GroupOverride, Stage};
 pub use observe::{Observer, RuleOutcome};
 pub use outcome::Outcome;
+pub use payload::Payload;
 pub use response::{OwnedReply, Reply, ResponseView, TokenChanges, TokenView};
 pub use transform::TransformError;
 

@@ -47,11 +47,23 @@ fn other_size_bound(value: &Value) -> usize {
 /// rule). Most events never leave the bound.
 #[derive(Default)]
 pub(crate) struct TokenBytes {
+    /// Bytes the token carries before any rule: the overridden groups.
+    base: usize,
     bound: usize,
     exact: Option<usize>,
 }
 
 impl TokenBytes {
+    /// A token that already carries `base` bytes of overridden claims (the groups), which count
+    /// with the rules' claims against the limit.
+    pub(crate) fn starting_at(base: usize) -> TokenBytes {
+        TokenBytes {
+            base,
+            bound: base,
+            exact: None,
+        }
+    }
+
     /// The token's bytes after `rule` sets its claim to `value` in `token` (replacing any earlier
     /// value), or `None` when the claims would exceed `limit`. In the bound, a replaced value is
     /// not deducted (it stays an upper bound); the exact count deducts it.
@@ -82,9 +94,13 @@ impl TokenBytes {
         value: &Value,
         limit: usize,
     ) -> Option<usize> {
-        let exact = *self
-            .exact
-            .get_or_insert_with(|| outcome.claims(token).map(|(n, v)| claim_size(n, v)).sum());
+        let exact = *self.exact.get_or_insert_with(|| {
+            self.base
+                + outcome
+                    .claims(token)
+                    .map(|(n, v)| claim_size(n, v))
+                    .sum::<usize>()
+        });
         let replaced = outcome.slots(token)[rule.claim_slot as usize].map_or(0, |old| {
             rule.name_size + value_size(&outcome.values[old as usize])
         });

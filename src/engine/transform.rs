@@ -238,13 +238,22 @@ fn split(s: &str, sep: &str) -> Value {
 }
 
 /// `age`: whole years from a `YYYY-MM-DD` date (a time part after `T` is ignored) to `today`.
+/// The text must be exactly that: whitespace is not trimmed here (the `trim` transform does it,
+/// visibly in the mapping), and year `0000`, which OpenID Connect's `birthdate` uses for "year
+/// omitted" (OpenID Connect Core 1.0, section 5.1), gives no age.
 fn age(s: &str, today: Date) -> Result<i32, &'static str> {
-    let date_part = s.trim().split('T').next().unwrap_or_default();
+    let date_part = s.split('T').next().unwrap_or_default();
+    if date_part.len() != "YYYY-MM-DD".len() {
+        return Err("not a YYYY-MM-DD date");
+    }
     let born = Date::parse(
         date_part,
         time::macros::format_description!("[year]-[month]-[day]"),
     )
     .map_err(|_| "not a YYYY-MM-DD date")?;
+    if born.year() == 0 {
+        return Err("the year is 0000 (omitted)");
+    }
     if born > today {
         return Err("the date is in the future");
     }
@@ -406,6 +415,21 @@ mod tests {
         assert_eq!(run("age", json!("2008-11-27")).unwrap(), json!("17"));
         assert!(run("age", json!("2030-01-01")).is_err());
         assert!(run("age", json!("23/04/1990")).is_err());
+        let omitted = run("age", json!("0000-04-23")).unwrap_err().to_string();
+        assert!(omitted.contains("the year is 0000"), "{omitted}");
+        assert_eq!(
+            run("age", json!("1990-04-23T08:00:00Z")).unwrap(),
+            json!("36")
+        );
+        for not_a_date in [
+            " 1990-04-23",
+            "1990-04-23 ",
+            "+1990-04-23",
+            "01990-04-23",
+            "1990-4-23",
+        ] {
+            assert!(run("age", json!(not_a_date)).is_err(), "{not_a_date}");
+        }
     }
 
     #[test]

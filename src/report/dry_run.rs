@@ -44,7 +44,7 @@ pub fn event_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 pub fn read_event(file: &Path) -> Result<Value, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read event: {e}"))?;
     let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    serde_json::from_slice(json).map_err(|e| format!("invalid event JSON: {e}"))
+    engine::Payload::from_slice(json).map_err(|e| e.to_string())
 }
 
 /// Runs `mapping` over one event file.

@@ -6,13 +6,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use time::{Date, OffsetDateTime};
 use tracing::Instrument;
 
 use super::live::{Fixed, Live};
 use super::load::{self, LoadError, Loaded};
 use super::settings::{self, Mode, Settings};
-use crate::engine::{self, ApplyError, Reply};
+use crate::engine::{self, ApplyError, EventError, Payload, Reply};
 use crate::mapping::Mapping;
 use crate::report::preview::{self, Mark};
 
@@ -30,12 +31,67 @@ impl From<ApplyError> for Diagnostic {
     }
 }
 
-/// Logs an init error the way the function logs everything ([`LoadError::log_line`]: a
-/// parameter's content is never quoted) and ends the process. Returning it from `main` instead
-/// would print it a second time, unredacted.
-pub fn fail_init(error: LoadError) -> ! {
-    tracing::error!("{}", error.log_line());
+/// Fails the init: logs `error` the way the function logs everything ([`LoadError::log_line`]: a
+/// parameter's content is never quoted), reports it to the Runtime API's `/runtime/init/error`
+/// (so Lambda records the reason with the failed init, not only an exit code; "Using the Lambda
+/// runtime API for custom runtimes",
+/// <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html#runtimes-api-initerror>), and
+/// ends the process. Returning it from `main` instead would print it a second time, unredacted.
+async fn fail_init(error: LoadError) -> ! {
+    let message = error.log_line();
+    tracing::error!("{message}");
+    if let Err(report) = report_init_error(&message).await {
+        tracing::warn!(error = %report, "the init error could not be reported to the Runtime API");
+    }
     std::process::exit(1)
+}
+
+/// Posts `message` to `/runtime/init/error` (error type `ClaimMappingNotLoaded`).
+async fn report_init_error(message: &str) -> Result<(), lambda_runtime::Error> {
+    use lambda_runtime_api_client::{Client, body::Body, build_request};
+
+    let api =
+        std::env::var("AWS_LAMBDA_RUNTIME_API").map_err(|_| "AWS_LAMBDA_RUNTIME_API is not set")?;
+    let client = Client::builder().with_endpoint(api.parse()?).build()?;
+    let diagnostic = Diagnostic {
+        error_type: "ClaimMappingNotLoaded".into(),
+        error_message: message.into(),
+    };
+    let request = build_request()
+        .method("POST")
+        .uri("/2018-06-01/runtime/init/error")
+        .header("Lambda-Runtime-Function-Error-Type", "Runtime.InitError")
+        .body(Body::from(serde_json::to_vec(&diagnostic)?))?;
+    let response = client.call(request).await?;
+    if !response.status().is_success() {
+        return Err(format!("the Runtime API answered {}", response.status()).into());
+    }
+    Ok(())
+}
+
+/// The file-only function (`claim-mapper-lambda-file`): settings from the environment, the
+/// mapping file loaded once, then invocations until the runtime shuts the process down.
+pub async fn run_file() -> Result<(), lambda_runtime::Error> {
+    let started = Settings::from_vars(|k| std::env::var(k).ok())
+        .and_then(|settings| Ok((init_file(&settings)?, settings.mode)));
+    match started {
+        Ok((live, mode)) => serve(live, mode).await,
+        Err(error) => fail_init(error).await,
+    }
+}
+
+/// The function with SSM (`claim-mapper-lambda`): as [`run_file`], with the mapping from the
+/// parameter (refreshed while serving) or the file.
+#[cfg(feature = "ssm")]
+pub async fn run() -> Result<(), lambda_runtime::Error> {
+    let started = match Settings::from_vars(|k| std::env::var(k).ok()) {
+        Ok(settings) => init(&settings).await.map(|live| (live, settings.mode)),
+        Err(error) => Err(error),
+    };
+    match started {
+        Ok((live, mode)) => serve(live, mode).await,
+        Err(error) => fail_init(error).await,
+    }
 }
 
 /// Loads the mapping file named by `settings`, as the file-only function does at cold start.
@@ -93,49 +149,49 @@ pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Er
     );
     let live = Arc::new(live);
     let cold = Arc::new(AtomicBool::new(true));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let (live, cold) = (Arc::clone(&live), Arc::clone(&cold));
-        async move {
-            live.poll();
-            let loaded = live.current();
-            // Every line logged for this event names the live mapping and whether it is the
-            // first event of this process (lambda_runtime's own span adds the request id).
-            let span = tracing::info_span!(
-                "mapping",
-                live = %loaded.describe(),
-                cold_start = cold.swap(false, Ordering::Relaxed)
-            );
-            async {
-                match mode {
-                    Mode::Apply => {
-                        let today = today(&loaded.mapping);
-                        handle(loaded, event.payload, today).map(Output::Replied)
+    match mode {
+        Mode::Apply => {
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| {
+                let (loaded, span) = begin(&*live, &cold);
+                async move {
+                    match event.payload.0 {
+                        Ok(event) => {
+                            let today = today(&loaded.mapping);
+                            handle(loaded, event, today)
+                        }
+                        Err(error) => Err(refused(error.into())),
                     }
-                    Mode::Shadow => Ok(Output::Unchanged(shadow(&loaded.mapping, event.payload))),
                 }
-            }
-            .instrument(span)
+                .instrument(span)
+            }))
             .await
         }
-    }))
-    .await
-}
-
-/// What an invocation returns; `lambda_runtime` serialises it into the response body.
-enum Output {
-    /// The event with its response filled in.
-    Replied(InvocationReply),
-    /// Shadow mode: the event as it came.
-    Unchanged(Value),
-}
-
-impl Serialize for Output {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Output::Replied(reply) => reply.serialize(serializer),
-            Output::Unchanged(event) => event.serialize(serializer),
+        // The payload is kept as it came (a `RawValue`) and parsed a second time for the mapping,
+        // so that shadow mode hands back even a payload the mapping cannot read.
+        Mode::Shadow => {
+            lambda_runtime::run(service_fn(
+                move |event: LambdaEvent<Payload<Box<RawValue>>>| {
+                    let (loaded, span) = begin(&*live, &cold);
+                    async move { shadow(&loaded.mapping, event.payload.0) }.instrument(span)
+                },
+            ))
+            .await
         }
     }
+}
+
+/// The start of an invocation: the live mapping (after a refresh if one is due), and the span
+/// that every line logged for the event carries: the live mapping and whether this is the first
+/// event of the process (`lambda_runtime`'s own span adds the request id).
+fn begin(live: &impl Live, cold: &AtomicBool) -> (Arc<Loaded>, tracing::Span) {
+    live.poll();
+    let loaded = live.current();
+    let span = tracing::info_span!(
+        "mapping",
+        live = %loaded.describe(),
+        cold_start = cold.swap(false, Ordering::Relaxed)
+    );
+    (loaded, span)
 }
 
 /// The mapping and the event of one invocation, which its [`InvocationReply`] borrows from.
@@ -203,38 +259,49 @@ pub fn handle(
     } else {
         InvocationReply::apply(invocation, today, &mut ())
     };
-    match result {
-        Ok(reply) => {
-            let reply_of = reply.borrow_dependent();
-            warn_skipped(reply_of.skipped(), Mode::Apply);
-            tracing::debug!(
-                applied = reply_of.applied(),
-                skipped = reply_of.skipped().len(),
-                "claims mapped"
-            );
-            Ok(reply)
-        }
-        Err(error) => {
-            match &error {
-                ApplyError::Rule(failure) => tracing::error!(
-                    rule = %failure.rule,
-                    claim = %failure.claim,
-                    reason = %failure.reason,
-                    "claim rule failed; sign-in refused (on_error: fail)"
-                ),
-                ApplyError::Event(e) => tracing::error!(error = %e, "event refused"),
-                ApplyError::Response(e) => tracing::error!(error = %e, "response not written"),
-            }
-            Err(error)
-        }
+    let reply = result.map_err(refused)?;
+    let reply_of = reply.borrow_dependent();
+    warn_skipped(reply_of.skipped(), Mode::Apply);
+    tracing::debug!(
+        applied = reply_of.applied(),
+        skipped = reply_of.skipped().len(),
+        "claims mapped"
+    );
+    Ok(reply)
+}
+
+/// Logs why an invocation is refused (a rule's number, claim and reason, or what is wrong with
+/// the event; never a value) and returns the error to be posted.
+fn refused(error: ApplyError) -> ApplyError {
+    match &error {
+        ApplyError::Rule(failure) => tracing::error!(
+            rule = %failure.rule,
+            claim = %failure.claim,
+            reason = %failure.reason,
+            "claim rule failed; sign-in refused (on_error: fail)"
+        ),
+        ApplyError::Event(e) => tracing::error!(error = %e, "event refused"),
+        ApplyError::Response(e) => tracing::error!(error = %e, "response not written"),
     }
+    error
 }
 
 /// Shadow mode: evaluates the mapping exactly as [`handle`] would, logs per token which claims it
-/// would add, change and remove (names and counts only), and returns the event unchanged.
-pub fn shadow(mapping: &Mapping, event: Value) -> Value {
-    match engine::apply(mapping, &event, today(mapping), &mut DebugLog).and_then(Reply::into_owned)
-    {
+/// would add, change and remove (names and counts only), and hands the payload back as it came.
+/// Only a payload that is not JSON at all is refused, as there is nothing to hand back (Lambda's
+/// Invoke API never passes one on).
+pub fn shadow(
+    mapping: &Mapping,
+    payload: Result<Box<RawValue>, EventError>,
+) -> Result<Box<RawValue>, ApplyError> {
+    let payload = payload.map_err(|e| refused(e.into()))?;
+    let result = Payload::from_slice(payload.get().as_bytes())
+        .map_err(ApplyError::from)
+        .and_then(|event| {
+            engine::apply(mapping, &event, today(mapping), &mut DebugLog)
+                .and_then(Reply::into_owned)
+        });
+    match result {
         Ok(done) => {
             for token in preview::preview(&done) {
                 let names = |mark: Mark| {
@@ -259,7 +326,7 @@ pub fn shadow(mapping: &Mapping, event: Value) -> Value {
         }
         Err(error) => tracing::warn!(%error, "shadow: the mapping would fail this sign-in"),
     }
-    event
+    Ok(payload)
 }
 
 /// One warning per rule skipped under `on_error: skip` (in shadow mode: that would be skipped).

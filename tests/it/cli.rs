@@ -109,7 +109,10 @@ fn dry_run_fails_when_an_event_fails() {
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(text.contains("unsupported event version"), "{text}");
-    assert!(text.contains("invalid event JSON"), "{text}");
+    assert!(
+        text.contains("the event is not JSON: expected ident at line 1 column 2"),
+        "{text}"
+    );
     let bad_mapping = cli(&["dry-run", "--mapping", "nope.yaml"]);
     assert_eq!(bad_mapping.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_mapping.stderr).contains("cannot read mapping nope.yaml"));

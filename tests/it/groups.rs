@@ -3,6 +3,7 @@
 
 use crate::support;
 
+use claim_mapper::claim_size::claim_size;
 use claim_mapper::engine::ApplyError;
 use serde_json::{Value, json};
 use support::apply;
@@ -174,6 +175,25 @@ fn oversized_groups_follow_on_error() {
     .unwrap_err();
     assert!(matches!(err, ApplyError::Rule(_)));
     assert_eq!(err.to_string(), "claim mapping failed (rule groups)");
+}
+
+#[test]
+fn groups_and_claims_count_together_against_the_limit() {
+    let with_limit = |limit: usize| {
+        mapping(&format!(
+            "version: 1\non_error: fail\nlimits: {{token_claim_bytes: {limit}}}\ngroups:\n  from: [cognito]\nclaims:\n  - {{claim: tier, value: gold, tokens: [id]}}\n"
+        ))
+    };
+    let event = || event("2", "TokenGeneration_HostedAuth");
+    let roomy = apply(&with_limit(4096), event(), TODAY).unwrap().event;
+    let groups = &overrides(&roomy)["groupsToOverride"];
+    let both = claim_size("cognito:groups", groups) + claim_size("tier", &json!("gold"));
+    // Exactly enough room for both: applied.
+    let fits = apply(&with_limit(both), event(), TODAY).unwrap().event;
+    assert_eq!(fits, roomy);
+    // One byte less: each fits alone, together they do not, and the rule is refused.
+    let err = apply(&with_limit(both - 1), event(), TODAY).unwrap_err();
+    assert_eq!(err.to_string(), "claim mapping failed (rule 1)");
 }
 
 #[test]

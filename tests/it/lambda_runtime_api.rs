@@ -8,6 +8,10 @@ use serde_json::json;
 use support::lambda::{FILE_ONLY, Lambda, binaries};
 use support::runtime_api::Posted;
 
+/// A V2 event whose `name` attribute holds a lone surrogate: valid JSON syntax that serde_json
+/// cannot read into a string.
+const LONE_SURROGATE: &[u8] = br#"{"version": "2", "triggerSource": "TokenGeneration_Authentication", "request": {"userAttributes": {"name": "\ud800"}}, "response": {}}"#;
+
 fn file(path: &str) -> Vec<(&'static str, String)> {
     vec![("CLAIM_MAPPING_FILE", path.to_owned())]
 }
@@ -85,16 +89,36 @@ fn on_error_fail_is_an_invocation_error_and_the_function_keeps_serving() {
             ["region"],
         "eu"
     );
-    let Posted::Error { body, .. } = lambda.invoke_bytes(b"{not json".to_vec()) else {
-        panic!("malformed JSON must be an invocation error")
-    };
-    assert!(
-        body["errorMessage"]
-            .as_str()
-            .unwrap()
-            .contains("failed to deserialize"),
-        "{body}"
+    assert_eq!(
+        lambda.invoke_bytes(b"{not json".to_vec()),
+        Posted::Error {
+            id: "req-3".into(),
+            body: json!({
+                "errorType": "InvalidEvent",
+                "errorMessage": "claim mapping failed: the event is not JSON: key must be a string at line 1 column 2"
+            })
+        }
     );
+    // JSON that serde_json cannot hold (a lone surrogate) is refused the same way, naming the
+    // position only.
+    let Posted::Error { body, .. } = lambda.invoke_bytes(LONE_SURROGATE.to_vec()) else {
+        panic!("a lone surrogate must be an invocation error")
+    };
+    assert_eq!(body["errorType"], "InvalidEvent");
+    let message = body["errorMessage"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "claim mapping failed: the event is not JSON: unexpected end of hex escape at line 1"
+        ),
+        "{message}"
+    );
+    // Bytes after the event are not read, as `dry-run` does not read them.
+    let mut trailing = serde_json::to_vec(&ok).unwrap();
+    trailing.extend_from_slice(b" trailing");
+    assert!(matches!(
+        lambda.invoke_bytes(trailing),
+        Posted::Response { .. }
+    ));
     let logs = lambda.stop();
     assert!(logs.contains("claim rule failed"), "{logs}");
     assert!(
@@ -113,11 +137,21 @@ fn an_invalid_mapping_fails_the_init_with_the_validation_message() {
     )
     .unwrap();
     for binary in binaries() {
-        let (status, logs) = Lambda::start_bin(binary, &file(path.to_str().unwrap())).wait();
+        let (status, logs, posted) =
+            Lambda::start_bin(binary, &file(path.to_str().unwrap())).wait_posted();
         assert!(!status.success());
         let expected =
             "bad.yaml:3:5: rule 1 (claim `sub`), field `claims[0].claim`: `sub` is set by Cognito";
         assert!(logs.contains(expected), "{binary}: {logs}");
+        // Lambda records the reason with the failed init.
+        let [Posted::InitError { body }] = posted.as_slice() else {
+            panic!("{binary}: expected one init error, got {posted:?}")
+        };
+        assert_eq!(body["errorType"], "ClaimMappingNotLoaded", "{binary}");
+        assert!(
+            body["errorMessage"].as_str().unwrap().contains(expected),
+            "{binary}: {body}"
+        );
     }
 }
 
@@ -137,8 +171,26 @@ fn shadow_mode_returns_every_event_unchanged_and_logs_only_claim_names() {
         for (name, event) in &events {
             assert_eq!(&lambda.invoke(event), event, "{binary}: {name} changed");
         }
+        // An event the mapping cannot read comes back as it came, byte for byte; only bytes that
+        // are not JSON at all are refused (there is nothing to hand back).
+        assert_eq!(
+            lambda.invoke_bytes(LONE_SURROGATE.to_vec()),
+            Posted::Response {
+                id: format!("req-{}", events.len() + 1),
+                body: json!(std::str::from_utf8(LONE_SURROGATE).unwrap())
+            }
+        );
+        let Posted::Error { body, .. } = lambda.invoke_bytes(b"not json".to_vec()) else {
+            panic!("{binary}: bytes that are not JSON must be an invocation error")
+        };
+        assert_eq!(body["errorType"], "InvalidEvent", "{binary}");
         let logs = lambda.stop();
         assert!(logs.contains("shadow=true"), "{logs}");
+        assert!(
+            logs.contains("shadow: the mapping would fail this sign-in")
+                && logs.contains("the event is not JSON: unexpected end of hex escape"),
+            "{binary}: {logs}"
+        );
         // The SAML user: three claims added to the ID token, groups and roles changed.
         let line = logs
             .lines()

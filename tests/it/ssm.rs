@@ -533,7 +533,7 @@ fn diff_shows_claims_that_appear_disappear_and_change() {
         assert_eq!(out.status.code(), Some(2), "{events}: {}", text(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            stderr.contains("cannot read event") || stderr.contains("invalid event JSON"),
+            stderr.contains("cannot read event") || stderr.contains("the event is not JSON"),
             "{stderr}"
         );
     }

@@ -114,13 +114,19 @@ impl Lambda {
     }
 
     /// Waits for the process to exit by itself (an init failure) and returns status and logs.
-    pub fn wait(mut self) -> (ExitStatus, String) {
+    pub fn wait(self) -> (ExitStatus, String) {
+        let (status, logs, _) = self.wait_posted();
+        (status, logs)
+    }
+
+    /// [`Lambda::wait`], with what the function posted to the Runtime API.
+    pub fn wait_posted(mut self) -> (ExitStatus, String, Vec<Posted>) {
         let status = self.child.wait().unwrap();
         let logs = self
             .logs
             .drain(..)
             .map(|h| h.join().unwrap_or_default())
             .collect();
-        (status, logs)
+        (status, logs, self.api.posted.try_iter().collect())
     }
 }

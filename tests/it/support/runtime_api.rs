@@ -117,7 +117,13 @@ fn serve(
         }
         let mut parts = request_line.split_whitespace();
         let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        let json = || serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+        // A body serde_json cannot read (a lone surrogate handed back by shadow mode) is kept as
+        // its text.
+        let json = || {
+            serde_json::from_slice(&body).unwrap_or_else(|_| {
+                serde_json::Value::String(String::from_utf8_lossy(&body).into_owned())
+            })
+        };
         let reply = if method == "GET" && path.ends_with("/runtime/invocation/next") {
             arrivals.lock().unwrap().push(Instant::now());
             let next = loop {
