@@ -112,10 +112,17 @@ fn main() {
     if args.soak > 0 {
         println!("\nmemory over {} invocations (mixed events)", args.soak);
         for case in &cases {
-            let (after_1k, after_all, hwm, errors) = soak(case, &events, args.soak);
+            let (after_1k, after_all, hwm, errors, each) = soak(case, &events, args.soak);
+            let early = if args.soak > 1000 {
+                format!("RSS after 1,000: {after_1k} KB   ")
+            } else {
+                String::new()
+            };
             println!(
-                "{:<14} RSS after 1,000: {after_1k} KB   after {}: {after_all} KB   peak {hwm} KB   errors {errors}",
-                case.name, args.soak
+                "{:<14} {early}RSS after {}: {after_all} KB   peak {hwm} KB   errors {errors}   {:.3} ms per invocation",
+                case.name,
+                args.soak,
+                each.as_secs_f64() * 1e3
             );
         }
     }
@@ -155,10 +162,13 @@ fn cold_start(case: &Case, event: &[u8]) -> (Duration, Duration, u64) {
     (ready, answered, rss)
 }
 
-/// RSS after 1,000 invocations and after all, peak RSS, and the number of invocation errors.
-fn soak(case: &Case, events: &[Vec<u8>], count: usize) -> (u64, u64, u64, usize) {
+/// RSS after 1,000 invocations and after all, peak RSS, the number of invocation errors, and the
+/// mean time per invocation (from the process's start to the last answer, so its start-up and the
+/// local Runtime API's own work are included).
+fn soak(case: &Case, events: &[Vec<u8>], count: usize) -> (u64, u64, u64, usize, Duration) {
     let api = RuntimeApi::start();
     let mut child = spawn(case, &api);
+    let start = Instant::now();
     let (mut errors, mut after_1k) = (0, 0);
     let mut sent = 0;
     for done in 1..=count {
@@ -178,11 +188,13 @@ fn soak(case: &Case, events: &[Vec<u8>], count: usize) -> (u64, u64, u64, usize)
             after_1k = status_kb(child.id(), "VmRSS");
         }
     }
+    let each = start.elapsed().div_f64(count as f64);
     let result = (
         after_1k,
         status_kb(child.id(), "VmRSS"),
         status_kb(child.id(), "VmHWM"),
         errors,
+        each,
     );
     let _ = child.kill();
     let _ = child.wait();

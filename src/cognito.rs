@@ -15,6 +15,39 @@ pub const TRIGGER_SOURCES: [&str; 6] = [
     "TokenGeneration_ClientCredentials",
 ];
 
+/// The user attributes Cognito defines, as they appear in `request.userAttributes`: the OpenID
+/// Connect standard attributes it supports, `sub`, the verification flags, and `identities`
+/// (federated users). Attributes a pool adds are `custom:`-prefixed, developer-only ones `dev:`,
+/// and Cognito's own `cognito:` (`cognito:user_status`). Source: Amazon Cognito Developer
+/// Guide, "Working with user attributes"
+/// (<https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-attributes.html>).
+pub const STANDARD_ATTRIBUTES: [&str; 21] = [
+    "address",
+    "birthdate",
+    "email",
+    "email_verified",
+    "family_name",
+    "gender",
+    "given_name",
+    "identities",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "phone_number_verified",
+    "picture",
+    "preferred_username",
+    "profile",
+    "sub",
+    "updated_at",
+    "website",
+    "zoneinfo",
+];
+
+/// The prefixes of attributes that are not standard: custom, developer-only, Cognito's own.
+pub const ATTRIBUTE_PREFIXES: [&str; 3] = ["custom:", "dev:", "cognito:"];
+
 /// The trigger source of machine-to-machine (client credentials) tokens, which have no ID token.
 pub const CLIENT_CREDENTIALS: &str = "TokenGeneration_ClientCredentials";
 

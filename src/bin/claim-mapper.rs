@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use claim_mapper::mapping::MappingError;
+use claim_mapper::report::validation::Validation;
 use claim_mapper::report::{diff, dry_run};
 use claim_mapper::runtime::load::{self, Loaded};
 use claim_mapper::runtime::settings;
@@ -27,13 +29,33 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check mapping files; list every problem. Exit 1 if any file is invalid.
+    /// Check mapping files; list every problem, and warnings for what is allowed but probably a
+    /// mistake.
+    #[command(after_help = "\
+Example:
+  claim-mapper validate mappings/*.yaml
+
+Exit codes: 0 every file is valid (warnings allowed, unless --strict); 1 a file is invalid (or has
+warnings under --strict); 2 a file could not be read (said on stderr).")]
     Validate {
         /// Mapping files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// One JSON object per file per line: {"file", "valid", "rules", "digest", "warnings"}
+        /// or {"file", "valid": false, "problems"}.
+        #[arg(long)]
+        json: bool,
+        /// Count warnings as problems (for CI).
+        #[arg(long)]
+        strict: bool,
     },
     /// Apply a mapping to event files exactly as the Lambda would, and show what the tokens get.
+    #[command(after_help = "\
+Example:
+  claim-mapper dry-run --mapping mappings/prod.yaml --tokens examples/events
+
+Exit codes: 0 every event was processed; 1 an event failed (the Lambda would return an error);
+2 the command could not run (unreadable mapping or folder, invalid mapping, SSM error).")]
     DryRun {
         /// The mapping file.
         #[arg(long, default_value = settings::DEFAULT_FILE, conflicts_with = "ssm_parameter")]
@@ -51,7 +73,13 @@ enum Command {
         events: Events,
     },
     /// Explain one event: every rule with its outcome, the group pipeline step by step, and the
-    /// final response. Exit 1 if the Lambda would return an error.
+    /// final response.
+    #[command(after_help = "\
+Example:
+  claim-mapper explain --mapping mappings/prod.yaml examples/events/v2-authentication-custom-attrs-groups.json
+
+Exit codes: 0 the event was processed; 1 the Lambda would return an error for it; 2 the command
+could not run (unreadable or invalid mapping, unreadable event).")]
     Explain {
         /// The mapping file.
         #[arg(long, default_value = settings::DEFAULT_FILE)]
@@ -63,8 +91,19 @@ enum Command {
         today: Option<Date>,
     },
     /// Print the JSON Schema of the mapping format (for editors; `mappings/schema.json`).
+    #[command(after_help = "\
+Example:
+  claim-mapper schema > mappings/schema.json
+
+Exit codes: 0 printed.")]
     Schema,
     /// Validate a mapping file and publish it as a new version of an SSM parameter.
+    #[command(after_help = "\
+Example:
+  claim-mapper push mappings/prod.yaml --ssm-parameter /claim-mapper/prod --label live
+
+Exit codes: 0 pushed (warnings are printed first); 1 the mapping is invalid, nothing pushed;
+2 the command could not run (unreadable file, invalid label, AWS error or no credentials).")]
     Push {
         /// The mapping file.
         file: PathBuf,
@@ -78,14 +117,32 @@ enum Command {
         #[arg(long)]
         secure: bool,
     },
-    /// Show how the tokens change between the mapping in SSM and a mapping file, over events.
-    /// Exit 0 when nothing changes, 1 when something does.
+    /// Show how the tokens change between the current mapping (in SSM, or a file) and a
+    /// mapping file, over events.
+    #[command(after_help = "\
+Examples:
+  claim-mapper diff mappings/prod.yaml --ssm-parameter /claim-mapper/prod:live
+  claim-mapper diff mappings/prod.yaml --before mappings/dev.yaml
+
+Exit codes: 0 nothing changes; 1 something does; 2 the command could not run (unreadable or
+invalid mapping, unreadable event, SSM error).")]
     Diff {
         /// The mapping file (the proposed change).
         file: PathBuf,
         /// The parameter holding the current mapping (NAME, NAME:VERSION or NAME:LABEL).
-        #[arg(long, value_name = "PARAMETER")]
-        ssm_parameter: String,
+        #[arg(
+            long,
+            value_name = "PARAMETER",
+            required_unless_present = "before",
+            conflicts_with = "before"
+        )]
+        ssm_parameter: Option<String>,
+        /// A file holding the current mapping, instead of a parameter.
+        #[arg(long, value_name = "FILE")]
+        before: Option<PathBuf>,
+        /// One JSON object per event per line: {"file", "changed", "differences"}.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         events: Events,
     },
@@ -153,7 +210,11 @@ async fn main() -> ExitCode {
 /// Runs the command; `Ok(false)` means it ran and found invalid mappings, failed events or differences.
 async fn run(cli: Cli) -> anyhow::Result<bool> {
     match cli.command {
-        Command::Validate { files } => Ok(validate(&files)?),
+        Command::Validate {
+            files,
+            json,
+            strict,
+        } => validate(&files, json, strict),
         Command::DryRun {
             mapping,
             ssm_parameter,
@@ -220,9 +281,15 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Diff {
             file,
             ssm_parameter,
+            before,
+            json,
             events,
         } => {
-            let before = ssm::load(&ssm_parameter).await?;
+            let before = match (ssm_parameter, before) {
+                (Some(parameter), _) => ssm::load(&parameter).await?,
+                (None, Some(before)) => load::load_file(&before)?,
+                (None, None) => anyhow::bail!("give --ssm-parameter or --before"),
+            };
             let after = load::load_file(&file)?;
             let today = events.today();
             // An event that cannot be read would compare equal under both mappings: the diff
@@ -236,48 +303,63 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                     dry_run::run_event(&after.mapping, &f, &event, today),
                 ));
             }
-            say!(
-                "before: {}\nafter:  {}\n",
-                before.describe(),
-                after.describe()
-            )?;
-            let (report, changed) = diff::report(&pairs);
+            let (report, changed) = if json {
+                diff::json_lines(&pairs)
+            } else {
+                say!(
+                    "before: {}\nafter:  {}\n",
+                    before.describe(),
+                    after.describe()
+                )?;
+                diff::report(&pairs)
+            };
             say!("{}", report.trim_end())?;
             Ok(changed == 0)
         }
     }
 }
 
-fn validate(files: &[PathBuf]) -> std::io::Result<bool> {
-    let mut all_valid = true;
+fn validate(files: &[PathBuf], json: bool, strict: bool) -> anyhow::Result<bool> {
+    let (mut all_pass, mut unreadable) = (true, 0);
     for file in files {
-        match load::load_file(file) {
-            Ok(loaded) => {
-                let rules = loaded.mapping.rule_count();
-                let plural = if rules == 1 { "" } else { "s" };
-                let digest = loaded.mapping.digest();
-                say!("{}: valid ({rules} rule{plural}, {digest})", file.display())?;
-            }
-            Err(e) => {
-                all_valid = false;
-                say!("{e}")?;
-            }
+        let result = load::load_file(file).map(|loaded| loaded.mapping);
+        if let Err(error @ MappingError::Read { .. }) = &result {
+            // A file that cannot be read says nothing about a mapping: stderr, and exit 2.
+            eprintln!("error: {error}");
+            unreadable += 1;
+            continue;
+        }
+        let name = file.display().to_string();
+        let validation = Validation {
+            file: &name,
+            result: &result,
+            strict,
+        };
+        all_pass &= validation.passes();
+        if json {
+            say!("{}", validation.to_json_line())?;
+        } else {
+            say!("{}", validation.to_human())?;
         }
     }
-    Ok(all_valid)
+    anyhow::ensure!(
+        unreadable == 0,
+        "{unreadable} of {} files could not be read",
+        files.len()
+    );
+    Ok(all_pass)
 }
 
 #[cfg(feature = "ssm")]
 mod ssm {
     use super::*;
     use claim_mapper::Mapping;
-    use claim_mapper::runtime::ssm::{
-        Budget, MAX_PARAMETER_BYTES, ParameterRef, Ssm, label_restriction,
-    };
+    use claim_mapper::runtime::ssm::{MAX_PARAMETER_BYTES, ParameterRef, Ssm, label_restriction};
 
     pub async fn load(parameter: &str) -> anyhow::Result<Loaded> {
         let parameter = ParameterRef::parse(parameter).map_err(anyhow::Error::msg)?;
-        Ok(load::load_parameter(&Ssm::new(Budget::OPERATOR).await, &parameter).await?)
+        let ssm = Ssm::operator().await?;
+        Ok(load::load_parameter(&ssm, &parameter).await?)
     }
 
     pub async fn push(
@@ -298,9 +380,16 @@ mod ssm {
         }
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
-        if let Err(e) = Mapping::from_yaml(&text, &file.display().to_string()) {
-            say!("{e}\nnot pushed: the mapping is invalid")?;
-            return Ok(false);
+        match Mapping::from_yaml(&text, &file.display().to_string()) {
+            Err(e) => {
+                say!("{e}\nnot pushed: the mapping is invalid")?;
+                return Ok(false);
+            }
+            Ok(mapping) => {
+                for warning in mapping.warnings() {
+                    say!("warning: {}:{warning}", file.display())?;
+                }
+            }
         }
         anyhow::ensure!(
             text.len() <= MAX_PARAMETER_BYTES,
@@ -308,7 +397,7 @@ mod ssm {
             file.display(),
             text.len()
         );
-        let ssm = Ssm::new(Budget::OPERATOR).await;
+        let ssm = Ssm::operator().await?;
         let version = ssm
             .put(&parameter.name, &text, secure)
             .await

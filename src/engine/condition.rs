@@ -1,7 +1,51 @@
 //! Checking `when:` conditions against an event.
 
+use std::cell::OnceCell;
+use std::collections::HashSet;
+
 use super::event::Event;
 use crate::mapping::condition::Condition;
+
+/// Group lists up to this long are searched in place (the usual handful); a longer one is hashed
+/// once per event, the first time a `when.groups` reads it, so that many rules over many groups
+/// cost linear time, not their product.
+const SEARCHED_IN_PLACE: usize = 32;
+
+/// The user's groups as `when.groups` reads them: the group pipeline's result when the mapping
+/// has one, else the event's.
+pub(crate) struct Held<'e, 'a> {
+    event: &'e Event<'a>,
+    pipeline: Option<&'a [String]>,
+    hashed: OnceCell<HashSet<&'a str>>,
+}
+
+impl<'e, 'a> Held<'e, 'a> {
+    pub(crate) fn new(event: &'e Event<'a>, pipeline: Option<&'a [String]>) -> Held<'e, 'a> {
+        Held {
+            event,
+            pipeline,
+            hashed: OnceCell::new(),
+        }
+    }
+
+    /// Whether the user is in any of `wanted`.
+    fn any_of(&self, wanted: &[String]) -> bool {
+        let count = self
+            .pipeline
+            .map_or_else(|| self.event.group_count(), <[String]>::len);
+        if count <= SEARCHED_IN_PLACE {
+            return match self.pipeline {
+                Some(groups) => groups.iter().any(|g| wanted.contains(g)),
+                None => self.event.groups().any(|g| wanted.iter().any(|w| w == g)),
+            };
+        }
+        let hashed = self.hashed.get_or_init(|| match self.pipeline {
+            Some(groups) => groups.iter().map(String::as_str).collect(),
+            None => self.event.groups().collect(),
+        });
+        wanted.iter().any(|w| hashed.contains(w.as_str()))
+    }
+}
 
 /// The first condition of a `when:` that did not hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +73,7 @@ impl Condition {
     /// `Ok` when every listed condition holds for `event`, else the first that does not.
     /// `groups` are the user's groups after the mapping's group pipeline, when it has one;
     /// otherwise the event's. Cheap checks (trigger, client) run before the group scan.
-    pub fn check(&self, event: &Event, groups: Option<&[String]>) -> Result<(), Unmet> {
+    pub(crate) fn check(&self, event: &Event, groups: &Held<'_, '_>) -> Result<(), Unmet> {
         if let Some(triggers) = &self.triggers {
             let source = event.trigger_source();
             if !triggers.iter().any(|t| t == source) {
@@ -42,14 +86,10 @@ impl Condition {
                 return Err(Unmet::Clients);
             }
         }
-        if let Some(wanted) = &self.groups {
-            let member = match groups {
-                Some(groups) => groups.iter().any(|g| wanted.contains(g)),
-                None => event.groups().any(|g| wanted.iter().any(|w| w == g)),
-            };
-            if !member {
-                return Err(Unmet::Groups);
-            }
+        if let Some(wanted) = &self.groups
+            && !groups.any_of(wanted)
+        {
+            return Err(Unmet::Groups);
         }
         Ok(())
     }
@@ -75,19 +115,37 @@ mod tests {
             clients: list(&["c1"]),
             triggers: None,
         };
-        assert_eq!(c.check(&event, None), Ok(()));
+        let none = Held::new(&event, None);
+        assert_eq!(c.check(&event, &none), Ok(()));
         c.triggers = list(&["TokenGeneration_RefreshTokens"]);
-        assert_eq!(c.check(&event, None), Err(Unmet::Triggers));
+        assert_eq!(c.check(&event, &none), Err(Unmet::Triggers));
         c.triggers = None;
         c.clients = list(&["c2"]);
-        assert_eq!(c.check(&event, None), Err(Unmet::Clients));
+        assert_eq!(c.check(&event, &none), Err(Unmet::Clients));
         c.clients = None;
         c.groups = list(&["billing"]);
-        assert_eq!(c.check(&event, None), Err(Unmet::Groups));
+        assert_eq!(c.check(&event, &none), Err(Unmet::Groups));
         // After a group pipeline, its groups count, not the event's.
         let piped = ["billing".to_string()];
-        assert_eq!(c.check(&event, Some(&piped)), Ok(()));
+        let piped = Held::new(&event, Some(&piped));
+        assert_eq!(c.check(&event, &piped), Ok(()));
         c.groups = list(&["admins"]);
-        assert_eq!(c.check(&event, Some(&piped)), Err(Unmet::Groups));
+        assert_eq!(c.check(&event, &piped), Err(Unmet::Groups));
+    }
+
+    #[test]
+    fn long_group_lists_are_hashed_with_the_same_answers() {
+        let groups: Vec<String> = (0..1000).map(|i| format!("g{i}")).collect();
+        let e = json!({"version": "2", "request": {"groupConfiguration": {"groupsToOverride": groups}}});
+        let event = Event::new(&e).unwrap();
+        let wanted = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for held in [Held::new(&event, None), Held::new(&event, Some(&groups))] {
+            assert!(held.any_of(&wanted(&["nope", "g999"])));
+            assert!(!held.any_of(&wanted(&["nope", "g1000"])));
+            assert!(held.hashed.get().is_some());
+        }
+        let few = Held::new(&event, Some(&groups[..3]));
+        assert!(few.any_of(&wanted(&["g2"])) && !few.any_of(&wanted(&["g3"])));
+        assert!(few.hashed.get().is_none());
     }
 }

@@ -8,16 +8,17 @@ use std::borrow::Cow;
 use serde_json::Value;
 use time::Date;
 
+use super::condition::Held;
 use super::event::{Event, Shape};
 use super::failure::{ApplyError, FailureReason, RuleFailure};
 use super::observe::{Observer, RuleOutcome};
 use super::outcome::Outcome;
-use super::size_guard::TokenBytes;
-use super::source::Attributes;
+use super::size_guard::{TokenBytes, within_value_cap};
+use super::source::{Attributes, TooLarge};
 use super::transform::text_of;
 use crate::claim_size::{name_size, serialized_size};
 use crate::cognito::{self, CLIENT_CREDENTIALS, Token};
-use crate::mapping::{Mapping, OnError, Rule, RuleId};
+use crate::mapping::{MAX_VALUE_BYTES, Mapping, OnError, Rule, RuleId};
 
 /// Evaluates the group pipeline and every rule, suppression and scope of `mapping` for `event`,
 /// reporting what happens to `observer`. [`super::apply`] writes the result into the reply.
@@ -66,7 +67,7 @@ pub fn evaluate<'a>(
             group_override = Some(groups);
         }
     }
-    let groups = group_override.as_ref().map(|g| g.groups.as_slice());
+    let groups = Held::new(event, group_override.as_ref().map(|g| g.groups.as_slice()));
     // The attributes the rules read, found once; on the stack for the usual few dozen.
     let names = &mapping.attribute_names;
     let (mut on_stack, mut on_heap) = ([None; 32], Vec::new());
@@ -87,7 +88,7 @@ pub fn evaluate<'a>(
             continue;
         }
         if let Some(when) = &rule.when
-            && let Err(unmet) = when.check(event, groups)
+            && let Err(unmet) = when.check(event, &groups)
         {
             observer.rule(rule, &RuleOutcome::ConditionFalse(unmet));
             continue;
@@ -141,7 +142,7 @@ pub fn evaluate<'a>(
             let holds = scope
                 .when
                 .as_ref()
-                .is_none_or(|w| w.check(event, groups).is_ok());
+                .is_none_or(|w| w.check(event, &groups).is_ok());
             if holds && !out.scopes_add.contains(&&*scope.scope) {
                 out.scopes_add.push(&scope.scope);
             }
@@ -183,16 +184,30 @@ fn evaluate_rule<'a>(
     to_id: bool,
     to_access: bool,
 ) -> Result<Option<Cow<'a, Value>>, FailureReason> {
+    // Every value a rule works on stays within MAX_VALUE_BYTES, whatever the event holds: what a
+    // rule costs per event is bounded by the mapping alone.
+    const _: () = assert!(
+        MAX_VALUE_BYTES == 64 * 1024,
+        "the message below names the limit"
+    );
+    let too_large = || FailureReason::Refused("the value is over the 64 KiB a rule works on");
     let value = match rule.source.resolve(event, attributes) {
-        Some(mut value) => {
+        Err(TooLarge) => return Err(too_large()),
+        Ok(Some(mut value)) => {
+            if !within_value_cap(&value) {
+                return Err(too_large());
+            }
             for transform in &rule.transforms {
                 transform
                     .run(&mut value, today)
                     .map_err(FailureReason::Transform)?;
+                if !within_value_cap(&value) {
+                    return Err(too_large());
+                }
             }
             value
         }
-        None => match &rule.default {
+        Ok(None) => match &rule.default {
             Some(default) => Cow::Borrowed(default),
             None if rule.required => return Err(FailureReason::Missing),
             None => return Ok(None),

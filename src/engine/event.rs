@@ -208,6 +208,11 @@ impl<'a> Event<'a> {
         self.groups.iter().filter_map(Value::as_str)
     }
 
+    /// How many entries `groupsToOverride` has.
+    pub(crate) fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
     /// `userPoolId`.
     pub fn user_pool_id(&self) -> Option<&'a str> {
         self.field(Field::UserPoolId)?.as_str()

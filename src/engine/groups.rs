@@ -1,10 +1,12 @@
 //! Running the group pipeline over one event. Its result is written to `groupOverrideDetails`.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::event::Event;
-use crate::mapping::groups::{GroupPipeline, GroupSource, Keep};
+use crate::mapping::groups::{GroupPipeline, GroupSource};
 
 /// What the pipeline produced: the content of `groupOverrideDetails`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,23 +58,24 @@ impl GroupPipeline {
         event: &Event,
         mut observe: impl FnMut(Stage, &[String]),
     ) -> GroupOverride {
-        let mut groups: Vec<String> = Vec::new();
+        let mut gathered = Distinct::default();
         for source in &self.sources {
             match source {
                 GroupSource::Cognito => {
                     for g in event.groups() {
-                        push_unique(&mut groups, g);
+                        gathered.push(g);
                     }
                 }
                 GroupSource::Attribute { name, delimiter } => {
                     if let Some(value) = event.attribute(name) {
                         for g in list_of(value, delimiter) {
-                            push_unique(&mut groups, &g);
+                            gathered.push(&g);
                         }
                     }
                 }
             }
         }
+        let mut groups = gathered.names;
         observe(Stage::Gathered, &groups);
         let mut idp_dropped = false;
         if self.drop_idp_group
@@ -88,16 +91,16 @@ impl GroupPipeline {
             observe(Stage::Kept, &groups);
         }
         if self.strip_prefix.is_some() || !self.rename.is_empty() {
-            let old = std::mem::take(&mut groups);
-            for g in old {
+            let mut renamed = Distinct::default();
+            for g in &groups {
                 let stripped = match &self.strip_prefix {
                     Some(p) => g.strip_prefix(p.as_str()).filter(|s| !s.is_empty()),
                     None => None,
                 }
-                .unwrap_or(&g);
-                let new = self.rename.get(stripped).map_or(stripped, String::as_str);
-                push_unique(&mut groups, new);
+                .unwrap_or(g);
+                renamed.push(self.rename.get(stripped).map_or(stripped, String::as_str));
             }
+            groups = renamed.names;
             observe(Stage::Renamed, &groups);
         }
         if let Some(max) = self.max {
@@ -106,21 +109,23 @@ impl GroupPipeline {
         }
         let (roles, preferred_role) = match &self.roles {
             Some(table) => {
-                let mut roles = Vec::new();
-                for (_, role) in table.iter().filter(|(group, _)| groups.contains(group)) {
-                    push_unique(&mut roles, role);
+                let held = Members::of(&groups);
+                let mut roles = Distinct::default();
+                for (_, role) in table.iter().filter(|(group, _)| held.contains(group)) {
+                    roles.push(role);
                 }
-                let preferred = roles.first().cloned();
-                (roles, preferred)
+                let preferred = roles.names.first().cloned();
+                (roles.names, preferred)
             }
             None => {
                 // The event does not say which role belongs to which group, so Cognito's roles
                 // stay only while every pool group (other than the role-less IdP group) is still
                 // there under its own name.
                 let pool = event.user_pool_id().unwrap_or_default();
-                let all_kept = event.groups().all(|g| {
-                    groups.iter().any(|k| k == g) || (idp_dropped && is_idp_group(g, pool))
-                });
+                let held = Members::of(&groups);
+                let all_kept = event
+                    .groups()
+                    .all(|g| held.contains(g) || (idp_dropped && is_idp_group(g, pool)));
                 if all_kept {
                     (
                         event.roles().map(str::to_owned).collect(),
@@ -139,20 +144,59 @@ impl GroupPipeline {
     }
 }
 
-impl Keep {
-    fn matches(&self, group: &str) -> bool {
-        self.names.contains(group)
-            || self.prefixes.iter().any(|p| group.starts_with(p.as_str()))
-            || self
-                .patterns
-                .as_ref()
-                .is_some_and(|set| set.is_match(group))
+/// Lists up to this long are searched in place (the usual handful of groups); longer ones through
+/// a hash set, so that a list of a hundred thousand names costs linear time, not quadratic.
+const INDEXED: usize = 32;
+
+/// Distinct non-empty names in the order first seen.
+#[derive(Default)]
+struct Distinct {
+    names: Vec<String>,
+    /// The same names, once there are more than [`INDEXED`].
+    index: HashSet<String>,
+}
+
+impl Distinct {
+    fn push(&mut self, name: &str) {
+        if name.is_empty() {
+            return;
+        }
+        if self.names.len() < INDEXED {
+            if self.names.iter().any(|n| n == name) {
+                return;
+            }
+        } else {
+            if self.index.is_empty() {
+                self.index.extend(self.names.iter().cloned());
+            }
+            if !self.index.insert(name.to_owned()) {
+                return;
+            }
+        }
+        self.names.push(name.to_owned());
     }
 }
 
-fn push_unique(groups: &mut Vec<String>, group: &str) {
-    if !group.is_empty() && !groups.iter().any(|g| g == group) {
-        groups.push(group.to_owned());
+/// Membership in a list of names, searched in place or hashed as [`Distinct`] does.
+enum Members<'a> {
+    Few(&'a [String]),
+    Many(HashSet<&'a str>),
+}
+
+impl<'a> Members<'a> {
+    fn of(names: &'a [String]) -> Members<'a> {
+        if names.len() <= INDEXED {
+            Members::Few(names)
+        } else {
+            Members::Many(names.iter().map(String::as_str).collect())
+        }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        match self {
+            Members::Few(names) => names.iter().any(|n| n == name),
+            Members::Many(set) => set.contains(name),
+        }
     }
 }
 

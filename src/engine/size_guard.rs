@@ -6,7 +6,30 @@ use serde_json::Value;
 use super::outcome::Outcome;
 use crate::claim_size::{claim_size, value_size};
 use crate::cognito::Token;
+use crate::mapping::MAX_VALUE_BYTES;
 use crate::mapping::Rule;
+
+/// Whether `value` is within [`MAX_VALUE_BYTES`] (value bytes, as that limit defines them). A
+/// string costs one comparison, an array or object at most that many steps, however large it is.
+#[inline]
+pub(crate) fn within_value_cap(value: &Value) -> bool {
+    value_room(value, MAX_VALUE_BYTES).is_some()
+}
+
+/// The value bytes left of `room` after `value`, or `None` once it does not fit. Every member
+/// costs at least one byte, so a walk stops within `room` steps.
+pub(crate) fn value_room(value: &Value, room: usize) -> Option<usize> {
+    match value {
+        Value::String(s) => room.checked_sub(s.len()),
+        Value::Array(items) => items
+            .iter()
+            .try_fold(room, |room, item| value_room(item, room.checked_sub(1)?)),
+        Value::Object(members) => members.iter().try_fold(room, |room, (key, item)| {
+            value_room(item, room.checked_sub(key.len() + 1)?)
+        }),
+        _ => room.checked_sub(8),
+    }
+}
 
 /// The most bytes serde_json writes for a number: an `f64` in ryu's shortest form, such as
 /// `-2.2250738585072014e-308`.
@@ -121,6 +144,18 @@ impl TokenBytes {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_value_cap_counts_members_and_stops_early() {
+        assert_eq!(value_room(&json!("abc"), 10), Some(7));
+        assert_eq!(value_room(&json!(["ab", 1]), 20), Some(20 - 3 - 9));
+        assert_eq!(value_room(&json!({"k": "v"}), 3), Some(0));
+        assert_eq!(value_room(&json!({"k": "v"}), 2), None);
+        let huge = Value::Array(vec![json!(null); 10 * MAX_VALUE_BYTES]);
+        assert!(!within_value_cap(&huge));
+        assert!(within_value_cap(&json!("x".repeat(MAX_VALUE_BYTES))));
+        assert!(!within_value_cap(&json!("x".repeat(MAX_VALUE_BYTES + 1))));
+    }
 
     #[test]
     fn bounds_are_upper_bounds() {

@@ -5,95 +5,135 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::event::Event;
+use super::size_guard::value_room;
 use super::transform::text_of;
+use crate::mapping::MAX_VALUE_BYTES;
 use crate::mapping::source::{JsonPath, Lookup, Part, Source, Step, Template};
+
+/// A source whose value would be over [`MAX_VALUE_BYTES`]: the rule fails, and what would have
+/// been copied or rendered past the cap never is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TooLarge;
+
+/// What resolving a source gives: its value (none when missing), or [`TooLarge`].
+pub(crate) type Found<'a> = Result<Option<Cow<'a, Value>>, TooLarge>;
 
 impl JsonPath {
     /// The value at the path: none when nothing (or only null) matches, the value when one node
     /// matches (borrowed from `root`), an array of the non-null matches when several do.
-    pub(crate) fn find<'a>(&self, root: &'a Value) -> Option<Cow<'a, Value>> {
+    pub(crate) fn find<'a>(&self, root: &'a Value) -> Found<'a> {
         match self {
             JsonPath::Direct(steps) => find_direct(root, steps),
-            JsonPath::Field(field, steps) => find_direct(root.get(field.name())?, steps),
-            JsonPath::Query(query) => {
-                let found = jsonpath_rust::query::js_path_process(query, root).ok()?;
-                matches(found.into_iter().map(|r| r.val).filter(|v| !v.is_null()))
-            }
+            JsonPath::Field(field, steps) => match root.get(field.name()) {
+                Some(field) => find_direct(field, steps),
+                None => Ok(None),
+            },
+            JsonPath::Query(query) => match jsonpath_rust::query::js_path_process(query, root) {
+                Ok(found) => matches(found.into_iter().map(|r| r.val).filter(|v| !v.is_null())),
+                Err(_) => Ok(None),
+            },
         }
     }
 
     /// [`JsonPath::find`] in `event`, starting paths into a top-level field where the view found
     /// it.
-    pub(crate) fn find_in<'a>(&self, event: &Event<'a>) -> Option<Cow<'a, Value>> {
+    pub(crate) fn find_in<'a>(&self, event: &Event<'a>) -> Found<'a> {
         match self {
-            JsonPath::Field(field, steps) => find_direct(event.field(*field)?, steps),
+            JsonPath::Field(field, steps) => match event.field(*field) {
+                Some(field) => find_direct(field, steps),
+                None => Ok(None),
+            },
             _ => self.find(event.value()),
         }
     }
 }
 
 /// The value at a direct path's `steps` from `from` (as [`JsonPath::find`] returns it).
-fn find_direct<'a>(from: &'a Value, steps: &[Step]) -> Option<Cow<'a, Value>> {
+fn find_direct<'a>(from: &'a Value, steps: &[Step]) -> Found<'a> {
     let found = steps.iter().try_fold(from, |v, step| match step {
         Step::Member(name) => v.as_object()?.get(name),
         Step::Index(i) => v.as_array()?.get(*i),
         Step::Elements => Some(v),
-    })?;
+    });
+    let Some(found) = found else {
+        return Ok(None);
+    };
     if steps.last() != Some(&Step::Elements) {
-        return (!found.is_null()).then_some(Cow::Borrowed(found));
+        return Ok((!found.is_null()).then_some(Cow::Borrowed(found)));
     }
     let present = |v: &&Value| !v.is_null();
     match found {
         // Two or more elements and none null: the matches are the array itself.
         Value::Array(a) if a.len() > 1 && !a.iter().any(Value::is_null) => {
-            Some(Cow::Borrowed(found))
+            Ok(Some(Cow::Borrowed(found)))
         }
         Value::Array(a) => matches(a.iter().filter(present)),
         Value::Object(o) => matches(o.values().filter(present)),
-        _ => None,
+        _ => Ok(None),
     }
 }
 
-/// Several matches make an array; one match is itself; none is none.
-fn matches<'a>(mut found: impl Iterator<Item = &'a Value>) -> Option<Cow<'a, Value>> {
-    let first = found.next()?;
-    match found.next() {
-        None => Some(Cow::Borrowed(first)),
-        Some(second) => {
-            let mut all = vec![first.clone(), second.clone()];
-            all.extend(found.cloned());
-            Some(Cow::Owned(Value::Array(all)))
-        }
+/// Several matches make an array; one match is itself; none is none. The array is copied only
+/// within [`MAX_VALUE_BYTES`]: a path matching much of a large event stops early.
+fn matches<'a>(mut found: impl Iterator<Item = &'a Value>) -> Found<'a> {
+    let Some(first) = found.next() else {
+        return Ok(None);
+    };
+    let Some(second) = found.next() else {
+        return Ok(Some(Cow::Borrowed(first)));
+    };
+    let mut room = MAX_VALUE_BYTES;
+    let mut all = Vec::new();
+    for value in [first, second].into_iter().chain(found) {
+        room = room
+            .checked_sub(1)
+            .and_then(|room| value_room(value, room))
+            .ok_or(TooLarge)?;
+        all.push(value.clone());
     }
+    Ok(Some(Cow::Owned(Value::Array(all))))
 }
 
 impl Lookup {
-    fn find<'a>(&self, event: &Event<'a>, attributes: &Attributes<'a>) -> Option<Cow<'a, Value>> {
+    fn find<'a>(&self, event: &Event<'a>, attributes: &Attributes<'a>) -> Found<'a> {
         match self {
-            Lookup::Attribute { slot, .. } => attributes
+            Lookup::Attribute { slot, .. } => Ok(attributes
                 .get(*slot as usize)
                 .copied()
                 .flatten()
-                .map(Cow::Borrowed),
+                .map(Cow::Borrowed)),
             Lookup::Path(path) => path.find_in(event),
         }
     }
 }
 
 impl Template {
-    /// Renders the template, or `None` when any placeholder's source is missing.
-    fn render(&self, event: &Event, attributes: &Attributes) -> Option<String> {
+    /// Renders the template, or `None` when any placeholder's source is missing. Rendering stops
+    /// as soon as the text would pass [`MAX_VALUE_BYTES`].
+    fn render(&self, event: &Event, attributes: &Attributes) -> Result<Option<String>, TooLarge> {
         let mut out = String::with_capacity(self.capacity);
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
-                Part::Value(lookup) => match lookup.find(event, attributes)?.as_ref() {
-                    Value::String(s) => out.push_str(s),
-                    other => out.push_str(&text_of(other)),
-                },
+                Part::Value(lookup) => {
+                    let Some(value) = lookup.find(event, attributes)? else {
+                        return Ok(None);
+                    };
+                    MAX_VALUE_BYTES
+                        .checked_sub(out.len())
+                        .and_then(|room| value_room(&value, room))
+                        .ok_or(TooLarge)?;
+                    match value.as_ref() {
+                        Value::String(s) => out.push_str(s),
+                        other => out.push_str(&text_of(other)),
+                    }
+                }
             }
         }
-        Some(out)
+        if out.len() > MAX_VALUE_BYTES {
+            return Err(TooLarge);
+        }
+        Ok(Some(out))
     }
 }
 
@@ -108,13 +148,20 @@ impl Source {
         &'a self,
         event: &Event<'a>,
         attributes: &Attributes<'a>,
-    ) -> Option<Cow<'a, Value>> {
+    ) -> Found<'a> {
         match self {
-            Source::From(lookups) => lookups.iter().find_map(|l| l.find(event, attributes)),
-            Source::Constant(v) => Some(Cow::Borrowed(v)),
-            Source::Template(t) => t
-                .render(event, attributes)
-                .map(|s| Cow::Owned(Value::String(s))),
+            Source::From(lookups) => {
+                for lookup in lookups {
+                    if let Some(value) = lookup.find(event, attributes)? {
+                        return Ok(Some(value));
+                    }
+                }
+                Ok(None)
+            }
+            Source::Constant(v) => Ok(Some(Cow::Borrowed(v))),
+            Source::Template(t) => Ok(t
+                .render(event, attributes)?
+                .map(|s| Cow::Owned(Value::String(s)))),
         }
     }
 }
@@ -144,7 +191,10 @@ mod tests {
         );
         let mut attributes = vec![None; names.len()];
         event.find_attributes(&names, &mut attributes);
-        source.resolve(&event, &attributes).map(Cow::into_owned)
+        source
+            .resolve(&event, &attributes)
+            .unwrap()
+            .map(Cow::into_owned)
     }
 
     #[test]
@@ -171,11 +221,30 @@ mod tests {
         // `[*]` leaves nulls out; a whole array without nulls is borrowed as it is.
         let e = json!({"xs": [1, null, 2], "ys": [null, 3], "zs": [4, 5]});
         let path = |s| JsonPath::compile(s).unwrap();
-        assert_eq!(path("$.xs[*]").find(&e), Some(Cow::Owned(json!([1, 2]))));
-        assert_eq!(path("$.ys[*]").find(&e), Some(Cow::Borrowed(&json!(3))));
-        assert!(matches!(path("$.zs[*]").find(&e), Some(Cow::Borrowed(v)) if *v == json!([4, 5])));
+        assert_eq!(
+            path("$.xs[*]").find(&e),
+            Ok(Some(Cow::Owned(json!([1, 2]))))
+        );
+        assert_eq!(path("$.ys[*]").find(&e), Ok(Some(Cow::Borrowed(&json!(3)))));
+        assert!(
+            matches!(path("$.zs[*]").find(&e), Ok(Some(Cow::Borrowed(v))) if *v == json!([4, 5]))
+        );
         assert!(Lookup::parse("$.[").is_err());
         assert!(Lookup::parse(&format!("$.{}", "a".repeat(MAX_JSONPATH_LEN))).is_err());
+    }
+
+    #[test]
+    fn matches_are_copied_only_within_the_value_cap() {
+        let many = Value::Array(vec![json!("x"); MAX_VALUE_BYTES]);
+        let e = json!({"request": {"clientMetadata": {"many": many}}});
+        let path = |s| JsonPath::compile(s).unwrap();
+        // Borrowed whole: no copy, so no cap here (the rule checks the value it gets).
+        assert!(path("$.request.clientMetadata.many[*]").find(&e).is_ok());
+        assert_eq!(
+            path("$.request.clientMetadata.many[?@ == 'x']").find(&e),
+            Err(TooLarge)
+        );
+        assert_eq!(path("$..*").find(&e), Err(TooLarge));
     }
 
     #[test]

@@ -5,10 +5,12 @@
 
 use std::borrow::Cow;
 
+use regex::{Captures, NoExpand, Regex, Replacer};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::Date;
 
+use crate::mapping::MAX_VALUE_BYTES;
 use crate::mapping::transform::{TextOp, Transform};
 
 /// Why a transform could not be applied to a value; never contains the value itself.
@@ -47,6 +49,11 @@ impl Transform {
         };
         match self {
             Transform::Join(sep) => {
+                // A long separator between many items could make megabytes of a value within
+                // the cap.
+                if sep.len().saturating_mul(items.len()) > MAX_VALUE_BYTES {
+                    return Err(self.error("the result would be over the 64 KiB a rule works on"));
+                }
                 let parts: Vec<String> = items.iter().map(text_of).collect();
                 Ok(Value::String(parts.join(sep)))
             }
@@ -157,10 +164,7 @@ impl TextOp {
             TextOp::Prefix(p) => Some(format!("{p}{s}")),
             TextOp::Suffix(p) => Some(format!("{s}{p}")),
             TextOp::ToString => None,
-            TextOp::Replace { pattern, with } => match pattern.replace_all(s, with.as_str()) {
-                Cow::Borrowed(_) => None,
-                Cow::Owned(replaced) => Some(replaced),
-            },
+            TextOp::Replace { pattern, with } => replace(pattern, with, s),
             TextOp::Sha256 => {
                 let mut hex = [0; 64];
                 // A SHA-256 digest is 32 bytes: its 64 hex digits always fit.
@@ -171,6 +175,33 @@ impl TextOp {
             TextOp::Truncate(n) => s.char_indices().nth(*n).map(|(end, _)| s[..end].to_owned()),
             TextOp::Age => Some(age(s, today)?.to_string()),
         })
+    }
+}
+
+/// `replace`: every match of `pattern` in `s` replaced by `with` (`$1`, `${name}` expanded), or
+/// `None` when nothing matches. A pattern that matches everywhere (`x*`) with a long `with` could
+/// make megabytes of a large value, so replacing stops once the result passes
+/// [`MAX_VALUE_BYTES`] (the rule then fails on that limit); the usual short value and `with` take
+/// the regex crate's own path, unchanged.
+fn replace(pattern: &Regex, with: &str, s: &str) -> Option<String> {
+    struct Capped<'w>(&'w str);
+    impl Replacer for Capped<'_> {
+        fn replace_append(&mut self, caps: &Captures<'_>, dst: &mut String) {
+            if dst.len() <= MAX_VALUE_BYTES {
+                caps.expand(self.0, dst);
+            }
+        }
+    }
+    // At most one replacement per position (and one at the end), each `with` long.
+    let most = s.len() + (s.len() + 1) * with.len();
+    let replaced = if !with.contains('$') && most <= MAX_VALUE_BYTES {
+        pattern.replace_all(s, NoExpand(with))
+    } else {
+        pattern.replace_all(s, Capped(with))
+    };
+    match replaced {
+        Cow::Borrowed(_) => None,
+        Cow::Owned(replaced) => Some(replaced),
     }
 }
 

@@ -9,16 +9,16 @@ use sha2::{Digest, Sha256};
 
 use super::condition::Condition;
 use super::file::RawMapping;
-use super::groups::GroupPipeline;
+use super::groups::{GroupPipeline, GroupSource};
 use super::limits::{
-    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_REPLACE_REGEXES, MAX_RULES,
-    MAX_TOKEN_CLAIM_BYTES, MAX_YAML_DEPTH,
+    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_QUERY_PATHS, MAX_REPLACE_REGEXES, MAX_RULES,
+    MAX_TOKEN_CLAIM_BYTES, MAX_TRANSFORMS, MAX_YAML_DEPTH,
 };
 use super::location::LocationIndex;
 use super::overlay::{self, MAX_CLIENT_OVERLAYS, Plans};
 use super::problems::{self, MappingError, Problem, Problems};
 use super::rule::{self, Rule};
-use super::source::{Lookup, Source};
+use super::source::{JsonPath, Lookup, Source};
 use super::transform::Transform;
 use super::yaml::too_deep;
 use super::{Mapping, ScopeRule};
@@ -52,35 +52,49 @@ impl Mapping {
                 }],
             });
         }
-        let raw: RawMapping = serde_yaml::from_str(text).map_err(|e| MappingError::Invalid {
-            origin: origin.to_owned(),
-            problems: vec![problems::yaml_problem(text, &e)],
-        })?;
+        let (raw, mut found) = match serde_yaml::from_str::<RawMapping>(text) {
+            Ok(raw) => (raw, Vec::new()),
+            Err(e) => match problems::structure_problems::<RawMapping>(text, &e) {
+                // Only unknown keys: the rest of the mapping is checked too, without them.
+                (found, Some(raw)) => (raw, found),
+                (found, None) => {
+                    return Err(MappingError::Invalid {
+                        origin: origin.to_owned(),
+                        problems: found,
+                    });
+                }
+            },
+        };
         let mut problems = Problems::default();
-        let mapping = compile(raw, text, &mut problems);
-        if problems.found.is_empty() {
+        let mut mapping = compile(raw, text, &mut problems);
+        let index = LocationIndex::new(text);
+        if found.is_empty() && problems.found.is_empty() {
+            mapping.warnings = located(problems.warnings, &index);
             return Ok(mapping);
         }
-        let index = LocationIndex::new(text);
-        let mut seen = std::collections::HashSet::new();
-        let problems = problems
-            .found
-            .into_iter()
-            // Checks run per overlay combination can find the same problem more than once.
-            .filter(|found| seen.insert(found.clone()))
-            .map(|(field, rule, claim, message)| Problem {
-                location: index.locate(&field),
-                rule,
-                claim,
-                field,
-                message,
-            })
-            .collect();
+        found.extend(located(problems.found, &index));
         Err(MappingError::Invalid {
             origin: origin.to_owned(),
-            problems,
+            problems: found,
         })
     }
+}
+
+/// Problems (or warnings) with their places in the file, each once: checks run per overlay
+/// combination can find the same one more than once.
+fn located(found: Vec<problems::Found>, index: &LocationIndex) -> Vec<Problem> {
+    let mut seen = HashSet::new();
+    found
+        .into_iter()
+        .filter(|found| seen.insert(found.clone()))
+        .map(|(field, rule, claim, message)| Problem {
+            location: index.locate(&field),
+            rule,
+            claim,
+            field,
+            message,
+        })
+        .collect()
 }
 
 fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
@@ -202,6 +216,50 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             break;
         }
     }
+    // What each rule may cost per event is bounded by MAX_VALUE_BYTES; these bound how many
+    // costly parts a mapping may have (docs/performance.md, "Worst case").
+    let (mut transforms, mut queries) = (0, 0);
+    for rule in &rules {
+        transforms += rule.transforms.len();
+        if transforms > MAX_TRANSFORMS {
+            problems.add_rule(
+                &rule.site(),
+                "transform",
+                format!(
+                    "more than {MAX_TRANSFORMS} transforms in the mapping; each may work on up \
+                     to 64 KiB per event"
+                ),
+            );
+            break;
+        }
+    }
+    for rule in &rules {
+        let (lookups, key) = rule.source.lookups();
+        for lookup in &lookups {
+            if let Lookup::Attribute { name, .. } = lookup
+                && let Some(warning) = super::source::attribute_warning(name)
+            {
+                problems.warn_rule(&rule.site(), key, warning);
+            }
+        }
+        let before = queries;
+        queries += lookups
+            .iter()
+            .filter(|l| matches!(l, Lookup::Path(JsonPath::Query(_))))
+            .count();
+        // Named once, at the rule that passes the limit.
+        if queries > MAX_QUERY_PATHS && before <= MAX_QUERY_PATHS {
+            problems.add_rule(
+                &rule.site(),
+                key,
+                format!(
+                    "more than {MAX_QUERY_PATHS} JSONPaths with wildcards, descendants, filters \
+                     or slices in the mapping; each may visit every node of every event: use \
+                     plain paths (`$.a.b`, `$['c:d'][0]`) where they do"
+                ),
+            );
+        }
+    }
     let attribute_names = number_names(
         rules
             .iter_mut()
@@ -229,6 +287,44 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             when,
         });
     }
+    if let Some(pipeline) = &groups {
+        for (i, source) in pipeline.sources.iter().enumerate() {
+            if let GroupSource::Attribute { name, .. } = source
+                && let Some(warning) = super::source::attribute_warning(name)
+            {
+                problems.warn(format!("groups.from[{i}].attribute"), warning);
+            }
+        }
+        let unreachable = |when: &Option<Condition>| {
+            let names = when
+                .as_ref()
+                .and_then(|w| w.groups.as_deref())
+                .unwrap_or_default();
+            names
+                .iter()
+                .enumerate()
+                .filter_map(|(i, name)| Some((i, pipeline.cannot_produce(name)?)))
+                .collect::<Vec<_>>()
+        };
+        for rule in &rules {
+            for (i, reason) in unreachable(&rule.when) {
+                let reason = format!("{reason}, so this rule never applies");
+                problems.add_rule(&rule.site(), &format!("when.groups[{i}]"), reason);
+            }
+        }
+        for (i, (group, _)) in pipeline.roles.iter().flatten().enumerate() {
+            if let Some(reason) = pipeline.cannot_produce(group) {
+                let reason = format!("{reason}, so this role is never given");
+                problems.add(format!("groups.roles[{i}].group"), reason);
+            }
+        }
+        for (n, scope) in scopes_add.iter().enumerate() {
+            for (i, reason) in unreachable(&scope.when) {
+                let reason = format!("{reason}, so this scope is never added");
+                problems.add(format!("scopes.add[{n}].when.groups[{i}]"), reason);
+            }
+        }
+    }
     for (i, scope) in raw.scopes.suppress.iter().enumerate() {
         if scope.is_empty() {
             problems.add(format!("scopes.suppress[{i}]"), "a scope cannot be empty");
@@ -248,6 +344,7 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         token_claim_bytes: limit,
         reads_date,
         digest: digest(text),
+        warnings: Vec::new(),
     }
 }
 
@@ -267,6 +364,7 @@ fn empty(raw: RawMapping, text: &str) -> Mapping {
         token_claim_bytes: DEFAULT_TOKEN_CLAIM_BYTES,
         reads_date: false,
         digest: digest(text),
+        warnings: Vec::new(),
     }
 }
 

@@ -12,12 +12,15 @@ use crate::cognito;
 pub(crate) struct RawWhen {
     /// The user is in any of these groups (after the group pipeline, when there is one).
     #[serde(default, deserialize_with = "super::yaml::present")]
+    #[schemars(length(min = 1))]
     groups: Option<Vec<String>>,
     /// The app client (`callerContext.clientId`) is one of these.
     #[serde(default, deserialize_with = "super::yaml::present")]
+    #[schemars(length(min = 1))]
     clients: Option<Vec<String>>,
     /// The trigger source is one of these.
     #[serde(default, deserialize_with = "super::yaml::present")]
+    #[schemars(schema_with = "super::field_schemas::trigger_list")]
     triggers: Option<Vec<String>>,
 }
 

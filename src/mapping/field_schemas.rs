@@ -19,6 +19,24 @@ pub(crate) fn from(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+/// `version`: exactly 1.
+pub(crate) fn version(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "Format version; this release reads 1.",
+        "const": 1
+    })
+}
+
+/// `when.triggers`: trigger sources Cognito sends, at least one.
+pub(crate) fn trigger_list(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "The trigger source is one of these.",
+        "type": "array",
+        "items": {"enum": TRIGGER_SOURCES},
+        "minItems": 1
+    })
+}
+
 /// `triggers`: overlays keyed by the trigger sources Cognito sends.
 pub(crate) fn trigger_overlays<Overlay: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
     let overlay = generator.subschema_for::<Overlay>();
@@ -42,7 +60,7 @@ pub(crate) fn transforms(_: &mut SchemaGenerator) -> Schema {
     let one = transform();
     json_schema!({
         "description": "One transform or a list, applied left to right.",
-        "anyOf": [one, {"type": "array", "items": one}]
+        "anyOf": [one, {"type": "array", "items": one, "minItems": 1}]
     })
 }
 
@@ -55,7 +73,13 @@ fn transform() -> serde_json::Value {
         .filter(|t| t.argument == Argument::None)
         .map(|t| t.name)
         .collect();
-    let mut any_of = vec![json!({"type": "string", "enum": bare})];
+    // A bare transform is one of the names, each described.
+    let bare: Vec<serde_json::Value> = TRANSFORMS
+        .iter()
+        .filter(|t| bare.contains(&t.name))
+        .map(|t| json!({"const": t.name, "description": t.description}))
+        .collect();
+    let mut any_of = vec![json!({"type": "string", "oneOf": bare})];
     for t in TRANSFORMS.iter().filter(|t| t.argument != Argument::None) {
         let argument = match t.argument {
             Argument::None => continue,
@@ -72,6 +96,7 @@ fn transform() -> serde_json::Value {
             Argument::Table => {
                 any_of.push(json!({
                     "type": "object",
+                    "description": t.description,
                     "properties": {t.name: {"type": "object"}, "default": {}},
                     "required": [t.name],
                     "additionalProperties": false
@@ -81,6 +106,7 @@ fn transform() -> serde_json::Value {
         };
         any_of.push(json!({
             "type": "object",
+            "description": t.description,
             "properties": {t.name: argument},
             "required": [t.name],
             "additionalProperties": false

@@ -21,6 +21,7 @@ use crate::cognito::Token;
 #[schemars(title = "cognito-claim-mapper mapping")]
 pub(crate) struct RawMapping {
     /// Format version; this release reads 1.
+    #[schemars(schema_with = "super::field_schemas::version")]
     pub(super) version: u32,
     /// Defaults for every rule.
     #[serde(default, deserialize_with = "super::yaml::given")]
@@ -84,6 +85,7 @@ fn default_token_claim_bytes() -> usize {
 pub(super) struct RawDefaults {
     /// Tokens a rule without `tokens:` writes to (default both).
     #[serde(default = "both_tokens", deserialize_with = "super::yaml::given")]
+    #[schemars(length(min = 1))]
     pub(super) tokens: Vec<Token>,
 }
 

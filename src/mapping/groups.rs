@@ -23,6 +23,7 @@ pub const MAX_GROUP_NAME: usize = 128;
 pub(crate) struct RawGroups {
     /// Where groups come from, merged in order (duplicates dropped). Default: `[cognito]`.
     #[serde(default = "cognito_only", deserialize_with = "group_sources")]
+    #[schemars(length(min = 1))]
     from: Vec<RawGroupSource>,
     /// Drop the automatic group Cognito puts federated users in (`<userPoolId>_<Provider>`).
     #[serde(default, deserialize_with = "super::yaml::given")]
@@ -180,7 +181,65 @@ pub(crate) struct Keep {
     pub(crate) patterns: Option<RegexSet>,
 }
 
+impl Keep {
+    /// Whether `keep:` keeps `group`.
+    pub(crate) fn matches(&self, group: &str) -> bool {
+        self.names.contains(group)
+            || self.prefixes.iter().any(|p| group.starts_with(p.as_str()))
+            || self
+                .patterns
+                .as_ref()
+                .is_some_and(|set| set.is_match(group))
+    }
+}
+
 impl GroupPipeline {
+    /// Why no group can come out of the pipeline named `name` (which step removes it), or
+    /// `None` when some group can. A `when.groups` naming such a group could never hold.
+    pub(crate) fn cannot_produce(&self, name: &str) -> Option<String> {
+        // The names that `rename` turns into `name`: the table's keys that map to it, and
+        // `name` itself unless the table renames it to something else.
+        let renamed_away = self.rename.get(name).filter(|to| to.as_str() != name);
+        let mut before_rename: Vec<&str> = self
+            .rename
+            .iter()
+            .filter(|(from, to)| to.as_str() == name && from.as_str() != name)
+            .map(|(from, _)| from.as_str())
+            .collect();
+        if renamed_away.is_none() {
+            before_rename.push(name);
+        }
+        if before_rename.is_empty() {
+            let to = renamed_away.map(String::as_str).unwrap_or_default();
+            return Some(format!(
+                "the group pipeline never produces `{name}`: `rename.table` renames it to `{to}`"
+            ));
+        }
+        // The groups that become those names: with `strip_prefix`, the prefixed name, or the
+        // name itself when it does not start with the prefix.
+        let gathered: Vec<String> = before_rename
+            .iter()
+            .flat_map(|n| match &self.strip_prefix {
+                Some(p) if n.starts_with(p.as_str()) => vec![format!("{p}{n}")],
+                Some(p) => vec![format!("{p}{n}"), (*n).to_owned()],
+                None => vec![(*n).to_owned()],
+            })
+            .collect();
+        let keep = self.keep.as_ref()?;
+        if gathered.iter().any(|g| keep.matches(g)) {
+            return None;
+        }
+        let names = gathered
+            .iter()
+            .map(|g| format!("`{g}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(format!(
+            "the group pipeline never produces `{name}`: `keep` drops {names}, the only groups \
+             that would become it"
+        ))
+    }
+
     /// Compiles the `groups:` section, reporting each problem as (field path, message).
     pub(crate) fn compile(
         raw: &RawGroups,

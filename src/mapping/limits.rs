@@ -10,6 +10,20 @@ pub const MAX_RULES: usize = 2000;
 pub const DEFAULT_TOKEN_CLAIM_BYTES: usize = 4096;
 /// Largest `limits.token_claim_bytes` accepted.
 pub const MAX_TOKEN_CLAIM_BYTES: usize = 64 * 1024;
+/// Largest value a rule works on per event, in value bytes (a string's length in bytes; 8 for a
+/// number, boolean or null; an array or object: its members, keys by their length, plus one byte
+/// each). A source value, a placeholder's value or a transform's result over it is a rule
+/// failure. It bounds what one rule can cost per event whatever the event holds (Lambda accepts
+/// events of up to 6 MB; `clientMetadata` is whatever the caller sent), and it is the largest
+/// `limits.token_claim_bytes`, so no claim that could be sent is refused by it. Checking it costs
+/// a comparison for a string and at most this many steps for an array or object.
+pub const MAX_VALUE_BYTES: usize = MAX_TOKEN_CLAIM_BYTES;
+/// Most transforms in one mapping, base and overlays together: with [`MAX_VALUE_BYTES`], it bounds
+/// the transform work per event (the costliest, `sha256` of the largest value, is about 0.1 ms).
+pub const MAX_TRANSFORMS: usize = 2000;
+/// Most JSONPaths in one mapping that are not plain paths (wildcards, descendants, filters,
+/// slices): each may visit every node of the event, every event.
+pub const MAX_QUERY_PATHS: usize = 8;
 /// Deepest nesting of YAML collections accepted: serde_yaml's own recursion limit, measured before
 /// the parser runs.
 pub const MAX_YAML_DEPTH: usize = 128;

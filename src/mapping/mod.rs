@@ -26,8 +26,9 @@ pub mod transform;
 mod yaml;
 
 pub use limits::{
-    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_REGEX_SIZE, MAX_REPLACE_REGEXES, MAX_RULES,
-    MAX_TOKEN_CLAIM_BYTES, MAX_YAML_DEPTH,
+    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_QUERY_PATHS, MAX_REGEX_SIZE,
+    MAX_REPLACE_REGEXES, MAX_RULES, MAX_TOKEN_CLAIM_BYTES, MAX_TRANSFORMS, MAX_VALUE_BYTES,
+    MAX_YAML_DEPTH,
 };
 pub use location::Location;
 pub use problems::{MappingError, Problem};
@@ -79,9 +80,17 @@ pub struct Mapping {
     /// clock only for such mappings.
     pub(crate) reads_date: bool,
     pub(crate) digest: String,
+    /// What is allowed but probably a mistake, located like problems.
+    pub(crate) warnings: Vec<Problem>,
 }
 
 impl Mapping {
+    /// What the mapping allows but is probably a mistake (an attribute name no pool can have),
+    /// located like problems. `validate` prints them; `validate --strict` refuses them.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+
     /// A short digest of the mapping's text, naming the version that is live in logs.
     pub fn digest(&self) -> &str {
         &self.digest

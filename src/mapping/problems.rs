@@ -121,6 +121,9 @@ pub(super) type Found = (String, Option<RuleId>, Option<String>, String);
 #[derive(Default)]
 pub(crate) struct Problems {
     pub(super) found: Vec<Found>,
+    /// What is allowed but probably a mistake: printed by `validate` and `push`, never a reason
+    /// to refuse the mapping (unless `validate --strict`).
+    pub(super) warnings: Vec<Found>,
 }
 
 /// Where a rule is, for its problems.
@@ -136,19 +139,157 @@ impl Problems {
     }
 
     pub(crate) fn add_rule(&mut self, site: &Site, field: &str, message: impl Into<String>) {
+        self.found.push(site.found(field, message.into()));
+    }
+
+    pub(crate) fn warn_rule(&mut self, site: &Site, field: &str, message: impl Into<String>) {
+        self.warnings.push(site.found(field, message.into()));
+    }
+
+    pub(crate) fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.warnings
+            .push((path.into(), None, None, message.into()));
+    }
+}
+
+impl Site<'_> {
+    fn found(&self, field: &str, message: String) -> Found {
         let path = if field.is_empty() {
-            site.path.clone()
+            self.path.clone()
         } else {
-            format!("{}.{field}", site.path)
+            format!("{}.{field}", self.path)
         };
-        let claim = (!site.claim.is_empty()).then(|| site.claim.to_owned());
-        self.found
-            .push((path, Some(site.id.clone()), claim, message.into()));
+        let claim = (!self.claim.is_empty()).then(|| self.claim.to_owned());
+        (path, Some(self.id.clone()), claim, message)
+    }
+}
+
+/// The candidate nearest to `word`, when one is near enough to be the word meant (a typo: an
+/// edit distance of at most 2, or a third of the word).
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let most = 2.max(word.chars().count() / 3);
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|&(distance, _)| distance <= most)
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, c)| c)
+}
+
+/// At most this many problems are reported from the file's structure (unknown keys, wrong types).
+const MAX_STRUCTURE_PROBLEMS: usize = 100;
+
+/// Every unknown key (and key with no value) in the file, not only the first one serde stops at:
+/// `first` (located by the YAML parser) and, while the last problem is such a key, the next one
+/// found by dropping that key from a lenient copy of the document and reading the copy as `T`
+/// again. The reading
+/// ends at a problem of another kind (reported too), or when the copy reads: then the copy is
+/// returned too, so that the checks after reading can report their problems in the same run.
+pub(super) fn structure_problems<T: serde::de::DeserializeOwned>(
+    text: &str,
+    first: &serde_yaml::Error,
+) -> (Vec<Problem>, Option<T>) {
+    let mut problems = vec![yaml_problem(text, first)];
+    let Ok(mut doc) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
+        return (problems, None);
+    };
+    let index = LocationIndex::new(text);
+    while problems.len() < MAX_STRUCTURE_PROBLEMS {
+        let last = &problems[problems.len() - 1];
+        // An unknown key, or a key written with no value: the copy goes on without it.
+        let (parent, key) = match unknown_key(&last.message) {
+            Some(key) => (last.field.clone(), key),
+            None if last.message == NO_VALUE => match last.field.rsplit_once('.') {
+                Some((parent, key)) => (parent.to_owned(), key.to_owned()),
+                None => (String::new(), last.field.clone()),
+            },
+            None => break,
+        };
+        if !remove_key(&mut doc, &parent, &key) {
+            break;
+        }
+        let e = match serde_path_to_error::deserialize::<_, T>(doc.clone()) {
+            Ok(read) => return (problems, Some(read)),
+            Err(e) => e,
+        };
+        let mut field = e.path().to_string();
+        let message = e.into_inner().to_string();
+        // The path may end in the unknown key itself; problems name the map that holds it.
+        if let Some(key) = unknown_key(&message)
+            && let Some(parent) = field.strip_suffix(key.as_str())
+        {
+            field = parent.trim_end_matches('.').to_owned();
+        }
+        if field == "." {
+            field.clear();
+        }
+        let at = match unknown_key(&message) {
+            Some(key) if field.is_empty() => key,
+            Some(key) => format!("{field}.{key}"),
+            None => field.clone(),
+        };
+        let location = index.locate(&at).or_else(|| index.locate(&field));
+        problems.push(problem_at(text, location, field, message));
+    }
+    (problems, None)
+}
+
+/// The key an "unknown field" message names.
+fn unknown_key(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+/// Removes `key` from the map at `path` in `doc`; whether it was there.
+fn remove_key(doc: &mut serde_yaml::Value, path: &str, key: &str) -> bool {
+    let mut node = doc;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (name, indexes) = part.split_once('[').unwrap_or((part, ""));
+        if !name.is_empty() {
+            let Some(next) = node.get_mut(name) else {
+                return false;
+            };
+            node = next;
+        }
+        for index in indexes.split('[') {
+            if let Some(i) = index
+                .strip_suffix(']')
+                .and_then(|i| i.parse::<usize>().ok())
+            {
+                let Some(next) = node.get_mut(i) else {
+                    return false;
+                };
+                node = next;
+            }
+        }
+    }
+    node.as_mapping_mut()
+        .and_then(|map| map.remove(key))
+        .is_some()
+}
+
+/// `message` with "did you mean ...?" when it names an unknown key or variant close to one of
+/// those serde lists as expected.
+fn with_suggestion(message: String) -> String {
+    let Some((unknown, expected)) = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))
+        .and_then(|rest| rest.split_once('`'))
+    else {
+        return message;
+    };
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    match did_you_mean(unknown, candidates) {
+        Some(meant) => format!("{message}: did you mean `{meant}`?"),
+        None => message,
     }
 }
 
 /// Turns a `serde_yaml` error into a problem with rule number and claim where the path has them.
-pub(super) fn yaml_problem(text: &str, error: &serde_yaml::Error) -> Problem {
+fn yaml_problem(text: &str, error: &serde_yaml::Error) -> Problem {
     let location = error.location().map(|l| Location {
         line: l.line(),
         column: l.column(),
@@ -158,10 +299,22 @@ pub(super) fn yaml_problem(text: &str, error: &serde_yaml::Error) -> Problem {
         message.truncate(at);
     }
     // serde_yaml prefixes the path (`claims[1].tokens[0]: ...`) when it has one.
-    let (mut field, message) = match message.split_once(": ") {
+    let (field, message) = match message.split_once(": ") {
         Some((path, rest)) if !path.contains(' ') => (path.to_owned(), rest.to_owned()),
         _ => (String::new(), message),
     };
+    problem_at(text, location, field, message)
+}
+
+/// A problem from serde at `field` of the mapping in `text`, with rule number and claim where the
+/// path has them.
+fn problem_at(
+    text: &str,
+    location: Option<Location>,
+    mut field: String,
+    message: String,
+) -> Problem {
+    let message = with_suggestion(message);
     let mut location = location;
     // serde_yaml names the section that holds a key written with no value, not the key: find it
     // (the section's first such key, as serde reads keys in order) in a lenient second read.

@@ -62,6 +62,11 @@ pub struct Rule {
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Rule")]
+#[schemars(extend("oneOf" = [
+    {"required": ["from"]},
+    {"required": ["value"]},
+    {"required": ["template"]}
+]))]
 pub(crate) struct RawRule {
     /// The claim name in the token.
     pub(super) claim: String,
@@ -86,6 +91,7 @@ pub(crate) struct RawRule {
     required: bool,
     /// The tokens that get the claim (default: `defaults.tokens`).
     #[serde(default, deserialize_with = "super::yaml::present")]
+    #[schemars(length(min = 1))]
     tokens: Option<Vec<Token>>,
     /// One transform or a list, applied left to right.
     #[serde(default, deserialize_with = "super::yaml::present")]

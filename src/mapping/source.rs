@@ -5,7 +5,8 @@
 use jsonpath_rust::parser::model::{self, JpQuery};
 use serde_json::Value;
 
-use crate::cognito::Field;
+use super::problems::did_you_mean;
+use crate::cognito::{self, Field};
 
 /// Longest JSONPath expression accepted, to bound parsing work on hostile mappings.
 pub const MAX_JSONPATH_LEN: usize = 1024;
@@ -17,6 +18,31 @@ pub const MAX_DESCENDANT_SEGMENTS: usize = 1;
 /// Most filters nested in one another in one JSONPath: each level multiplies the work by the
 /// event's size.
 pub const MAX_FILTER_DEPTH: usize = 1;
+
+/// A warning for an attribute name no user pool can have: neither one Cognito defines nor
+/// prefixed as custom, developer-only or Cognito's own attributes are (`department` is surely
+/// `custom:department`), with the name most likely meant.
+pub(crate) fn attribute_warning(name: &str) -> Option<String> {
+    if cognito::STANDARD_ATTRIBUTES.contains(&name)
+        || cognito::ATTRIBUTE_PREFIXES
+            .iter()
+            .any(|p| name.starts_with(p))
+    {
+        return None;
+    }
+    let meant = match did_you_mean(name, cognito::STANDARD_ATTRIBUTES) {
+        Some(standard) => standard.to_owned(),
+        // `custon:dept`, `Custom:dept`: a misspelt prefix.
+        None => match name.split_once(':') {
+            Some((_, rest)) => format!("custom:{rest}"),
+            None => format!("custom:{name}"),
+        },
+    };
+    Some(format!(
+        "`{name}` is not an attribute Cognito defines, and a pool's own attributes are named \
+         `custom:…`: did you mean `{meant}`? Until it matches, nothing is read from it."
+    ))
+}
 
 /// A compiled JSONPath expression over the whole event.
 #[derive(Debug, Clone)]
@@ -80,6 +106,10 @@ struct QueryCost {
     /// How deep filters nest (a filter whose query holds a filter): each level multiplies the work
     /// by the event's size.
     filter_depth: usize,
+    /// Queries from the root (`$...`) inside a filter that can select more than one node
+    /// (`[?$.request.clientMetadata.*]`): evaluated again for every node the filter looks at, so
+    /// the work grows with the square of the event's size.
+    wide_root_queries: usize,
 }
 
 impl QueryCost {
@@ -106,6 +136,13 @@ impl QueryCost {
                  as each more multiplies the work per event by the size of the event",
                 self.descendants
             ));
+        }
+        if self.wide_root_queries > 0 {
+            return Err(
+                "a query from the root (`$`) inside a filter must select one node (names and \
+                 indexes only): it is evaluated again for every node the filter looks at"
+                    .into(),
+            );
         }
         if self.filter_depth > MAX_FILTER_DEPTH {
             return Err(
@@ -168,7 +205,20 @@ impl QueryCost {
     fn test(&mut self, test: &model::Test, depth: usize) {
         match test {
             model::Test::RelQuery(segments) => self.segments(segments, depth),
-            model::Test::AbsQuery(query) => self.segments(&query.segments, depth),
+            model::Test::AbsQuery(query) => {
+                let singular = query.segments.iter().all(|segment| {
+                    matches!(
+                        segment,
+                        model::Segment::Selector(
+                            model::Selector::Name(_) | model::Selector::Index(_)
+                        )
+                    )
+                });
+                if !singular {
+                    self.wide_root_queries += 1;
+                }
+                self.segments(&query.segments, depth)
+            }
             model::Test::Function(function) => self.function(function, depth),
         }
     }
@@ -403,6 +453,25 @@ impl Source {
             _ => return Err(SHAPE.into()),
         };
         Ok(Source::From(lookups))
+    }
+
+    /// The source's lookups, with the key that holds them (`from`, `template`; `value` has
+    /// none).
+    pub(crate) fn lookups(&self) -> (Vec<&Lookup>, &'static str) {
+        match self {
+            Source::From(lookups) => (lookups.iter().collect(), "from"),
+            Source::Constant(_) => (Vec::new(), "value"),
+            Source::Template(t) => (
+                t.parts
+                    .iter()
+                    .filter_map(|part| match part {
+                        Part::Value(lookup) => Some(lookup),
+                        Part::Text(_) => None,
+                    })
+                    .collect(),
+                "template",
+            ),
+        }
     }
 
     /// The source's lookups, for numbering the mapping's attributes.

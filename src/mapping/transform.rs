@@ -88,6 +88,8 @@ pub(crate) struct Spec {
     pub(crate) name: &'static str,
     /// What it takes after its name.
     pub(crate) argument: Argument,
+    /// What it does, in one sentence (the JSON Schema's description of it).
+    pub(crate) description: &'static str,
     /// Compiles it from its name and argument (for [`Argument::Table`], the whole one-entry-plus-
     /// `default` mapping; for [`Argument::None`], nothing that is read).
     build: fn(&'static str, &serde_yaml::Value) -> Result<Transform, String>,
@@ -96,54 +98,113 @@ pub(crate) struct Spec {
 /// Every transform a mapping may name, in the order error messages list them. The parser, its
 /// error hints and the JSON Schema (`claim-mapper schema`) are all derived from this table.
 pub(crate) static TRANSFORMS: [Spec; 17] = [
-    bare("trim", |_, _| Ok(Transform::Text(TextOp::Trim))),
-    bare("lowercase", |_, _| Ok(Transform::Text(TextOp::Lowercase))),
-    bare("uppercase", |_, _| Ok(Transform::Text(TextOp::Uppercase))),
-    with(Argument::Text, "prefix", |name, arg| {
-        Ok(Transform::Text(TextOp::Prefix(text(name, arg)?)))
+    bare("trim", "Strip leading and trailing whitespace.", |_, _| {
+        Ok(Transform::Text(TextOp::Trim))
     }),
-    with(Argument::Text, "suffix", |name, arg| {
+    bare("lowercase", "Lowercase (Unicode).", |_, _| {
+        Ok(Transform::Text(TextOp::Lowercase))
+    }),
+    bare("uppercase", "Uppercase (Unicode).", |_, _| {
+        Ok(Transform::Text(TextOp::Uppercase))
+    }),
+    with(
+        Argument::Text,
+        "prefix",
+        "Prepend a string.",
+        |name, arg| Ok(Transform::Text(TextOp::Prefix(text(name, arg)?))),
+    ),
+    with(Argument::Text, "suffix", "Append a string.", |name, arg| {
         Ok(Transform::Text(TextOp::Suffix(text(name, arg)?)))
     }),
-    with(Argument::Separator, "split", |name, arg| {
-        Ok(Transform::Split(non_empty(name, text(name, arg)?)?))
+    with(
+        Argument::Separator,
+        "split",
+        "A string to an array of strings at a separator; empty parts are dropped.",
+        |name, arg| Ok(Transform::Split(non_empty(name, text(name, arg)?)?)),
+    ),
+    with(
+        Argument::Text,
+        "join",
+        "An array to a string, joined with a separator (non-strings as JSON text).",
+        |name, arg| Ok(Transform::Join(text(name, arg)?)),
+    ),
+    bare(
+        "to_number",
+        "A numeric string to a number; anything else fails.",
+        |_, _| Ok(Transform::ToNumber),
+    ),
+    bare(
+        "to_boolean",
+        "true/false, yes/no, 1/0 (any case) to a boolean; anything else fails.",
+        |_, _| Ok(Transform::ToBoolean),
+    ),
+    bare(
+        "to_string",
+        "Numbers and booleans to their text.",
+        |_, _| Ok(Transform::Text(TextOp::ToString)),
+    ),
+    bare(
+        "parse_json",
+        "A JSON-encoded string to its value.",
+        |_, _| Ok(Transform::ParseJson),
+    ),
+    with(
+        Argument::Replace,
+        "replace",
+        "Replace every match of a regex (`$1`/`${name}` groups in `with`).",
+        |_, arg| parse_replace(arg),
+    ),
+    with(
+        Argument::Table,
+        "map",
+        "A lookup table from strings to any value, with an optional `default`; without it, a value not in the table fails.",
+        |_, spec| match spec {
+            serde_yaml::Value::Mapping(map) => parse_map(map),
+            _ => Err("transform `map` takes a mapping of lookup keys to values".into()),
+        },
+    ),
+    bare("sha256", "Lowercase hex SHA-256 of the text.", |_, _| {
+        Ok(Transform::Text(TextOp::Sha256))
     }),
-    with(Argument::Text, "join", |name, arg| {
-        Ok(Transform::Join(text(name, arg)?))
-    }),
-    bare("to_number", |_, _| Ok(Transform::ToNumber)),
-    bare("to_boolean", |_, _| Ok(Transform::ToBoolean)),
-    bare("to_string", |_, _| Ok(Transform::Text(TextOp::ToString))),
-    bare("parse_json", |_, _| Ok(Transform::ParseJson)),
-    with(Argument::Replace, "replace", |_, arg| parse_replace(arg)),
-    with(Argument::Table, "map", |_, spec| match spec {
-        serde_yaml::Value::Mapping(map) => parse_map(map),
-        _ => Err("transform `map` takes a mapping of lookup keys to values".into()),
-    }),
-    bare("sha256", |_, _| Ok(Transform::Text(TextOp::Sha256))),
-    bare("age", |_, _| Ok(Transform::Text(TextOp::Age))),
-    bare("first", |_, _| Ok(Transform::First)),
-    with(Argument::Count, "truncate", |_, arg| match arg.as_u64() {
-        Some(n) if n > 0 => Ok(Transform::Text(TextOp::Truncate(n as usize))),
-        _ => Err("transform `truncate` takes a positive whole number".into()),
-    }),
+    bare(
+        "age",
+        "Whole years since a YYYY-MM-DD date, as of today (UTC), as a string.",
+        |_, _| Ok(Transform::Text(TextOp::Age)),
+    ),
+    bare(
+        "first",
+        "The first element of an array (an empty array fails).",
+        |_, _| Ok(Transform::First),
+    ),
+    with(
+        Argument::Count,
+        "truncate",
+        "Keep at most this many characters.",
+        |_, arg| match arg.as_u64() {
+            Some(n) if n > 0 => Ok(Transform::Text(TextOp::Truncate(n as usize))),
+            _ => Err("transform `truncate` takes a positive whole number".into()),
+        },
+    ),
 ];
 
 const fn bare(
     name: &'static str,
+    description: &'static str,
     build: fn(&'static str, &serde_yaml::Value) -> Result<Transform, String>,
 ) -> Spec {
-    with(Argument::None, name, build)
+    with(Argument::None, name, description, build)
 }
 
 const fn with(
     argument: Argument,
     name: &'static str,
+    description: &'static str,
     build: fn(&'static str, &serde_yaml::Value) -> Result<Transform, String>,
 ) -> Spec {
     Spec {
         name,
         argument,
+        description,
         build,
     }
 }
@@ -159,12 +220,15 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     TRANSFORMS.iter().map(|t| t.name)
 }
 
-/// The transform called `name`, or the error naming every known one.
+/// The transform called `name`, or the error naming the one probably meant and every known one.
 fn spec(name: &str) -> Result<&'static Spec, String> {
-    TRANSFORMS
-        .iter()
-        .find(|t| t.name == name)
-        .ok_or_else(|| format!("unknown transform `{name}`; known: {}", known()))
+    TRANSFORMS.iter().find(|t| t.name == name).ok_or_else(|| {
+        let meant = match super::problems::did_you_mean(name, names()) {
+            Some(meant) => format!("did you mean `{meant}`? "),
+            None => String::new(),
+        };
+        format!("unknown transform `{name}`; {meant}known: {}", known())
+    })
 }
 
 impl Transform {

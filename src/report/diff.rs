@@ -95,7 +95,29 @@ fn list_diff(changes: &mut Vec<String>, what: &str, before: &[String], after: &[
     }
 }
 
-/// The whole report: one block per event that changes, then a count.
+/// The differences as JSON lines, one per event: `{"file", "changed", "differences"}` (each
+/// difference as `report` writes it); the second value is how many events change.
+pub fn json_lines(pairs: &[(EventRun, EventRun)]) -> (String, usize) {
+    let mut out = String::new();
+    let mut changed = 0;
+    for (before, after) in pairs {
+        let lines: Vec<String> = event_diff(before, after)
+            .iter()
+            .map(|l| l.trim_start().to_owned())
+            .collect();
+        changed += usize::from(!lines.is_empty());
+        let line = serde_json::json!({
+            "file": after.file.display().to_string(),
+            "changed": !lines.is_empty(),
+            "differences": lines,
+        });
+        let _ = writeln!(out, "{line}");
+    }
+    (out, changed)
+}
+
+/// The whole report for people: one block per event that changes, then a count; the second value
+/// is how many events change.
 pub fn report(pairs: &[(EventRun, EventRun)]) -> (String, usize) {
     let mut out = String::new();
     let mut changed = 0;

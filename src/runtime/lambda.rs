@@ -144,6 +144,8 @@ pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Er
     tracing::info!(
         live = %current.describe(),
         rules = current.mapping.rule_count(),
+        // Counted only: a warning may quote the mapping, which may be a SecureString.
+        warnings = current.mapping.warnings().len(),
         shadow = mode == Mode::Shadow,
         "claim mapping loaded"
     );

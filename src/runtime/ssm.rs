@@ -165,6 +165,8 @@ pub enum SsmError {
     Service(String),
     /// The parameter has no value.
     Empty,
+    /// No region or no credentials are configured where the command runs.
+    Setup(&'static str),
 }
 
 impl fmt::Display for SsmError {
@@ -177,6 +179,7 @@ impl fmt::Display for SsmError {
             SsmError::Network(m) => write!(f, "network error: {m}"),
             SsmError::Service(m) => write!(f, "{m}"),
             SsmError::Empty => write!(f, "the parameter has no value"),
+            SsmError::Setup(m) => write!(f, "{m}"),
         }
     }
 }
@@ -228,28 +231,59 @@ pub struct Ssm {
     client: Client,
 }
 
+/// The SDK configuration from the standard chain (region, credentials, `AWS_ENDPOINT_URL`), with
+/// timeouts and retries from `budget`.
+async fn sdk_config(budget: Budget) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(budget.connect)
+                .operation_attempt_timeout(budget.attempt)
+                .operation_timeout(budget.call)
+                .build(),
+        )
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(budget.attempts)
+                .with_initial_backoff(Duration::from_millis(50))
+                .with_max_backoff(Duration::from_millis(200)),
+        )
+        .load()
+        .await
+}
+
 impl Ssm {
     /// Builds the client with `budget`. Costs no network call.
     pub async fn new(budget: Budget) -> Self {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(budget.connect)
-                    .operation_attempt_timeout(budget.attempt)
-                    .operation_timeout(budget.call)
-                    .build(),
-            )
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(budget.attempts)
-                    .with_initial_backoff(Duration::from_millis(50))
-                    .with_max_backoff(Duration::from_millis(200)),
-            )
-            .load()
-            .await;
         Ssm {
-            client: Client::new(&config),
+            client: Client::new(&sdk_config(budget).await),
         }
+    }
+
+    /// The client the CLI uses ([`Budget::OPERATOR`]), once a region and credentials are known to
+    /// be configured: a missing one is said in one sentence, not as the SDK's chain of errors.
+    pub async fn operator() -> Result<Self, SsmError> {
+        use aws_sdk_ssm::config::ProvideCredentials;
+
+        let config = sdk_config(Budget::OPERATOR).await;
+        if config.region().is_none() {
+            return Err(SsmError::Setup(
+                "no AWS region is configured: set AWS_REGION, or a region in your AWS profile",
+            ));
+        }
+        let credentials = match config.credentials_provider() {
+            Some(provider) => provider.provide_credentials().await.ok(),
+            None => None,
+        };
+        if credentials.is_none() {
+            return Err(SsmError::Setup(
+                "no AWS credentials were found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and \
+                 AWS_SECRET_ACCESS_KEY, or run where a role provides them",
+            ));
+        }
+        Ok(Ssm {
+            client: Client::new(&config),
+        })
     }
 
     /// Reads a parameter, decrypting a SecureString.

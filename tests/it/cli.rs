@@ -32,12 +32,7 @@ fn validate_lists_every_error_and_sets_the_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "version: 1\nclaims:\n  - claim: exp\n    value: 1\n  - claim: x\n    from: y\n    transform: [nope]\n").unwrap();
-    let out = cli(&[
-        "validate",
-        "mappings/default.yaml",
-        bad.to_str().unwrap(),
-        "missing.yaml",
-    ]);
+    let out = cli(&["validate", "mappings/default.yaml", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(text.contains("mappings/default.yaml: valid"), "{text}");
@@ -47,7 +42,15 @@ fn validate_lists_every_error_and_sets_the_exit_code() {
         "{text}"
     );
     assert!(text.contains("bad.yaml:7:17: rule 2 (claim `x`), field `claims[1].transform[0]`: unknown transform `nope`"), "{text}");
-    assert!(text.contains("cannot read mapping missing.yaml"), "{text}");
+    // A file that cannot be read is not a verdict on a mapping: stderr, exit 2, after the rest.
+    let unreadable = cli(&["validate", "missing.yaml", "mappings/default.yaml"]);
+    assert_eq!(unreadable.status.code(), Some(2));
+    assert!(stdout(&unreadable).contains("mappings/default.yaml: valid"));
+    let stderr = String::from_utf8_lossy(&unreadable.stderr);
+    assert!(
+        stderr.contains("error: cannot read mapping missing.yaml"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -263,5 +266,114 @@ fn event_files_with_a_byte_order_mark_are_read() {
     assert_eq!(
         line["output"],
         support::expected("v2-authentication-custom-attrs-groups")
+    );
+}
+
+#[test]
+fn validate_prints_warnings_passes_them_unless_strict_and_speaks_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("warned.yaml");
+    std::fs::write(
+        &file,
+        "version: 1\nclaims:\n  - {claim: department, from: department}\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let out = cli(&["validate", file]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.contains("valid (1 rule, sha256:") && text.contains(", 1 warning"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning: ")
+            && text
+                .contains("warned.yaml:3:25: rule 1 (claim `department`), field `claims[0].from`"),
+        "{text}"
+    );
+    assert_eq!(cli(&["validate", "--strict", file]).status.code(), Some(1));
+    let json = cli(&["validate", "--json", file, "mappings/default.yaml"]);
+    let lines: Vec<Value> = stdout(&json)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["valid"], true);
+    assert_eq!(lines[0]["warnings"][0]["line"], 3);
+    assert_eq!(lines[0]["warnings"][0]["field"], "claims[0].from");
+    assert_eq!(lines[1]["warnings"], serde_json::json!([]));
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "version: 2\n").unwrap();
+    let json = cli(&["validate", "--json", bad.to_str().unwrap()]);
+    assert_eq!(json.status.code(), Some(1));
+    let line: Value = serde_json::from_str(stdout(&json).trim()).unwrap();
+    assert_eq!(line["valid"], false);
+    assert_eq!(line["problems"][0]["field"], "version");
+}
+
+#[test]
+fn diff_compares_two_local_files_in_text_or_json() {
+    let same = cli(&[
+        "diff",
+        "mappings/default.yaml",
+        "--before",
+        "mappings/default.yaml",
+    ]);
+    assert_eq!(same.status.code(), Some(0), "{}", stdout(&same));
+    assert!(
+        stdout(&same).contains("0 of 8 events change"),
+        "{}",
+        stdout(&same)
+    );
+    let changed = cli(&[
+        "diff",
+        "mappings/prod.yaml",
+        "--before",
+        "mappings/dev.yaml",
+        "--json",
+    ]);
+    assert_eq!(changed.status.code(), Some(1));
+    let lines: Vec<Value> = stdout(&changed)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 8);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["changed"] == true && !l["differences"].as_array().unwrap().is_empty())
+    );
+    let neither = cli(&["diff", "mappings/prod.yaml"]);
+    assert_eq!(neither.status.code(), Some(2));
+}
+
+#[cfg(feature = "ssm")]
+#[test]
+fn missing_aws_region_or_credentials_are_one_sentence() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |region: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_claim-mapper"));
+        command
+            .args(["dry-run", "--ssm-parameter", "/claim-mapper/prod"])
+            .current_dir(support::root())
+            .env_clear()
+            .env("HOME", home.path())
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        if let Some(region) = region {
+            command.env("AWS_REGION", region);
+        }
+        command.output().unwrap()
+    };
+    let no_region = run(None);
+    assert_eq!(no_region.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&no_region.stderr).trim(),
+        "error: no AWS region is configured: set AWS_REGION, or a region in your AWS profile"
+    );
+    let no_credentials = run(Some("eu-west-1"));
+    assert_eq!(no_credentials.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&no_credentials.stderr).trim(),
+        "error: no AWS credentials were found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them"
     );
 }

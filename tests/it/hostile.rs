@@ -67,6 +67,14 @@ fn jsonpaths_that_cost_more_than_one_pass_over_the_event_are_refused() {
         ("$..a..a..a..a", "4 descendant segments"),
         ("$..a[?@..b]", "2 descendant segments"),
         ("$[?@[?@.a]]", "a filter inside a filter"),
+        (
+            "$..[?$.request.clientMetadata.*]",
+            "a query from the root (`$`) inside a filter must select one node",
+        ),
+        (
+            "$.request.userAttributes[?count($..x) > 0]",
+            "a query from the root (`$`) inside a filter must select one node",
+        ),
     ] {
         let yaml = format!("version: 1\nclaims:\n  - claim: a\n    from: '{path}'\n");
         let err = mapping_error(&yaml);
@@ -80,6 +88,7 @@ fn jsonpaths_that_cost_more_than_one_pass_over_the_event_are_refused() {
         "$..groupsToOverride[*]",
         "$.request.userAttributes[?@ == 'x']",
         "$.request.groupConfiguration.groupsToOverride[?@ == 'a' || @ == 'b']",
+        "$.request.userAttributes[?@ == $.callerContext.clientId]",
     ] {
         mapping(&format!(
             "version: 1\nclaims:\n  - claim: a\n    from: \"{path}\"\n"
@@ -100,12 +109,77 @@ fn megabyte_values_and_ten_thousand_attributes_are_handled() {
     let event = json!({"version": "2", "request": {"userAttributes": attrs}});
     let done = apply(&m, event, TODAY).unwrap();
     let added = &done.event["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"];
-    assert_eq!(added["a"].as_str().unwrap().len(), 64);
-    assert_eq!(added["b"], "X;X;X;X;X;");
     assert_eq!(added["d"], "v9999");
-    // The replaced megabyte value is over the token size limit: refused, not emitted.
-    assert!(added.get("c").is_none());
-    assert_eq!(done.skipped[0].rule, claim_mapper::mapping::RuleId::Base(3));
+    // The megabyte value is over what a rule works on: each rule reading it fails before any
+    // transform runs.
+    let skipped: Vec<String> = done.skipped.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        skipped,
+        ["a", "b", "c"].iter().enumerate().map(|(i, claim)| format!(
+            "rule {} (claim `{claim}`): value refused: the value is over the 64 KiB a rule works on",
+            i + 1
+        )).collect::<Vec<_>>()
+    );
+}
+
+/// What a rule may make of a value stays within 64 KiB, however the mapping combines sources and
+/// transforms: values are never built past the cap, so no rule costs more than that per event.
+#[test]
+fn no_rule_builds_a_value_past_the_cap() {
+    let m = mapping(concat!(
+        "version: 1\nclaims:\n",
+        // 40 placeholders of 2 KiB each: 80 KiB.
+        "  - {claim: t, template: '{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}'}\n",
+        // Patterns matching at every `x` or every position, with long replacements: 1,024 x 80
+        // and 2,049 x 42 bytes.
+        "  - {claim: r, from: custom:a, transform: [{replace: {pattern: 'x*', with: '01234567890123456789012345678901234567890123456789012345678901234567890123456789'}}]}\n",
+        "  - {claim: r2, from: custom:a, transform: [{replace: {pattern: '', with: '$0 0123456789012345678901234567890123456789'}}]}\n",
+        // A long separator between many items.
+        "  - {claim: j, from: custom:a, transform: [{split: 'y'}, {join: '01234567890123456789012345678901234567890123456789012345678901234567890123456789'}]}\n",
+        "  - {claim: small, from: custom:a, transform: [{truncate: 3}]}\n",
+    ));
+    let a = "xy".repeat(1024);
+    let event = json!({"version": "2", "request": {"userAttributes": {"custom:a": a}}});
+    let done = apply(&m, event, TODAY).unwrap();
+    let added = &done.event["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"];
+    assert_eq!(added, &json!({"small": "xyx"}));
+    let skipped: Vec<String> = done.skipped.iter().map(ToString::to_string).collect();
+    assert_eq!(skipped.len(), 4, "{skipped:?}");
+    for (skip, claim) in skipped.iter().zip(["t", "r", "r2", "j"]) {
+        assert!(
+            skip.contains(&format!("(claim `{claim}`)")) && skip.contains("64 KiB"),
+            "{skip}"
+        );
+    }
+}
+
+#[test]
+fn more_transforms_or_query_paths_than_the_limits_are_refused() {
+    let transforms = format!(
+        "version: 1\nclaims:\n{}",
+        "  - {claim: a, from: email, transform: [trim, trim, trim, trim, trim, trim, trim, trim, trim, trim]}\n".repeat(201)
+    );
+    let err = mapping_error(&transforms);
+    assert!(
+        err.contains(
+            "rule 201 (claim `a`), field `claims[200].transform`: more than 2000 transforms"
+        ),
+        "{err}"
+    );
+    let queries = format!(
+        "version: 1\nclaims:\n{}",
+        "  - {claim: a, from: ['$..a', '$.b[0:2]']}\n".repeat(5)
+    );
+    let err = mapping_error(&queries);
+    assert!(
+        err.contains(
+            "rule 5 (claim `a`), field `claims[4].from`: more than 8 JSONPaths with wildcards"
+        ),
+        "{err}"
+    );
+    // At the limits: accepted.
+    mapping(&transforms.replacen("  - {claim: a, from: email, transform: [trim, trim, trim, trim, trim, trim, trim, trim, trim, trim]}\n", "", 1));
+    mapping(&queries.replacen("  - {claim: a, from: ['$..a', '$.b[0:2]']}\n", "", 1));
 }
 
 #[test]

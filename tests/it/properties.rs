@@ -56,12 +56,12 @@ fn rich_with_groups() -> Mapping {
 groups:
   from: [cognito, {attribute: "custom:ADGroups"}]
   drop_idp_group: true
-  keep: {names: [admins, billing], prefixes: [app-], patterns: ["^team-[a-z]+$"]}
-  rename: {strip_prefix: app-, table: {billing: Billing}}
+  keep: {names: [admins, billing, finance], prefixes: [app-], patterns: ["^team-[a-z]+$"]}
+  rename: {strip_prefix: app-, table: {finance: billing}}
   max: 4
   roles:
     - {group: admins, role: "arn:aws:iam::111122223333:role/admins"}
-    - {group: Billing, role: "arn:aws:iam::111122223333:role/billing"}
+    - {group: billing, role: "arn:aws:iam::111122223333:role/billing"}
 triggers:
   TokenGeneration_RefreshTokens:
     claims:

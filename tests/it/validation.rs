@@ -12,14 +12,17 @@ fn rule(body: &str) -> String {
 #[test]
 fn unknown_keys_name_line_rule_claim_and_field() {
     let err = mapping_error(&rule("  - claim: department\n    frm: custom:department\n"));
+    // The rule is then read without the key, so its missing source is reported in the same run.
     assert_eq!(
         err,
-        "invalid mapping test.yaml: 1 problem\n  test.yaml:6:5: rule 2 (claim `department`), field `claims[1]`: \
-         unknown field `frm`, expected one of `claim`, `from`, `value`, `template`, `default`, `required`, `tokens`, `transform`, `when`"
+        "invalid mapping test.yaml: 2 problems\n  test.yaml:6:5: rule 2 (claim `department`), field `claims[1]`: \
+         unknown field `frm`, expected one of `claim`, `from`, `value`, `template`, `default`, `required`, `tokens`, `transform`, `when`: did you mean `from`?\n  \
+         test.yaml:5:5: rule 2 (claim `department`), field `claims[1]`: a rule needs one source: `from`, `value` or `template`"
     );
     let top = mapping_error("version: 1\nclams: []\n");
     assert!(
-        top.contains("test.yaml:2:1: unknown field `clams`"),
+        top.contains("test.yaml:2:1: unknown field `clams`")
+            && top.ends_with("did you mean `claims`?"),
         "{top}"
     );
 }
@@ -38,7 +41,7 @@ fn unknown_transforms_point_at_the_step() {
         "  - claim: dept\n    from: custom:department\n    transform: [trim, lowercse]\n",
     ));
     assert!(
-        err.contains("test.yaml:7:23: rule 2 (claim `dept`), field `claims[1].transform[1]`: unknown transform `lowercse`; known: trim,"),
+        err.contains("test.yaml:7:23: rule 2 (claim `dept`), field `claims[1].transform[1]`: unknown transform `lowercse`; did you mean `lowercase`? known: trim,"),
         "{err}"
     );
 }
@@ -499,31 +502,23 @@ groups:
   keep:                 # null: accepted (the README says an empty `keep` is refused)
 ",
         );
-        assert!(err.contains("field `groups.keep`"), "{err}");
-        let without_keep = mapping_error(
-            "version: 1
-claims:
-  - claim: admin
-    value: true
-    when: {}
-  - claim: display
-    template: \"{given_name {family_name}\"
-  - claim: c
-    value: x
-    when:
-      clients: [orders-web]
-",
-        );
-        for field in [
-            "claims[0].when",
-            "claims[1].template",
-            "claims[2].when.clients[0]",
+        // Every mistake, in one run, each at its line.
+        for (at, field) in [
+            ("5:5", "claims[0].when"),
+            ("7:5", "claims[1].template"),
+            ("11:17", "claims[2].when.clients[0]"),
+            ("14:3", "groups.keep"),
         ] {
             assert!(
-                without_keep.contains(&format!("field `{field}`")),
-                "{field}: {without_keep}"
+                err.contains(&format!("test.yaml:{at}:"))
+                    && err.contains(&format!("field `{field}`")),
+                "{at} {field}: {err}"
             );
         }
+        assert!(
+            err.starts_with("invalid mapping test.yaml: 4 problems"),
+            "{err}"
+        );
     }
 }
 
@@ -611,4 +606,131 @@ fn yaml_tags_and_null_table_values_are_refused() {
         "  - claim: a\n    from: x\n    transform: [{map: {gold: 1}, default: ~}]\n",
     ));
     assert!(default.contains("a value cannot be null"), "{default}");
+}
+
+/// Mistakes that make a rule do nothing, silently: refused where the rule can never apply,
+/// warned where the name may still be right for some pool.
+mod no_silent_misses {
+    use super::*;
+
+    const PIPELINE: &str = "groups:\n  from: [cognito]\n  keep: {names: [app-admins, app-sales, app-support, finance]}\n  rename: {strip_prefix: app-, table: {admins: Administrators, finance: billing}}\n";
+
+    #[test]
+    fn when_groups_the_pipeline_cannot_produce_are_refused_with_the_step() {
+        let yaml = format!(
+            "version: 1\nclaims:\n  - {{claim: a, value: 1, when: {{groups: [admins]}}}}\n  - {{claim: b, value: 1, when: {{groups: [sales, support]}}}}\n  - {{claim: c, value: 1, when: {{groups: [billing, Administrators, support]}}}}\n{PIPELINE}scopes:\n  add:\n    - {{scope: a/b, when: {{groups: [ops]}}}}\n"
+        );
+        let err = mapping_error(&yaml);
+        for (at, field, says) in [
+            (
+                "3:42",
+                "claims[0].when.groups[0]",
+                "the group pipeline never produces `admins`: `rename.table` renames it to `Administrators`, so this rule never applies",
+            ),
+            (
+                "12:36",
+                "scopes.add[0].when.groups[0]",
+                "the group pipeline never produces `ops`: `keep` drops `app-ops`, `ops`, the only groups that would become it, so this scope is never added",
+            ),
+        ] {
+            assert!(
+                err.contains(&format!("test.yaml:{at}:"))
+                    && err.contains(&format!("field `{field}`: {says}")),
+                "{field}: {err}"
+            );
+        }
+        // `sales` and `support` come from `app-sales` and `app-support`; `billing` from
+        // `finance`, `Administrators` from `app-admins`: every other name is reachable.
+        assert!(
+            err.starts_with("invalid mapping test.yaml: 2 problems"),
+            "{err}"
+        );
+        // Without a pipeline, the groups are the user's: any name may hold.
+        support::mapping(
+            "version: 1\nclaims:\n  - {claim: a, value: 1, when: {groups: [admins]}}\n",
+        );
+    }
+
+    #[test]
+    fn a_role_for_a_group_the_pipeline_cannot_produce_is_refused() {
+        let err = mapping_error(&format!(
+            "version: 1\n{PIPELINE}  roles:\n    - {{group: admins, role: 'arn:aws:iam::111122223333:role/a'}}\n"
+        ));
+        assert!(
+            err.contains(
+                "field `groups.roles[0].group`: the group pipeline never produces `admins`"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn attribute_names_no_pool_can_have_are_warned_with_the_name_meant() {
+        let m = support::mapping(
+            "version: 1\nclaims:\n  - {claim: department, from: department}\n  - {claim: e, template: 'x {emial}'}\n  - {claim: t, from: [custon:tier, email]}\n  - {claim: fine, from: [custom:a, dev:b, cognito:user_status, identities, $.request.x]}\ngroups:\n  from: [{attribute: ADGroups}]\n",
+        );
+        let warnings: Vec<String> = m.warnings().iter().map(ToString::to_string).collect();
+        let expect = [
+            (
+                "3:25: rule 1 (claim `department`), field `claims[0].from`",
+                "`department`",
+                "custom:department",
+            ),
+            (
+                "4:16: rule 2 (claim `e`), field `claims[1].template`",
+                "`emial`",
+                "email",
+            ),
+            (
+                "5:16: rule 3 (claim `t`), field `claims[2].from`",
+                "`custon:tier`",
+                "custom:tier",
+            ),
+            (
+                "8:11: field `groups.from[0].attribute`",
+                "`ADGroups`",
+                "custom:ADGroups",
+            ),
+        ];
+        assert_eq!(warnings.len(), expect.len(), "{warnings:#?}");
+        for (warning, (at, name, meant)) in warnings.iter().zip(expect) {
+            assert!(
+                warning.starts_with(at)
+                    && warning.contains(&format!("{name} is not an attribute Cognito defines"))
+                    && warning.contains(&format!("did you mean `{meant}`?")),
+                "{warning}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_unknown_key_is_reported_in_one_run_with_the_key_meant() {
+        let err = mapping_error(
+            "version: 1\nclaims:\n  - claim: a\n    from: email\n    tranform: lowercase\n    defualt: none\n  - claim: b\n    from: email\n    transform: lowercse\ngroup:\n  from: [cognito]\n",
+        );
+        for (at, says) in [
+            ("5:5", "unknown field `tranform`"),
+            ("6:5", "unknown field `defualt`"),
+            ("10:1", "unknown field `group`"),
+            (
+                "9:5",
+                "unknown transform `lowercse`; did you mean `lowercase`?",
+            ),
+        ] {
+            assert!(
+                err.contains(&format!("test.yaml:{at}:")) && err.contains(says),
+                "{at}: {err}"
+            );
+        }
+        for meant in ["transform", "default", "groups"] {
+            assert!(
+                err.contains(&format!("did you mean `{meant}`?")),
+                "{meant}: {err}"
+            );
+        }
+        assert!(
+            err.starts_with("invalid mapping test.yaml: 4 problems"),
+            "{err}"
+        );
+    }
 }
