@@ -295,15 +295,105 @@ fn yaml_problem(text: &str, error: &serde_yaml::Error) -> Problem {
         column: l.column(),
     });
     let mut message = error.to_string();
-    if let Some(at) = message.rfind(" at line ") {
+    // A `{`/`[` left open is noticed where the parser expected its end, lines later: the
+    // mistake is where it opened, the position the message gives last
+    // (`..., while parsing a flow mapping at line 3 column 5`).
+    let opened = message
+        .split_once("while parsing a flow ")
+        .and_then(|(_, rest)| rest.split_once(" at line "))
+        .and_then(|(_, at)| at.split_once(" column "))
+        .and_then(|(line, column)| {
+            Some(Location {
+                line: line.parse().ok()?,
+                column: column.trim().parse().ok()?,
+            })
+        });
+    let location = opened.or(location);
+    // The position is in the location; the message keeps what went wrong.
+    if let Some(at) = message.find(" at line ") {
         message.truncate(at);
     }
     // serde_yaml prefixes the path (`claims[1].tokens[0]: ...`) when it has one.
-    let (field, message) = match message.split_once(": ") {
+    let (field, mut message) = match message.split_once(": ") {
         Some((path, rest)) if !path.contains(' ') => (path.to_owned(), rest.to_owned()),
         _ => (String::new(), message),
     };
+    if let Some(hint) = syntax_hint(&message) {
+        message = format!("{message}: {hint}");
+    }
+    let location = duplicate_key_line(text, location, &message).or(location);
     problem_at(text, location, field, message)
+}
+
+/// A plain hint for the YAML mistakes people make most, by the parser's message.
+fn syntax_hint(message: &str) -> Option<&'static str> {
+    const HINTS: [(&str, &str); 9] = [
+        (
+            "did not find expected '-' indicator",
+            "the indentation does not match the lines above: every item of a list starts with `- ` at the same column",
+        ),
+        (
+            "did not find expected key",
+            "the indentation does not match the lines above: the keys of one mapping start at the same column",
+        ),
+        (
+            "found a tab character",
+            "YAML indents with spaces, not tabs",
+        ),
+        (
+            "did not find expected ',' or '}'",
+            "this `{ ... }` mapping is not closed: end it with `}`",
+        ),
+        (
+            "did not find expected ',' or ']'",
+            "this `[ ... ]` list is not closed: end it with `]`",
+        ),
+        (
+            "mapping values are not allowed in this context",
+            "a `: ` inside a value: quote the value (`'a: b'`), or check the indentation",
+        ),
+        (
+            "found character that cannot start any token",
+            "a value starting with `@`, a backtick or `%` must be quoted",
+        ),
+        (
+            "invalid type: map, expected a string",
+            "a value starting with `{` is read as a mapping: quote it (`'{given_name} {family_name}'`)",
+        ),
+        (
+            "invalid type: map, expected a sequence",
+            "a list is expected here: start each item with `- `",
+        ),
+    ];
+    HINTS
+        .iter()
+        .find(|(says, _)| message.starts_with(says))
+        .map(|(_, hint)| *hint)
+}
+
+/// For a duplicate key, the line and column of the duplicate (serde_yaml points at the mapping
+/// that holds it): the second line at the mapping's column that writes `key:`.
+fn duplicate_key_line(text: &str, map: Option<Location>, message: &str) -> Option<Location> {
+    let map = map?;
+    let key = message
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.split('`').next())?;
+    let at_column = |line: &str| {
+        let (indent, rest) = line.split_at_checked(map.column - 1)?;
+        let indent_ok = indent.chars().all(|c| c == ' ' || c == '-');
+        (indent_ok
+            && (rest.starts_with(&format!("{key}:")) || rest.starts_with(&format!("\"{key}\":"))))
+        .then_some(())
+    };
+    text.lines()
+        .enumerate()
+        .skip(map.line - 1)
+        .filter(|(_, line)| at_column(line).is_some())
+        .nth(1)
+        .map(|(i, _)| Location {
+            line: i + 1,
+            column: map.column,
+        })
 }
 
 /// A problem from serde at `field` of the mapping in `text`, with rule number and claim where the

@@ -189,11 +189,49 @@ fn wrong_types_and_values() {
     );
 }
 
+/// YAML syntax errors come with a plain hint, at the line of the mistake.
+#[test]
+fn yaml_syntax_errors_have_a_plain_hint() {
+    for (yaml, at, says) in [
+        (
+            "version: 1\nclaims:\n  - claim: a\n    from: email\n  - claim: b\n   from: email\n",
+            "6:4",
+            "did not find expected '-' indicator: the indentation does not match the lines above",
+        ),
+        (
+            "version: 1\nclaims:\n  - claim: a\n    from: email\n\tvalue: 1\n",
+            "5:1",
+            "YAML indents with spaces, not tabs",
+        ),
+        (
+            // The `{` left open on line 3, though the parser notices on line 4.
+            "version: 1\nclaims:\n  - {claim: a, from: email\n  - claim: b\n",
+            "3:5",
+            "this `{ ... }` mapping is not closed: end it with `}`",
+        ),
+        (
+            "version: 1\nclaims:\n  claim: a\n  from: email\n",
+            "3:3",
+            "invalid type: map, expected a sequence: a list is expected here: start each item with `- `",
+        ),
+        (
+            "version: 1\nclaims:\n  - claim: a\n    template: {given_name} {family_name}\n",
+            "4:15",
+            "a value starting with `{` is read as a mapping: quote it",
+        ),
+    ] {
+        let err = mapping_error(yaml);
+        assert!(err.contains(&format!("test.yaml:{at}: ")) && err.contains(says), "{at}: {err}");
+        assert!(!err.contains(" at line "), "the position is said once: {err}");
+    }
+}
+
 #[test]
 fn duplicate_keys_are_refused() {
     let field = mapping_error("version: 1\nclaims:\n  - claim: a\n    claim: b\n    value: 1\n");
     assert!(
-        field.contains("test.yaml:3:5: rule 1, field `claims[0]`: duplicate field `claim`"),
+        // At the duplicate's line, not the mapping's.
+        field.contains("test.yaml:4:5: rule 1, field `claims[0]`: duplicate field `claim`"),
         "{field}"
     );
     let table = mapping_error(
