@@ -89,6 +89,10 @@ could not run (unreadable or invalid mapping, unreadable event).")]
         /// Evaluate date transforms (`age`) as of this date (YYYY-MM-DD) instead of today (UTC).
         #[arg(long, value_parser = parse_date)]
         today: Option<Date>,
+        /// One JSON object: {"mapping", "event", "trigger", "version", "client", "overlays",
+        /// "groups", "rules", then "warnings" and "response", or "error"}.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the JSON Schema of the mapping format (for editors; `mappings/schema.json`).
     #[command(after_help = "\
@@ -250,20 +254,27 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             mapping,
             event,
             today,
+            json,
         } => {
             let loaded = load::load_file(&mapping)?;
             let value = dry_run::read_event(&event)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", event.display()))?;
             let today = today.unwrap_or_else(|| OffsetDateTime::now_utc().date());
-            let (report, ok) =
-                claim_mapper::report::explain::explain(&loaded.mapping, value, today);
-            say!(
-                "mapping {}\nevent {}\n{}",
-                loaded.describe(),
-                event.display(),
-                report.trim_end()
-            )?;
-            Ok(ok)
+            let explained = claim_mapper::report::explain::explain(&loaded.mapping, value, today);
+            if json {
+                let mut line = explained.to_json();
+                line["mapping"] = serde_json::json!(loaded.describe());
+                line["event"] = serde_json::json!(event.display().to_string());
+                say!("{line}")?;
+            } else {
+                say!(
+                    "mapping {}\nevent {}\n{}",
+                    loaded.describe(),
+                    event.display(),
+                    explained.to_human().trim_end()
+                )?;
+            }
+            Ok(explained.processed())
         }
         Command::Schema => {
             say!(

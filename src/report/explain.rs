@@ -1,11 +1,11 @@
 //! `claim-mapper explain`: for one event, every rule in order with its outcome, the group
 //! pipeline step by step, and the final response. It runs the Lambda's own code path
-//! ([`engine::apply`]) and reports what it observed.
+//! ([`engine::apply`]) and reports what it observed, as text for people or as JSON.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::Date;
 
 use crate::engine::{self, Event, Observer, Reply, RuleOutcome, Stage};
@@ -28,26 +28,43 @@ impl Observer for Recorder {
     }
 }
 
-/// Explains what `mapping` does to `event` as of `today`. The second value is whether the event
-/// was processed (false: the Lambda would return an error).
-pub fn explain(mapping: &Mapping, event: Value, today: Date) -> (String, bool) {
-    let mut out = String::new();
+/// What the mapping did to one event.
+#[derive(Debug)]
+pub struct Explanation {
+    /// `triggerSource`, `version` and `callerContext.clientId` (`-` when absent).
+    trigger: String,
+    version: String,
+    client: String,
+    /// The overlays that apply, in precedence order.
+    overlays: Vec<String>,
+    /// The group pipeline's steps with the groups after each; `None` without a pipeline.
+    groups: Option<Vec<(Stage, Vec<String>)>>,
+    /// Every rule that could apply, in precedence order: (rule, claim, outcome).
+    rules: Vec<(String, String, String)>,
+    /// The rules skipped under `on_error: skip`, and the response; or the error the Lambda
+    /// returns.
+    result: Result<(Vec<String>, Value), String>,
+}
+
+/// Explains what `mapping` does to `event` as of `today`.
+pub fn explain(mapping: &Mapping, event: Value, today: Date) -> Explanation {
+    let dash = |s: Option<&str>| s.filter(|s| !s.is_empty()).unwrap_or("-").to_owned();
     let view = match Event::new(&event) {
         Ok(view) => view,
         Err(e) => {
-            let _ = writeln!(out, "event refused: {e}");
-            return (out, false);
+            return Explanation {
+                trigger: "-".into(),
+                version: "-".into(),
+                client: "-".into(),
+                overlays: Vec::new(),
+                groups: None,
+                rules: Vec::new(),
+                result: Err(format!("event refused: {e}")),
+            };
         }
     };
     let client = view.client_id();
     let trigger = view.trigger_source().to_owned();
-    let _ = writeln!(
-        out,
-        "trigger {}  version {}  client {}",
-        if trigger.is_empty() { "-" } else { &trigger },
-        view.version().unwrap_or("-"),
-        client.unwrap_or("-")
-    );
     let plan = mapping.plans.select(client, &trigger);
     // Rules in precedence order: base rules, then the overlays that apply to this event.
     let mut listed: Vec<(u32, Option<&Dropped>)> = plan
@@ -57,77 +74,140 @@ pub fn explain(mapping: &Mapping, event: Value, today: Date) -> (String, bool) {
         .chain(plan.dropped.iter().map(|(i, why)| (*i, Some(why))))
         .collect();
     listed.sort_by_key(|(i, _)| *i);
-    let mut overlays: Vec<&str> = Vec::new();
+    let mut overlays: Vec<String> = Vec::new();
     for (i, _) in &listed {
         if let RuleId::Overlay(key, _) = &mapping.rules[*i as usize].id
-            && !overlays.contains(&&**key)
+            && !overlays.iter().any(|o| **o == **key)
         {
-            overlays.push(key);
+            overlays.push(key.to_string());
         }
-    }
-    if !overlays.is_empty() {
-        let _ = writeln!(out, "overlays: {}", overlays.join(", "));
     }
 
     let mut recorder = Recorder::default();
     let result = engine::apply(mapping, &event, today, &mut recorder).and_then(Reply::into_owned);
+    let rules = listed
+        .iter()
+        .map(|(i, dropped)| {
+            let rule = &mapping.rules[*i as usize];
+            let outcome = match dropped {
+                Some(Dropped::Disabled(by)) => format!("not run: disabled by {by}"),
+                Some(Dropped::Replaced(by)) => format!("not run: replaced by {by}"),
+                None => recorder
+                    .rules
+                    .get(&rule.id)
+                    .cloned()
+                    .unwrap_or_else(|| "not reached: an earlier rule failed".into()),
+            };
+            (rule.id.to_string(), rule.claim.clone(), outcome)
+        })
+        .collect();
+    Explanation {
+        trigger: dash(Some(&trigger)),
+        version: dash(view.version()),
+        client: dash(client),
+        overlays,
+        groups: mapping.groups.is_some().then_some(recorder.stages),
+        rules,
+        result: result
+            .map(|done| {
+                let skipped = done.skipped.iter().map(ToString::to_string).collect();
+                let response = done.event.get("response").cloned().unwrap_or_default();
+                (skipped, response)
+            })
+            .map_err(|e| format!("the Lambda returns the error `{e}`")),
+    }
+}
 
-    if mapping.groups.is_some() {
-        let _ = writeln!(out, "\ngroups:");
-        if recorder.stages.is_empty() {
-            let _ = writeln!(
-                out,
-                "  not applied: client-credentials tokens have no user groups"
-            );
-        }
-        for (stage, groups) in &recorder.stages {
-            let _ = writeln!(out, "  {:<15} {groups:?}", stage.name());
-        }
+impl Explanation {
+    /// Whether the event was processed (false: the Lambda would return an error).
+    pub fn processed(&self) -> bool {
+        self.result.is_ok()
     }
 
-    let _ = writeln!(out, "\nrules:");
-    let width = listed
-        .iter()
-        .map(|(i, _)| mapping.rules[*i as usize].id.to_string().len())
-        .max()
-        .unwrap_or(0);
-    for (i, dropped) in &listed {
-        let rule = &mapping.rules[*i as usize];
-        let outcome = match dropped {
-            Some(Dropped::Disabled(by)) => format!("not run: disabled by {by}"),
-            Some(Dropped::Replaced(by)) => format!("not run: replaced by {by}"),
-            None => recorder
-                .rules
-                .get(&rule.id)
-                .cloned()
-                .unwrap_or_else(|| "not reached: an earlier rule failed".into()),
-        };
+    /// The explanation for people.
+    pub fn to_human(&self) -> String {
+        if let Err(refused) = &self.result
+            && refused.starts_with("event refused")
+        {
+            return format!("{refused}\n");
+        }
+        let mut out = String::new();
         let _ = writeln!(
             out,
-            "  rule {:<width$}  {:<24} {outcome}",
-            rule.id.to_string(),
-            rule.claim
+            "trigger {}  version {}  client {}",
+            self.trigger, self.version, self.client
         );
-    }
-    if listed.is_empty() {
-        let _ = writeln!(out, "  (none)");
+        if !self.overlays.is_empty() {
+            let _ = writeln!(out, "overlays: {}", self.overlays.join(", "));
+        }
+        if let Some(stages) = &self.groups {
+            let _ = writeln!(out, "\ngroups:");
+            if stages.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  not applied: client-credentials tokens have no user groups"
+                );
+            }
+            for (stage, groups) in stages {
+                let _ = writeln!(out, "  {:<15} {groups:?}", stage.name());
+            }
+        }
+        let _ = writeln!(out, "\nrules:");
+        let width = self
+            .rules
+            .iter()
+            .map(|(id, ..)| id.len())
+            .max()
+            .unwrap_or(0);
+        for (id, claim, outcome) in &self.rules {
+            let _ = writeln!(out, "  rule {id:<width$}  {claim:<24} {outcome}");
+        }
+        if self.rules.is_empty() {
+            let _ = writeln!(out, "  (none)");
+        }
+        match &self.result {
+            Err(error) => {
+                let _ = writeln!(out, "\nresult: {error}");
+            }
+            Ok((skipped, response)) => {
+                for warning in skipped {
+                    let _ = writeln!(out, "warning: {warning}");
+                }
+                let _ = writeln!(
+                    out,
+                    "\nresponse:\n{}",
+                    serde_json::to_string_pretty(response).unwrap_or_default()
+                );
+            }
+        }
+        out
     }
 
-    let processed = match result {
-        Ok(done) => done,
-        Err(e) => {
-            let _ = writeln!(out, "\nresult: the Lambda returns the error `{e}`");
-            return (out, false);
+    /// The explanation as one JSON object: `trigger`, `version`, `client`, `overlays`, `groups`
+    /// (each step with its groups; `null` without a pipeline), `rules` (`rule`, `claim`,
+    /// `outcome`), then `warnings` and `response`, or `error`.
+    pub fn to_json(&self) -> Value {
+        let mut out = json!({
+            "trigger": self.trigger,
+            "version": self.version,
+            "client": self.client,
+            "overlays": self.overlays,
+            "groups": self.groups.as_ref().map(|stages| stages
+                .iter()
+                .map(|(stage, groups)| json!({"step": stage.name(), "groups": groups}))
+                .collect::<Vec<_>>()),
+            "rules": self.rules
+                .iter()
+                .map(|(rule, claim, outcome)| json!({"rule": rule, "claim": claim, "outcome": outcome}))
+                .collect::<Vec<_>>(),
+        });
+        match &self.result {
+            Ok((skipped, response)) => {
+                out["warnings"] = json!(skipped);
+                out["response"] = response.clone();
+            }
+            Err(error) => out["error"] = json!(error),
         }
-    };
-    for warning in &processed.skipped {
-        let _ = writeln!(out, "warning: {warning}");
+        out
     }
-    let response = processed.event.get("response").cloned().unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "\nresponse:\n{}",
-        serde_json::to_string_pretty(&response).unwrap_or_default()
-    );
-    (out, true)
 }

@@ -377,3 +377,40 @@ fn missing_aws_region_or_credentials_are_one_sentence() {
         "error: no AWS credentials were found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them"
     );
 }
+
+#[test]
+fn explain_json_gives_each_rule_and_the_response() {
+    let out = cli(&[
+        "explain",
+        "--json",
+        "--today",
+        "2026-11-26",
+        "--mapping",
+        "examples/features/mapping.yaml",
+        "examples/features/events/v3-partner-portal.json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let line: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert!(
+        line["mapping"]
+            .as_str()
+            .unwrap()
+            .starts_with("file examples/features/mapping.yaml (sha256:")
+    );
+    assert!(!line["rules"].as_array().unwrap().is_empty());
+    assert!(
+        line["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["rule"].is_string() && r["claim"].is_string() && r["outcome"].is_string())
+    );
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            support::root().join("examples/features/expected/v3-partner-portal.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(line["response"], expected["response"]);
+}

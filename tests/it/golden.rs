@@ -52,9 +52,19 @@ fn feature_mapping_matches_outputs_explanations_and_token_previews() {
     let events = support::events_in("examples/features/events");
     assert!(events.len() >= 4, "fixtures missing");
     for (name, event) in events {
-        let (report, ok) = explain::explain(&loaded.mapping, event.clone(), support::TODAY);
-        assert!(ok, "{name}: {report}");
+        let explained = explain::explain(&loaded.mapping, event.clone(), support::TODAY);
+        let report = explained.to_human();
+        assert!(explained.processed(), "{name}: {report}");
         golden(&format!("examples/features/explain/{name}.txt"), &report);
+        // The JSON form says the same: every rule's outcome and the response.
+        let json = explained.to_json();
+        for rule in json["rules"].as_array().unwrap() {
+            let outcome = rule["outcome"].as_str().unwrap();
+            assert!(report.contains(outcome), "{name}: {outcome}");
+        }
+        let response: serde_json::Value =
+            serde_json::from_str(report.split_once("\nresponse:\n").unwrap().1).unwrap();
+        assert_eq!(json["response"], response, "{name}");
 
         let done = support::apply(&loaded.mapping, event, support::TODAY).unwrap();
         golden(

@@ -89,8 +89,9 @@ fn explain_shows_what_each_overlay_did() {
         "request": {"userAttributes": {}},
         "response": {}
     });
-    let (report, ok) = claim_mapper::report::explain::explain(&mapping(OVERLAYS), event, TODAY);
-    assert!(ok);
+    let explained = claim_mapper::report::explain::explain(&mapping(OVERLAYS), event, TODAY);
+    assert!(explained.processed());
+    let report = explained.to_human();
     assert!(report.contains("overlays: triggers.TokenGeneration_RefreshTokens, clients.mobile"));
     let line = |rule: &str| {
         report

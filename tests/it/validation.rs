@@ -221,8 +221,14 @@ fn yaml_syntax_errors_have_a_plain_hint() {
         ),
     ] {
         let err = mapping_error(yaml);
-        assert!(err.contains(&format!("test.yaml:{at}: ")) && err.contains(says), "{at}: {err}");
-        assert!(!err.contains(" at line "), "the position is said once: {err}");
+        assert!(
+            err.contains(&format!("test.yaml:{at}: ")) && err.contains(says),
+            "{at}: {err}"
+        );
+        assert!(
+            !err.contains(" at line "),
+            "the position is said once: {err}"
+        );
     }
 }
 
