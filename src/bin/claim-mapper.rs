@@ -235,9 +235,21 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             if !json {
                 say!("mapping {}\n", loaded.describe())?;
             }
-            let mut all_ok = true;
+            let (mut all_ok, mut unreadable) = (true, 0);
             for file in files {
-                let run = dry_run::run_file(&loaded.mapping, &file, today);
+                let run = match dry_run::read_event(&file) {
+                    Ok(event) => dry_run::run_event(&loaded.mapping, &file, &event, today),
+                    Err(dry_run::ReadError::Unreadable(e)) => {
+                        // Not a verdict on the event: stderr, and exit 2 after the rest.
+                        eprintln!("error: cannot read event {}: {e}", file.display());
+                        unreadable += 1;
+                        continue;
+                    }
+                    Err(not_an_event) => dry_run::EventRun {
+                        file: file.clone(),
+                        result: Err(not_an_event.to_string()),
+                    },
+                };
                 all_ok &= run.result.is_ok();
                 say!(
                     "{}",
@@ -248,6 +260,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                     }
                 )?;
             }
+            anyhow::ensure!(
+                unreadable == 0,
+                "{unreadable} event files could not be read"
+            );
             Ok(all_ok)
         }
         Command::Explain {

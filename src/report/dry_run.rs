@@ -39,21 +39,33 @@ pub fn event_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Reads one event file. A byte order mark (files saved by Windows editors, the .NET runtime's
-/// test events) is skipped: Lambda never sends one, but a file may hold one.
-pub fn read_event(file: &Path) -> Result<Value, String> {
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read event: {e}"))?;
-    let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    engine::Payload::from_slice(json).map_err(|e| e.to_string())
+/// Why an event file gave no event.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be read: the command cannot run (exit 2).
+    #[error("cannot read event: {0}")]
+    Unreadable(std::io::Error),
+    /// The file is not an event the Lambda could take: as the Lambda would, that event fails.
+    #[error(transparent)]
+    NotAnEvent(#[from] engine::EventError),
 }
 
-/// Runs `mapping` over one event file.
+/// Reads one event file as the Lambda reads its payload ([`engine::Payload::from_slice`]). A byte
+/// order mark (files saved by Windows editors, the .NET runtime's test events) is skipped: Lambda
+/// never sends one, but a file may hold one.
+pub fn read_event(file: &Path) -> Result<Value, ReadError> {
+    let bytes = std::fs::read(file).map_err(ReadError::Unreadable)?;
+    let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    Ok(engine::Payload::from_slice(json)?)
+}
+
+/// Runs `mapping` over one event file; a file that cannot be read is an error of that event.
 pub fn run_file(mapping: &Mapping, file: &Path, today: Date) -> EventRun {
     match read_event(file) {
         Ok(event) => run_event(mapping, file, &event, today),
         Err(error) => EventRun {
             file: file.to_path_buf(),
-            result: Err(error),
+            result: Err(error.to_string()),
         },
     }
 }

@@ -116,6 +116,17 @@ fn dry_run_fails_when_an_event_fails() {
         text.contains("the event is not JSON: expected ident at line 1 column 2"),
         "{text}"
     );
+    // An event file that cannot be read is not an event the Lambda would fail: stderr, exit 2,
+    // after the other events.
+    std::fs::create_dir(dir.path().join("c.json")).unwrap();
+    let unreadable = cli(&["dry-run", "--json", dir.path().to_str().unwrap()]);
+    assert_eq!(unreadable.status.code(), Some(2));
+    assert_eq!(stdout(&unreadable).lines().count(), 2);
+    let stderr = String::from_utf8_lossy(&unreadable.stderr);
+    assert!(
+        stderr.contains("error: cannot read event ") && stderr.contains("c.json"),
+        "{stderr}"
+    );
     let bad_mapping = cli(&["dry-run", "--mapping", "nope.yaml"]);
     assert_eq!(bad_mapping.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_mapping.stderr).contains("cannot read mapping nope.yaml"));

@@ -404,6 +404,31 @@ fn push_refuses_invalid_files() {
 
 #[test]
 #[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn push_prints_warnings_then_pushes() {
+    let dir = tempfile::tempdir().unwrap();
+    let warned = dir.path().join("warned.yaml");
+    std::fs::write(
+        &warned,
+        "version: 1\nclaims:\n  - {claim: department, from: department}\n",
+    )
+    .unwrap();
+    let name = unique("push-warned");
+    let out = cli(&["push", warned.to_str().unwrap(), "--ssm-parameter", &name]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    let warning = said.find("warning: ").expect("the warning is printed");
+    assert!(
+        said[warning..].contains("did you mean `custom:department`?"),
+        "{said}"
+    );
+    assert!(
+        warning < said.find("pushed ").unwrap(),
+        "warnings come first: {said}"
+    );
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn push_refuses_a_label_ssm_would_refuse_before_writing() {
     let name = unique("push-bad-label");
     for label in ["bad label!", "3rd", "aws-live", "SSMlive"] {
