@@ -11,6 +11,7 @@ use time::Date;
 use super::condition::Held;
 use super::event::{Event, Shape};
 use super::failure::{ApplyError, FailureReason, RuleFailure};
+use super::note::Note;
 use super::observe::{Observer, RuleOutcome};
 use super::outcome::Outcome;
 use super::size_guard::{TokenBytes, within_value_cap};
@@ -48,8 +49,16 @@ pub fn evaluate<'a>(
         ..Outcome::default()
     };
 
+    if let Some(version) = event.unknown_version() {
+        out.notes
+            .push(Note::AnsweredAsVersion1(version.chars().take(40).collect()));
+    }
     let mut group_override = None;
-    if let Some(pipeline) = mapping.groups.as_ref().filter(|_| id_token) {
+    let pipeline = mapping.groups.as_ref().filter(|_| id_token);
+    if pipeline.is_some() && event.groups_unreadable() {
+        out.notes.push(Note::GroupsUnreadable);
+    }
+    if let Some(pipeline) = pipeline.filter(|_| !event.groups_unreadable()) {
         let groups = pipeline.run(event, |stage, groups| observer.group_stage(stage, groups));
         let size = name_size("cognito:groups") + serialized_size(&groups.groups);
         if size > limit {

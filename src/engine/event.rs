@@ -30,9 +30,6 @@ pub enum EventError {
     /// The payload is not a JSON object.
     #[error("the event is not a JSON object")]
     NotAnObject,
-    /// `version` is missing or not one Cognito sends, and the response key gives no hint.
-    #[error("unsupported event version {0}: expected \"1\", \"2\" or \"3\"")]
-    UnsupportedVersion(String),
     /// `response` exists but is not an object or null.
     #[error("`response` must be an object or null")]
     BadResponse,
@@ -49,6 +46,11 @@ pub struct Event<'a> {
     attributes: Option<&'a Map<String, Value>>,
     /// `request.groupConfiguration.groupsToOverride`, looked up once: `when.groups` reads it.
     groups: &'a [Value],
+    /// `request.groupConfiguration` or its `groupsToOverride` is there but not what Cognito sends.
+    groups_unreadable: bool,
+    /// The `version` as sent (or how it was sent), when it is not one Cognito sends and no
+    /// response key decided the shape.
+    unknown_version: Option<&'a str>,
     /// `triggerSource` and `callerContext.clientId`, looked up once: `when` reads them.
     trigger_source: &'a str,
     client_id: Option<&'a str>,
@@ -87,19 +89,23 @@ impl<'a> Event<'a> {
             Some(Value::Object(r)) => Some(r),
             Some(_) => return Err(EventError::BadResponse),
         };
-        let shape = match version {
-            "1" => Shape::V1,
-            "2" | "3" => Shape::V2AndV3,
+        let (shape, unknown_version) = match version {
+            "1" => (Shape::V1, None),
+            "2" | "3" => (Shape::V2AndV3, None),
             other => match response {
-                Some(r) if r.contains_key("claimsAndScopeOverrideDetails") => Shape::V2AndV3,
-                Some(r) if r.contains_key("claimsOverrideDetails") => Shape::V1,
+                Some(r) if r.contains_key("claimsAndScopeOverrideDetails") => {
+                    (Shape::V2AndV3, None)
+                }
+                Some(r) if r.contains_key("claimsOverrideDetails") => (Shape::V1, None),
+                // LocalStack sends `"$LATEST"` with `"response": {}`: the version 1 shape is the
+                // one every trigger version accepts for ID-token claims.
                 _ => {
                     let shown = match version_field {
-                        None => "(missing)".to_string(),
-                        Some(Value::String(_)) => format!("{other:?}").chars().take(40).collect(),
-                        Some(v) => format!("of type {}", type_name(v)),
+                        None => "(missing)",
+                        Some(Value::String(_)) => other,
+                        Some(_) => "(not a string)",
                     };
-                    return Err(EventError::UnsupportedVersion(shown));
+                    (Shape::V1, Some(shown))
                 }
             },
         };
@@ -107,17 +113,24 @@ impl<'a> Event<'a> {
         let attributes = request_fields
             .and_then(|r| r.get("userAttributes"))
             .and_then(Value::as_object);
-        let groups = request_fields
-            .and_then(|r| r.get("groupConfiguration"))
-            .and_then(|g| g.get("groupsToOverride"))
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice);
+        let (groups, groups_unreadable) =
+            match request_fields.and_then(|r| r.get("groupConfiguration")) {
+                None | Some(Value::Null) => (&[][..], false),
+                Some(Value::Object(g)) => match g.get("groupsToOverride") {
+                    None | Some(Value::Null) => (&[][..], false),
+                    Some(Value::Array(groups)) => (groups.as_slice(), false),
+                    Some(_) => (&[][..], true),
+                },
+                Some(_) => (&[][..], true),
+            };
         Ok(Event {
             value,
             root,
             fields,
             attributes,
             groups,
+            groups_unreadable,
+            unknown_version,
             trigger_source: fields[Field::TriggerSource as usize]
                 .and_then(Value::as_str)
                 .unwrap_or(""),
@@ -126,6 +139,17 @@ impl<'a> Event<'a> {
                 .and_then(Value::as_str),
             shape,
         })
+    }
+
+    /// Whether `request.groupConfiguration` is there but cannot be read as Cognito sends it.
+    pub(crate) fn groups_unreadable(&self) -> bool {
+        self.groups_unreadable
+    }
+
+    /// The `version` as sent, when it is not one Cognito sends and the shape was chosen without
+    /// a response key to go by.
+    pub(crate) fn unknown_version(&self) -> Option<&'a str> {
+        self.unknown_version
     }
 
     /// The response shape for this event.
@@ -263,18 +287,6 @@ fn compare_names(a: (u64, &str), b: (u64, &str)) -> std::cmp::Ordering {
     a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1))
 }
 
-/// The JSON type of a value, for messages that must not show the value.
-pub fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,18 +367,27 @@ mod tests {
             Event::new(&json!([1])).unwrap_err(),
             EventError::NotAnObject
         );
-        assert_eq!(
-            Event::new(&json!({"version": "9"}))
-                .unwrap_err()
-                .to_string(),
-            "unsupported event version \"9\": expected \"1\", \"2\" or \"3\""
-        );
-        assert!(
-            Event::new(&json!({}))
-                .unwrap_err()
-                .to_string()
-                .contains("(missing)")
-        );
+        for (event, shown) in [
+            (json!({"version": "$LATEST", "response": {}}), "$LATEST"),
+            (json!({"version": "9"}), "9"),
+            (json!({}), "(missing)"),
+            (json!({"version": [1]}), "(not a string)"),
+        ] {
+            let view = Event::new(&event).unwrap();
+            assert_eq!(view.shape(), Shape::V1, "{event}");
+            assert_eq!(view.unknown_version(), Some(shown), "{event}");
+        }
+        for (config, unreadable) in [
+            (json!(["admins"]), true),
+            (json!({"groupsToOverride": "admins"}), true),
+            (json!({"groupsToOverride": null}), false),
+            (json!(null), false),
+            (json!({"groupsToOverride": ["admins"]}), false),
+        ] {
+            let event = json!({"version": "2", "request": {"groupConfiguration": config}});
+            let view = Event::new(&event).unwrap();
+            assert_eq!(view.groups_unreadable(), unreadable, "{event}");
+        }
         assert_eq!(
             Event::new(&json!({"version": "2", "response": 5})).unwrap_err(),
             EventError::BadResponse

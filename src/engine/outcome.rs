@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::failure::RuleFailure;
 use super::groups::GroupOverride;
+use super::note::Note;
 use crate::cognito::Token;
 
 /// Everything a mapping produced for one event, before it is written into the response. Values
@@ -33,6 +34,8 @@ pub struct Outcome<'a> {
     pub(crate) groups: Option<GroupOverride>,
     /// Rules that failed and were skipped (`on_error: skip`).
     pub(crate) skipped: Vec<RuleFailure>,
+    /// What the engine worked around in the event.
+    pub(crate) notes: Vec<Note>,
     /// Number of rules whose claim was added.
     pub(crate) applied: usize,
 }

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use super::event::{Event, Shape};
 use super::failure::{ApplyError, RuleFailure};
 use super::groups::GroupOverride;
+use super::note::Note;
 use super::outcome::Outcome;
 use crate::cognito::Token;
 
@@ -122,6 +123,11 @@ impl<'a> Reply<'a> {
         self.outcome.applied
     }
 
+    /// What the engine worked around in the event.
+    pub fn notes(&self) -> &[Note] {
+        &self.outcome.notes
+    }
+
     /// The reply as a JSON value with what the mapping did, for reports and tests.
     pub fn into_owned(self) -> Result<OwnedReply, ApplyError> {
         let event = serde_json::to_value(&self).map_err(|e| ApplyError::Response(e.to_string()))?;
@@ -129,6 +135,7 @@ impl<'a> Reply<'a> {
             event,
             shape: self.shape(),
             skipped: self.outcome.skipped,
+            notes: self.outcome.notes,
             applied: self.outcome.applied,
         })
     }
@@ -143,8 +150,22 @@ pub struct OwnedReply {
     pub shape: Shape,
     /// Rules that failed and were skipped.
     pub skipped: Vec<RuleFailure>,
+    /// What the engine worked around in the event.
+    pub notes: Vec<Note>,
     /// Number of rules whose claim was added.
     pub applied: usize,
+}
+
+impl OwnedReply {
+    /// The warnings reports show: what the engine worked around in the event, then the rules
+    /// skipped.
+    pub fn warnings(&self) -> Vec<String> {
+        self.notes
+            .iter()
+            .map(ToString::to_string)
+            .chain(self.skipped.iter().map(ToString::to_string))
+            .collect()
+    }
 }
 
 impl Serialize for Reply<'_> {

@@ -90,7 +90,7 @@ impl EventRun {
                 let mut line = json!({
                     "file": file,
                     "output": done.event,
-                    "warnings": done.skipped.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "warnings": done.warnings(),
                 });
                 if tokens {
                     line["tokens"] = preview::to_json(&preview::preview(done));
@@ -137,7 +137,7 @@ impl EventRun {
         } else {
             render_changes(&mut out, done);
         }
-        for warning in &done.skipped {
+        for warning in done.warnings() {
             let _ = writeln!(out, "  warning: {warning}");
         }
         out

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 use time::Date;
 
+use crate::cognito::CLIENT_CREDENTIALS;
 use crate::engine::{self, Event, Observer, Reply, RuleOutcome, Stage};
 use crate::mapping::overlay::Dropped;
 use crate::mapping::{Mapping, Rule, RuleId};
@@ -41,8 +42,8 @@ pub struct Explanation {
     groups: Option<Vec<(Stage, Vec<String>)>>,
     /// Every rule that could apply, in precedence order: (rule, claim, outcome).
     rules: Vec<(String, String, String)>,
-    /// The rules skipped under `on_error: skip`, and the response; or the error the Lambda
-    /// returns.
+    /// The warnings (what the engine worked around, the rules skipped under `on_error: skip`)
+    /// and the response; or the error the Lambda returns.
     result: Result<(Vec<String>, Value), String>,
 }
 
@@ -110,9 +111,8 @@ pub fn explain(mapping: &Mapping, event: Value, today: Date) -> Explanation {
         rules,
         result: result
             .map(|done| {
-                let skipped = done.skipped.iter().map(ToString::to_string).collect();
                 let response = done.event.get("response").cloned().unwrap_or_default();
-                (skipped, response)
+                (done.warnings(), response)
             })
             .map_err(|e| format!("the Lambda returns the error `{e}`")),
     }
@@ -143,10 +143,12 @@ impl Explanation {
         if let Some(stages) = &self.groups {
             let _ = writeln!(out, "\ngroups:");
             if stages.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "  not applied: client-credentials tokens have no user groups"
-                );
+                let why = if self.trigger == CLIENT_CREDENTIALS {
+                    "client-credentials tokens have no user groups"
+                } else {
+                    "the event's groups cannot be read (see the warning)"
+                };
+                let _ = writeln!(out, "  not applied: {why}");
             }
             for (stage, groups) in stages {
                 let _ = writeln!(out, "  {:<15} {groups:?}", stage.name());

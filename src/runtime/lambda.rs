@@ -263,6 +263,7 @@ pub fn handle(
     };
     let reply = result.map_err(refused)?;
     let reply_of = reply.borrow_dependent();
+    warn_notes(reply_of.notes(), Mode::Apply);
     warn_skipped(reply_of.skipped(), Mode::Apply);
     tracing::debug!(
         applied = reply_of.applied(),
@@ -324,11 +325,19 @@ pub fn shadow(
                     "shadow: the mapping would change this token"
                 );
             }
+            warn_notes(&done.notes, Mode::Shadow);
             warn_skipped(&done.skipped, Mode::Shadow);
         }
         Err(error) => tracing::warn!(%error, "shadow: the mapping would fail this sign-in"),
     }
     Ok(payload)
+}
+
+/// One warning per thing the engine worked around in the event (no value of the user's in any).
+fn warn_notes(notes: &[engine::Note], mode: Mode) {
+    for note in notes {
+        tracing::warn!(shadow = mode == Mode::Shadow, "{note}");
+    }
 }
 
 /// One warning per rule skipped under `on_error: skip` (in shadow mode: that would be skipped).

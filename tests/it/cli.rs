@@ -111,7 +111,7 @@ fn dry_run_fails_when_an_event_fails() {
     let out = cli(&["dry-run", "--json", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    assert!(text.contains("unsupported event version"), "{text}");
+    assert!(text.contains("answered in the version 1 shape"), "{text}");
     assert!(
         text.contains("the event is not JSON: expected ident at line 1 column 2"),
         "{text}"

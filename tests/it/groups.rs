@@ -177,6 +177,27 @@ fn oversized_groups_follow_on_error() {
     assert_eq!(err.to_string(), "claim mapping failed (rule groups)");
 }
 
+/// A `groupConfiguration` that is not an object (an array in an older version of the docs'
+/// example) is not read as "no groups": the pipeline does not run, the groups stay as Cognito has
+/// them (an empty override would clear them), and a warning says why.
+#[test]
+fn unreadable_group_configuration_leaves_the_groups_with_a_warning() {
+    let m = mapping(PIPELINE);
+    for config in [json!(["admins"]), json!({"groupsToOverride": "admins"})] {
+        let mut e = event("2", "TokenGeneration_HostedAuth");
+        e["request"]["groupConfiguration"] = config.clone();
+        let done = apply(&m, e, TODAY).unwrap();
+        assert_eq!(overrides(&done.event), Value::Null, "{config}");
+        assert_eq!(
+            done.warnings(),
+            [
+                "request.groupConfiguration is not an object with a groupsToOverride list: the group pipeline did not run, the groups are left as Cognito has them"
+            ],
+            "{config}"
+        );
+    }
+}
+
 #[test]
 fn groups_and_claims_count_together_against_the_limit() {
     let with_limit = |limit: usize| {

@@ -192,12 +192,17 @@ fn shadow_mode_returns_every_event_unchanged_and_logs_only_claim_names() {
             "{binary}: {logs}"
         );
         // The SAML user: three claims added to the ID token, groups and roles changed.
+        let saml = events
+            .iter()
+            .position(|(name, _)| name == "v2-saml-ad-groups")
+            .expect("the SAML fixture");
+        let request = format!("requestId=\"req-{}\"", saml + 1);
         let line = logs
             .lines()
             .find(|l| {
                 l.contains("shadow: the mapping would change this token")
                     && l.contains("token=\"id\"")
-                    && l.contains("sales_region")
+                    && l.contains(&request)
             })
             .unwrap_or_else(|| panic!("no shadow line for the SAML user's ID token:\n{logs}"));
         assert!(
