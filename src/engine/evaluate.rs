@@ -14,12 +14,12 @@ use super::failure::{ApplyError, FailureReason, RuleFailure};
 use super::note::Note;
 use super::observe::{Observer, RuleOutcome};
 use super::outcome::Outcome;
-use super::size_guard::{TokenBytes, within_value_cap};
+use super::size_guard::{OVER_VALUE_CAP, TokenBytes, within_value_cap};
 use super::source::{Attributes, TooLarge};
 use super::transform::text_of;
 use crate::claim_size::{name_size, serialized_size};
 use crate::cognito::{self, CLIENT_CREDENTIALS, Token};
-use crate::mapping::{MAX_VALUE_BYTES, Mapping, OnError, Rule, RuleId};
+use crate::mapping::{Mapping, OnError, Rule, RuleId};
 
 /// Evaluates the group pipeline and every rule, suppression and scope of `mapping` for `event`,
 /// reporting what happens to `observer`. [`super::apply`] writes the result into the reply.
@@ -195,11 +195,7 @@ fn evaluate_rule<'a>(
 ) -> Result<Option<Cow<'a, Value>>, FailureReason> {
     // Every value a rule works on stays within MAX_VALUE_BYTES, whatever the event holds: what a
     // rule costs per event is bounded by the mapping alone.
-    const _: () = assert!(
-        MAX_VALUE_BYTES == 64 * 1024,
-        "the message below names the limit"
-    );
-    let too_large = || FailureReason::Refused("the value is over the 64 KiB a rule works on");
+    let too_large = || FailureReason::Refused(OVER_VALUE_CAP);
     let value = match rule.source.resolve(event, attributes) {
         Err(TooLarge) => return Err(too_large()),
         Ok(Some(mut value)) => {

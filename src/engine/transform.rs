@@ -10,6 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::Date;
 
+use super::size_guard::OVER_VALUE_CAP;
 use crate::mapping::MAX_VALUE_BYTES;
 use crate::mapping::transform::{TextOp, Transform};
 
@@ -52,7 +53,7 @@ impl Transform {
                 // A long separator between many items could make megabytes of a value within
                 // the cap.
                 if sep.len().saturating_mul(items.len()) > MAX_VALUE_BYTES {
-                    return Err(self.error("the result would be over the 64 KiB a rule works on"));
+                    return Err(self.error(OVER_VALUE_CAP));
                 }
                 let parts: Vec<String> = items.iter().map(text_of).collect();
                 Ok(Value::String(parts.join(sep)))

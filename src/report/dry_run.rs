@@ -59,17 +59,6 @@ pub fn read_event(file: &Path) -> Result<Value, ReadError> {
     Ok(engine::Payload::from_slice(json)?)
 }
 
-/// Runs `mapping` over one event file; a file that cannot be read is an error of that event.
-pub fn run_file(mapping: &Mapping, file: &Path, today: Date) -> EventRun {
-    match read_event(file) {
-        Ok(event) => run_event(mapping, file, &event, today),
-        Err(error) => EventRun {
-            file: file.to_path_buf(),
-            result: Err(error.to_string()),
-        },
-    }
-}
-
 /// Runs `mapping` over one event, read from `file`.
 pub fn run_event(mapping: &Mapping, file: &Path, event: &Value, today: Date) -> EventRun {
     EventRun {

@@ -74,10 +74,7 @@ async fn report_init_error(message: &str) -> Result<(), lambda_runtime::Error> {
 pub async fn run_file() -> Result<(), lambda_runtime::Error> {
     let started = Settings::from_vars(|k| std::env::var(k).ok())
         .and_then(|settings| Ok((init_file(&settings)?, settings.mode)));
-    match started {
-        Ok((live, mode)) => serve(live, mode).await,
-        Err(error) => fail_init(error).await,
-    }
+    serve_or_fail(started).await
 }
 
 /// The function with SSM (`claim-mapper-lambda`): as [`run_file`], with the mapping from the
@@ -88,6 +85,13 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         Ok(settings) => init(&settings).await.map(|live| (live, settings.mode)),
         Err(error) => Err(error),
     };
+    serve_or_fail(started).await
+}
+
+/// Serves the loaded mapping, or fails the init with why it could not be loaded.
+async fn serve_or_fail(
+    started: Result<(impl Live, Mode), LoadError>,
+) -> Result<(), lambda_runtime::Error> {
     match started {
         Ok((live, mode)) => serve(live, mode).await,
         Err(error) => fail_init(error).await,

@@ -237,8 +237,14 @@ fn dry_run_and_diff_report_the_group_override() {
             .unwrap()
             .mapping
     };
-    let before = dry_run::run_file(&load("mappings/default.yaml"), &event, TODAY);
-    let after = dry_run::run_file(&load("examples/features/mapping.yaml"), &event, TODAY);
+    let json = dry_run::read_event(&event).unwrap();
+    let before = dry_run::run_event(&load("mappings/default.yaml"), &event, &json, TODAY);
+    let after = dry_run::run_event(
+        &load("examples/features/mapping.yaml"),
+        &event,
+        &json,
+        TODAY,
+    );
     let report = after.to_human(false);
     assert!(
         report.contains("  groups (both tokens): [\"Billing\", \"Sales\", \"Support\"]\n"),
