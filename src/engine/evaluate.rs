@@ -14,12 +14,12 @@ use super::failure::{ApplyError, FailureReason, RuleFailure};
 use super::note::Note;
 use super::observe::{Observer, RuleOutcome};
 use super::outcome::Outcome;
-use super::size_guard::{OVER_VALUE_CAP, TokenBytes, within_value_cap};
+use super::size_guard::{TokenBytes, within_value_cap};
 use super::source::{Attributes, TooLarge};
 use super::transform::text_of;
 use crate::claim_size::{name_size, serialized_size};
 use crate::cognito::{self, CLIENT_CREDENTIALS, Token};
-use crate::mapping::{Mapping, OnError, Rule, RuleId};
+use crate::mapping::{Mapping, OVER_VALUE_CAP, OnError, Rule, RuleId};
 
 /// Evaluates the group pipeline and every rule, suppression and scope of `mapping` for `event`,
 /// reporting what happens to `observer`. [`super::apply`] writes the result into the reply.

@@ -9,13 +9,6 @@ use crate::cognito::Token;
 use crate::mapping::MAX_VALUE_BYTES;
 use crate::mapping::Rule;
 
-/// What a rule failing on [`MAX_VALUE_BYTES`] says.
-pub(crate) const OVER_VALUE_CAP: &str = "the value is over the 64 KiB a rule works on";
-const _: () = assert!(
-    MAX_VALUE_BYTES == 64 * 1024,
-    "OVER_VALUE_CAP names the limit"
-);
-
 /// Whether `value` is within [`MAX_VALUE_BYTES`] (value bytes, as that limit defines them). A
 /// string costs one comparison, an array or object at most that many steps, however large it is.
 #[inline]

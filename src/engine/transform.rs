@@ -10,9 +10,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::Date;
 
-use super::size_guard::OVER_VALUE_CAP;
-use crate::mapping::MAX_VALUE_BYTES;
 use crate::mapping::transform::{TextOp, Transform};
+use crate::mapping::{MAX_VALUE_BYTES, OVER_VALUE_CAP};
 
 /// Why a transform could not be applied to a value; never contains the value itself.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -18,6 +18,12 @@ pub const MAX_TOKEN_CLAIM_BYTES: usize = 64 * 1024;
 /// `limits.token_claim_bytes`, so no claim that could be sent is refused by it. Checking it costs
 /// a comparison for a string and at most this many steps for an array or object.
 pub const MAX_VALUE_BYTES: usize = MAX_TOKEN_CLAIM_BYTES;
+/// What a rule failing on [`MAX_VALUE_BYTES`] says.
+pub const OVER_VALUE_CAP: &str = "the value is over the 64 KiB a rule works on";
+const _: () = assert!(
+    MAX_VALUE_BYTES == 64 * 1024,
+    "OVER_VALUE_CAP names the limit"
+);
 /// Most transforms in one mapping, base and overlays together: with [`MAX_VALUE_BYTES`], it bounds
 /// the transform work per event (the costliest, `sha256` of the largest value, is about 0.1 ms).
 pub const MAX_TRANSFORMS: usize = 2000;

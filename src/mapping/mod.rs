@@ -28,7 +28,7 @@ mod yaml;
 pub use limits::{
     DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_QUERY_PATHS, MAX_REGEX_SIZE,
     MAX_REPLACE_REGEXES, MAX_RULES, MAX_TOKEN_CLAIM_BYTES, MAX_TRANSFORMS, MAX_VALUE_BYTES,
-    MAX_YAML_DEPTH,
+    MAX_YAML_DEPTH, OVER_VALUE_CAP,
 };
 pub use location::Location;
 pub use problems::{MappingError, Problem};
