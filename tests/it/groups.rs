@@ -263,3 +263,33 @@ fn dry_run_and_diff_report_the_group_override() {
         "{lines:#?}"
     );
 }
+
+/// Past 32 names the pipeline deduplicates and looks groups up through a hash set: the same
+/// answers as the short lists get, in the same order.
+#[test]
+fn long_group_lists_give_the_same_answers_as_short_ones() {
+    let m = mapping(
+        "version: 1\nclaims:\n  - {claim: last, value: true, when: {groups: [g99]}}\n  - {claim: never, value: true, when: {groups: [app-g1]}}\ngroups:\n  from: [cognito, {attribute: custom:more}]\n  rename: {strip_prefix: app-}\n  roles:\n    - {group: g98, role: 'arn:aws:iam::111122223333:role/g98'}\n    - {group: g5, role: 'arn:aws:iam::111122223333:role/g5'}\n",
+    );
+    // g0..g99, each also as app-gN (renamed onto gN) and again through the attribute.
+    let groups: Vec<String> = (0..100)
+        .flat_map(|i| [format!("g{i}"), format!("app-g{i}")])
+        .collect();
+    let mut e = event("2", "TokenGeneration_HostedAuth");
+    e["request"]["groupConfiguration"]["groupsToOverride"] = json!(groups);
+    e["request"]["userAttributes"]["custom:more"] = json!(groups[..50].join(","));
+    let done = apply(&m, e, TODAY).unwrap();
+    let out = overrides(&done.event);
+    let expected: Vec<String> = (0..100).map(|i| format!("g{i}")).collect();
+    assert_eq!(out["groupsToOverride"], json!(expected));
+    // Roles in the table's order, for groups far into the list.
+    assert_eq!(
+        out["iamRolesToOverride"],
+        json!([
+            "arn:aws:iam::111122223333:role/g98",
+            "arn:aws:iam::111122223333:role/g5"
+        ])
+    );
+    let added = &done.event["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"];
+    assert_eq!(added, &json!({"last": true}));
+}
