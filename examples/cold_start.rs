@@ -5,6 +5,8 @@
 //! response, its peak RSS, and (with `--soak N`) its RSS after N invocations. Runs of the cases
 //! are interleaved so machine noise falls on all alike; ratios are against the first case.
 
+#[path = "../tests/it/support/http.rs"]
+mod http;
 #[path = "../tests/it/support/runtime_api.rs"]
 mod runtime_api;
 

@@ -4,32 +4,9 @@
 
 use crate::support;
 
-use std::path::PathBuf;
-
 use serde_json::json;
 use support::lambda::Lambda;
 use support::runtime_api::Posted;
-
-/// The zip of `binary`, unpacked into a fresh task root; returns (root, bootstrap path).
-fn unpack(binary: &str) -> (tempfile::TempDir, String) {
-    let dir = std::env::var("CLAIM_MAPPER_TEST_LAMBDA_DIR").expect(
-        "CLAIM_MAPPER_TEST_LAMBDA_DIR is not set: run the tests with scripts/test, which builds the zips",
-    );
-    let zip = PathBuf::from(dir).join(binary).join("bootstrap.zip");
-    let root = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("unzip")
-        .args([
-            "-q",
-            zip.to_str().unwrap(),
-            "-d",
-            root.path().to_str().unwrap(),
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success(), "unzip {}", zip.display());
-    let bootstrap = root.path().join("bootstrap").to_str().unwrap().to_owned();
-    (root, bootstrap)
-}
 
 fn task_env(root: &tempfile::TempDir, file: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -42,7 +19,7 @@ fn task_env(root: &tempfile::TempDir, file: &str) -> Vec<(&'static str, String)>
 #[ignore = "needs the deployable zips: run scripts/test"]
 fn both_zips_serve_every_fixture_from_their_bundled_mapping() {
     for binary in ["claim-mapper-lambda", "claim-mapper-lambda-file"] {
-        let (root, bootstrap) = unpack(binary);
+        let (root, bootstrap) = support::lambda::unpack(binary);
         let mut lambda = Lambda::start_bin(&bootstrap, &task_env(&root, "mappings/default.yaml"));
         for (name, event) in support::fixture_events() {
             assert_eq!(
@@ -65,7 +42,7 @@ fn both_zips_serve_every_fixture_from_their_bundled_mapping() {
 #[test]
 #[ignore = "needs the deployable zips: run scripts/test"]
 fn an_invalid_bundled_mapping_fails_the_init() {
-    let (root, bootstrap) = unpack("claim-mapper-lambda-file");
+    let (root, bootstrap) = support::lambda::unpack("claim-mapper-lambda-file");
     std::fs::write(
         root.path().join("mappings/broken.yaml"),
         "version: 1\nclaims: [{claim: iat, value: 1}]\n",
@@ -83,7 +60,7 @@ fn an_invalid_bundled_mapping_fails_the_init() {
 #[test]
 #[ignore = "needs the deployable zips: run scripts/test"]
 fn on_error_fail_reaches_the_runtime_as_an_invocation_error() {
-    let (root, bootstrap) = unpack("claim-mapper-lambda-file");
+    let (root, bootstrap) = support::lambda::unpack("claim-mapper-lambda-file");
     std::fs::write(
         root.path().join("mappings/strict.yaml"),
         "version: 1\non_error: fail\nclaims:\n  - {claim: seats, from: custom:plan, transform: [to_number]}\n",
@@ -114,7 +91,7 @@ fn the_full_zip_serves_a_mapping_from_ssm() {
         &mapping,
         aws_sdk_ssm::types::ParameterType::SecureString,
     );
-    let (root, bootstrap) = unpack("claim-mapper-lambda");
+    let (root, bootstrap) = support::lambda::unpack("claim-mapper-lambda");
     let mut env = aws_env(&endpoint());
     env.push(("LAMBDA_TASK_ROOT", root.path().to_str().unwrap().to_owned()));
     env.push(("CLAIM_MAPPING_SSM_PARAMETER", name.clone()));
@@ -132,7 +109,7 @@ fn the_full_zip_serves_a_mapping_from_ssm() {
 #[test]
 #[ignore = "needs the deployable zips: run scripts/test"]
 fn a_hundred_thousand_mixed_invocations_without_errors_or_memory_growth() {
-    let (root, bootstrap) = unpack("claim-mapper-lambda-file");
+    let (root, bootstrap) = support::lambda::unpack("claim-mapper-lambda-file");
     let mut env = task_env(&root, "mappings/default.yaml");
     env.push(("AWS_LAMBDA_LOG_LEVEL", "warn".into()));
     let mut lambda = Lambda::start_bin(&bootstrap, &env);

@@ -8,6 +8,7 @@ mod cli;
 mod deploy;
 mod deployable;
 mod docs;
+mod emulator;
 mod events;
 mod faults;
 mod fuzz_corpus;

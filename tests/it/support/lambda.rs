@@ -1,5 +1,6 @@
 //! The Lambda binary run as a process against the local Runtime API.
 
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -39,6 +40,27 @@ pub fn binaries() -> Vec<&'static str> {
         #[cfg(feature = "ssm")]
         FULL,
     ]
+}
+
+/// The zip of `binary`, unpacked into a fresh task root; returns (root, bootstrap path).
+pub fn unpack(binary: &str) -> (tempfile::TempDir, String) {
+    let dir = std::env::var("CLAIM_MAPPER_TEST_LAMBDA_DIR").expect(
+        "CLAIM_MAPPER_TEST_LAMBDA_DIR is not set: run the tests with scripts/test, which builds the zips",
+    );
+    let zip = PathBuf::from(dir).join(binary).join("bootstrap.zip");
+    let root = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("unzip")
+        .args([
+            "-q",
+            zip.to_str().unwrap(),
+            "-d",
+            root.path().to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success(), "unzip {}", zip.display());
+    let bootstrap = root.path().join("bootstrap").to_str().unwrap().to_owned();
+    (root, bootstrap)
 }
 
 impl Lambda {

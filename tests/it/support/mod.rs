@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test crate uses a different part
 
+pub mod cognito_local;
+pub mod http;
+pub mod invoke_api;
 pub mod lambda;
 pub mod runtime_api;
 #[cfg(feature = "ssm")]

@@ -3,12 +3,14 @@
 //! and records what the function posts back.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::BufReader;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Instant;
+
+use super::http::{Request, read_request, respond};
 
 /// Events waiting for `next`, with their request ids.
 type Queue = Arc<Mutex<VecDeque<(String, Vec<u8>)>>>;
@@ -90,33 +92,7 @@ fn serve(
 ) {
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut length = 0usize;
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let mut parts = request_line.split_whitespace();
-        let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    while let Some(Request { method, path, body }) = read_request(&mut reader) {
         // A body serde_json cannot read (a lone surrogate handed back by shadow mode) is kept as
         // its text.
         let json = || {
@@ -124,28 +100,33 @@ fn serve(
                 serde_json::Value::String(String::from_utf8_lossy(&body).into_owned())
             })
         };
-        let reply = if method == "GET" && path.ends_with("/runtime/invocation/next") {
+        let written = if method == "GET" && path.ends_with("/runtime/invocation/next") {
             arrivals.lock().unwrap().push(Instant::now());
-            let next = loop {
+            let (id, event) = loop {
                 if let Some(next) = queue.lock().unwrap().pop_front() {
                     break next;
                 }
                 thread::sleep(std::time::Duration::from_millis(2));
             };
-            let (id, event) = next;
             let deadline = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
                 .as_millis()
                 + 5000;
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: {id}\r\n\
-                 Lambda-Runtime-Deadline-Ms: {deadline}\r\n\
-                 Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:111122223333:function:claim-mapper\r\n\
-                 Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000\r\nContent-Length: {}\r\n\r\n",
-                event.len()
-            );
-            [head.into_bytes(), event].concat()
+            let headers = [
+                ("Content-Type", "application/json".to_owned()),
+                ("Lambda-Runtime-Aws-Request-Id", id),
+                ("Lambda-Runtime-Deadline-Ms", deadline.to_string()),
+                (
+                    "Lambda-Runtime-Invoked-Function-Arn",
+                    "arn:aws:lambda:us-east-1:111122223333:function:claim-mapper".to_owned(),
+                ),
+                (
+                    "Lambda-Runtime-Trace-Id",
+                    "Root=1-00000000-000000000000000000000000".to_owned(),
+                ),
+            ];
+            respond(&mut writer, "200 OK", &headers, &event)
         } else {
             let segments: Vec<&str> = path.split('/').collect();
             let message = match segments.as_slice() {
@@ -159,15 +140,20 @@ fn serve(
                 },
                 [.., "init", "error"] => Posted::InitError { body: json() },
                 _ => {
-                    let _ =
-                        writer.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                    let _ = respond(&mut writer, "404 Not Found", &[], b"");
                     continue;
                 }
             };
             let _ = posted.send(message);
-            b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n".to_vec()
+            let json_type = [("Content-Type", "application/json".to_owned())];
+            respond(
+                &mut writer,
+                "202 Accepted",
+                &json_type,
+                b"{\"status\":\"OK\"}\n",
+            )
         };
-        if writer.write_all(&reply).is_err() {
+        if written.is_err() {
             return;
         }
     }
