@@ -9,7 +9,10 @@
 //! - `per_event/bench25`: the Lambda's per-event path with `mappings/bench.yaml` (parse, the
 //!   handler, serialise what it returns);
 //! - `per_event/rules500_apply`: 500 rules (bench.yaml twenty times over), all eligible;
-//! - `per_event/rules500_when_false`: bench.yaml plus 475 rules whose `when` never holds;
+//! - `per_event/rules500_when_false`: bench.yaml plus 475 rules whose `when` never holds (a
+//!   client no event has);
+//! - `per_event/rules500_value_false`: the same with a value condition that never holds (an
+//!   `email` no user has: read and compared for every rule);
 //! - `per_event/floor_plain`, `per_event/bench25_plain`: the floor and bench25 with the event
 //!   parsed by plain `serde_json::from_slice` instead of `lambda_runtime`'s deserializer (which
 //!   also tracks the path for error messages): the stricter ratio, for reference;
@@ -74,21 +77,31 @@ fn rules500_apply() -> String {
     grown(19)
 }
 
-fn rules500_when_false() -> String {
+/// bench.yaml plus 475 rules, each with `when` (a flow mapping's body) that no event meets.
+fn rules500_false(when: &str) -> String {
     let text = grown(19);
-    // Give every added rule a `when` that no event meets (no fixture client is `nobody`).
     let mut out = String::new();
     for line in text.lines() {
         if line.starts_with("  - { claim: x") {
             let body = line.trim_end().strip_suffix('}').unwrap().trim_end();
             let body = body.split(", when:").next().unwrap();
-            out.push_str(&format!("{body}, when: {{ clients: [nobody] }} }}\n"));
+            out.push_str(&format!("{body}, when: {{ {when} }} }}\n"));
         } else {
             out.push_str(line);
             out.push('\n');
         }
     }
     out
+}
+
+fn rules500_when_false() -> String {
+    // No fixture client is `nobody`.
+    rules500_false("clients: [nobody]")
+}
+
+fn rules500_value_false() -> String {
+    // Every user's email is read and compared; none is this one.
+    rules500_false("attributes: { email: [nobody@example.com] }")
 }
 
 /// `text` compiled as the Lambda holds it.
@@ -154,6 +167,7 @@ fn benches(c: &mut Criterion) {
         ("bench25", bench25()),
         ("rules500_apply", rules500_apply()),
         ("rules500_when_false", rules500_when_false()),
+        ("rules500_value_false", rules500_value_false()),
     ];
     let mappings: Vec<(&str, Arc<Loaded>)> = texts
         .iter()
@@ -161,6 +175,7 @@ fn benches(c: &mut Criterion) {
         .collect();
     assert_eq!(mappings[1].1.mapping.rule_count(), 500);
     assert_eq!(mappings[2].1.mapping.rule_count(), 500);
+    assert_eq!(mappings[3].1.mapping.rule_count(), 500);
 
     // The fixture events as bench.yaml returns them.
     let outputs: Vec<Value> = events
@@ -352,9 +367,10 @@ fn main() {
     let get = |id: &str| mean_ns(id).unwrap_or(f64::NAN);
     let (floor, b25) = (get("per_event/floor"), get("per_event/bench25"));
     let floor_output = get("per_event/floor_output");
-    let (all, none) = (
+    let (all, none, no_value) = (
         get("per_event/rules500_apply"),
         get("per_event/rules500_when_false"),
+        get("per_event/rules500_value_false"),
     );
     println!("\n== budgets (means of this run, {n} fixture events per iteration)");
     let (floor_plain, b25_plain) = (get("per_event/floor_plain"), get("per_event/bench25_plain"));
@@ -397,6 +413,11 @@ fn main() {
         "500 rules, 475 `when` false    {:>9.2} us/event   {:.2} ns per rule whose `when` fails",
         none / n / 1e3,
         (none - b25) / n / 475.0
+    );
+    println!(
+        "500 rules, 475 value false     {:>9.2} us/event   {:.2} ns per rule whose value condition fails",
+        no_value / n / 1e3,
+        (no_value - b25) / n / 475.0
     );
     println!(
         "load + compile bench.yaml      {:>9.1} us",

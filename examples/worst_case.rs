@@ -6,7 +6,7 @@
 //! The mapping uses every limit to the full, each part aimed at the event's largest parts:
 //! - [`MAX_QUERY_PATHS`] JSONPaths `$..*`: each visits every node of the event and copies
 //!   matches up to the value cap;
-//! - [`MAX_REPLACE_REGEXES`] `replace` transforms with the largest pattern that compiles within
+//! - [`MAX_REGEXES`] `replace` transforms with the largest pattern that compiles within
 //!   [`MAX_REGEX_SIZE`], replacing every character of the largest value a rule works on
 //!   ([`MAX_VALUE_BYTES`]) by two;
 //! - the rest of [`MAX_RULES`] rules (and [`MAX_TRANSFORMS`]) each hashing that largest value
@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use claim_mapper::mapping::{
-    MAX_MAPPING_BYTES, MAX_QUERY_PATHS, MAX_REGEX_SIZE, MAX_REPLACE_REGEXES, MAX_RULES,
+    MAX_MAPPING_BYTES, MAX_QUERY_PATHS, MAX_REGEX_SIZE, MAX_REGEXES, MAX_RULES,
     MAX_TOKEN_CLAIM_BYTES, MAX_TRANSFORMS, MAX_VALUE_BYTES,
 };
 use serde_json::{Map, Value, json};
@@ -88,7 +88,7 @@ fn mapping() -> String {
     for i in 0..MAX_RULES {
         let rule = if i < MAX_QUERY_PATHS {
             format!("  - {{claim: q{i}, from: '$..*'}}\n")
-        } else if i < MAX_QUERY_PATHS + MAX_REPLACE_REGEXES {
+        } else if i < MAX_QUERY_PATHS + MAX_REGEXES {
             transforms += 1;
             format!(
                 "  - {{claim: r{i}, from: $.request.clientMetadata.big, transform: [{{replace: {{pattern: '{pattern}', with: '$0$0'}}}}]}}\n"

@@ -1,10 +1,15 @@
 //! Checking `when:` conditions against an event.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::HashSet;
 
+use serde_json::Value;
+
 use super::event::Event;
-use crate::mapping::condition::Condition;
+use super::source::Attributes;
+use crate::mapping::MAX_VALUE_BYTES;
+use crate::mapping::condition::{Condition, ValueCondition, ValueTest};
 
 /// Group lists up to this long are searched in place (the usual handful); a longer one is hashed
 /// once per event, the first time a `when.groups` reads it, so that many rules over many groups
@@ -47,33 +52,42 @@ impl<'e, 'a> Held<'e, 'a> {
     }
 }
 
-/// The first condition of a `when:` that did not hold.
+/// The first condition of a `when:` that did not hold, borrowed from the mapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unmet {
+pub enum Unmet<'m> {
     /// Not in any of the listed groups.
     Groups,
     /// Not one of the listed clients.
     Clients,
     /// Not one of the listed trigger sources.
     Triggers,
+    /// A value condition, by its key (`attributes.custom:tier`): the key only, never the value.
+    Value(&'m str),
 }
 
-impl Unmet {
+impl<'m> Unmet<'m> {
     /// The `when:` key that did not hold.
-    pub fn key(self) -> &'static str {
+    pub fn key(self) -> &'m str {
         match self {
             Unmet::Groups => "groups",
             Unmet::Clients => "clients",
             Unmet::Triggers => "triggers",
+            Unmet::Value(key) => key,
         }
     }
 }
 
 impl Condition {
     /// `Ok` when every listed condition holds for `event`, else the first that does not.
-    /// `groups` are the user's groups after the mapping's group pipeline, when it has one;
-    /// otherwise the event's. Cheap checks (trigger, client) run before the group scan.
-    pub(crate) fn check(&self, event: &Event, groups: &Held<'_, '_>) -> Result<(), Unmet> {
+    /// `attributes` are the event's attributes the mapping reads; `groups` are the user's groups
+    /// after the mapping's group pipeline, when it has one, otherwise the event's. Cheap checks
+    /// (trigger, client, values) run before the group scan.
+    pub(crate) fn check<'m>(
+        &'m self,
+        event: &Event,
+        attributes: &Attributes,
+        groups: &Held<'_, '_>,
+    ) -> Result<(), Unmet<'m>> {
         if let Some(triggers) = &self.triggers {
             let source = event.trigger_source();
             if !triggers.iter().any(|t| t == source) {
@@ -86,12 +100,41 @@ impl Condition {
                 return Err(Unmet::Clients);
             }
         }
+        if let Some(unmet) = self.values.iter().find(|v| !v.holds(event, attributes)) {
+            return Err(Unmet::Value(&unmet.key));
+        }
         if let Some(wanted) = &self.groups
             && !groups.any_of(wanted)
         {
             return Err(Unmet::Groups);
         }
         Ok(())
+    }
+}
+
+impl ValueCondition {
+    /// Whether the value this condition reads passes its test (see [`ValueTest`]).
+    fn holds(&self, event: &Event, attributes: &Attributes) -> bool {
+        // A multi-node JSONPath match over the value cap is not looked through: nothing holds.
+        let Ok(found) = self.lookup.find(event, attributes) else {
+            return false;
+        };
+        let Some(value) = found.filter(|v| !v.is_null()) else {
+            return matches!(self.test, ValueTest::Present(false));
+        };
+        let text = match value.as_ref() {
+            Value::String(s) => Cow::Borrowed(s.as_str()),
+            Value::Number(n) => Cow::Owned(n.to_string()),
+            Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            // Lists and objects are present, and never equal or match a value.
+            _ => return matches!(self.test, ValueTest::Present(true)),
+        };
+        match &self.test {
+            ValueTest::Present(present) => *present,
+            ValueTest::OneOf(texts) => texts.iter().any(|t| *t == text),
+            // The regex engine runs in time linear in the text; the cap bounds the text.
+            ValueTest::Matches(regex) => text.len() <= MAX_VALUE_BYTES && regex.is_match(&text),
+        }
     }
 }
 
@@ -114,23 +157,24 @@ mod tests {
             groups: list(&["admins", "x"]),
             clients: list(&["c1"]),
             triggers: None,
+            values: Vec::new(),
         };
         let none = Held::new(&event, None);
-        assert_eq!(c.check(&event, &none), Ok(()));
+        assert_eq!(c.check(&event, &[], &none), Ok(()));
         c.triggers = list(&["TokenGeneration_RefreshTokens"]);
-        assert_eq!(c.check(&event, &none), Err(Unmet::Triggers));
+        assert_eq!(c.check(&event, &[], &none), Err(Unmet::Triggers));
         c.triggers = None;
         c.clients = list(&["c2"]);
-        assert_eq!(c.check(&event, &none), Err(Unmet::Clients));
+        assert_eq!(c.check(&event, &[], &none), Err(Unmet::Clients));
         c.clients = None;
         c.groups = list(&["billing"]);
-        assert_eq!(c.check(&event, &none), Err(Unmet::Groups));
+        assert_eq!(c.check(&event, &[], &none), Err(Unmet::Groups));
         // After a group pipeline, its groups count, not the event's.
         let piped = ["billing".to_string()];
         let piped = Held::new(&event, Some(&piped));
-        assert_eq!(c.check(&event, &piped), Ok(()));
+        assert_eq!(c.check(&event, &[], &piped), Ok(()));
         c.groups = list(&["admins"]);
-        assert_eq!(c.check(&event, &piped), Err(Unmet::Groups));
+        assert_eq!(c.check(&event, &[], &piped), Err(Unmet::Groups));
     }
 
     #[test]

@@ -97,7 +97,7 @@ pub fn evaluate<'a>(
             continue;
         }
         if let Some(when) = &rule.when
-            && let Err(unmet) = when.check(event, &groups)
+            && let Err(unmet) = when.check(event, attributes, &groups)
         {
             observer.rule(rule, &RuleOutcome::ConditionFalse(unmet));
             continue;
@@ -151,7 +151,7 @@ pub fn evaluate<'a>(
             let holds = scope
                 .when
                 .as_ref()
-                .is_none_or(|w| w.check(event, &groups).is_ok());
+                .is_none_or(|w| w.check(event, attributes, &groups).is_ok());
             if holds && !out.scopes_add.contains(&&*scope.scope) {
                 out.scopes_add.push(&scope.scope);
             }

@@ -12,7 +12,7 @@ use crate::mapping::Rule;
 /// does nothing unless overridden.
 pub trait Observer {
     /// A rule's outcome.
-    fn rule(&mut self, _rule: &Rule, _outcome: &RuleOutcome) {}
+    fn rule(&mut self, _rule: &Rule, _outcome: &RuleOutcome<'_>) {}
     /// The groups after one step of the group pipeline.
     fn group_stage(&mut self, _stage: Stage, _groups: &[String]) {}
 }
@@ -22,21 +22,21 @@ impl Observer for () {}
 
 /// What became of one rule for one event (for debug logs and explanations; never a value).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RuleOutcome {
+pub enum RuleOutcome<'m> {
     /// The claim was added.
     Applied,
     /// The rule targets no token this event can change (e.g. access-only on V1, ID-only on
     /// client credentials).
     NoTargetToken,
     /// A `when:` condition did not hold.
-    ConditionFalse(Unmet),
+    ConditionFalse(Unmet<'m>),
     /// The source was missing and the rule is optional.
     SourceMissing,
     /// The rule failed (skipped under `on_error: skip`).
     Failed(FailureReason),
 }
 
-impl fmt::Display for RuleOutcome {
+impl fmt::Display for RuleOutcome<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RuleOutcome::Applied => write!(f, "applied"),

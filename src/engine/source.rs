@@ -95,7 +95,9 @@ fn matches<'a>(mut found: impl Iterator<Item = &'a Value>) -> Found<'a> {
 }
 
 impl Lookup {
-    fn find<'a>(&self, event: &Event<'a>, attributes: &Attributes<'a>) -> Found<'a> {
+    /// The value this lookup reads in `event`, whose attributes named by the mapping are
+    /// `attributes`.
+    pub(crate) fn find<'a>(&self, event: &Event<'a>, attributes: &Attributes<'a>) -> Found<'a> {
         match self {
             Lookup::Attribute { slot, .. } => Ok(attributes
                 .get(*slot as usize)

@@ -7,16 +7,16 @@ use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
 
-use super::condition::Condition;
+use super::condition::{Condition, ValueCondition};
 use super::file::RawMapping;
 use super::groups::{GroupPipeline, GroupSource};
 use super::limits::{
-    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_QUERY_PATHS, MAX_REPLACE_REGEXES, MAX_RULES,
+    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_QUERY_PATHS, MAX_REGEXES, MAX_RULES,
     MAX_TOKEN_CLAIM_BYTES, MAX_TRANSFORMS, MAX_YAML_DEPTH,
 };
 use super::location::LocationIndex;
 use super::overlay::{self, MAX_CLIENT_OVERLAYS, Plans};
-use super::problems::{self, MappingError, Problem, Problems};
+use super::problems::{self, MappingError, Problem, Problems, Site};
 use super::rule::{self, Rule};
 use super::source::{JsonPath, Lookup, Source};
 use super::transform::Transform;
@@ -201,78 +201,6 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         .iter()
         .flat_map(|r| &r.transforms)
         .any(Transform::reads_date);
-    let mut regexes = 0;
-    for rule in &rules {
-        regexes += rule.transforms.iter().filter(|t| t.is_regex()).count();
-        if regexes > MAX_REPLACE_REGEXES {
-            problems.add_rule(
-                &rule.site(),
-                "transform",
-                format!(
-                    "more than {MAX_REPLACE_REGEXES} `replace` transforms in the mapping; each \
-                     regular expression costs memory at every cold start"
-                ),
-            );
-            break;
-        }
-    }
-    // What each rule may cost per event is bounded by MAX_VALUE_BYTES; these bound how many
-    // costly parts a mapping may have (docs/performance.md, "Worst case").
-    let (mut transforms, mut queries) = (0, 0);
-    for rule in &rules {
-        transforms += rule.transforms.len();
-        if transforms > MAX_TRANSFORMS {
-            problems.add_rule(
-                &rule.site(),
-                "transform",
-                format!(
-                    "more than {MAX_TRANSFORMS} transforms in the mapping; each may work on up \
-                     to 64 KiB per event"
-                ),
-            );
-            break;
-        }
-    }
-    for rule in &rules {
-        let (lookups, key) = rule.source.lookups();
-        for lookup in &lookups {
-            if let Lookup::Attribute { name, .. } = lookup
-                && let Some(warning) = super::source::attribute_warning(name)
-            {
-                problems.warn_rule(&rule.site(), key, warning);
-            }
-        }
-        let before = queries;
-        queries += lookups
-            .iter()
-            .filter(|l| matches!(l, Lookup::Path(JsonPath::Query(_))))
-            .count();
-        // Named once, at the rule that passes the limit.
-        if queries > MAX_QUERY_PATHS && before <= MAX_QUERY_PATHS {
-            problems.add_rule(
-                &rule.site(),
-                key,
-                format!(
-                    "more than {MAX_QUERY_PATHS} JSONPaths with wildcards, descendants, filters \
-                     or slices in the mapping; each may visit every node of every event: use \
-                     plain paths (`$.a.b`, `$['c:d'][0]`) where they do"
-                ),
-            );
-        }
-    }
-    let attribute_names = number_names(
-        rules
-            .iter_mut()
-            .flat_map(|r| r.source.lookups_mut())
-            .filter_map(Lookup::attribute_slot),
-    );
-    let plans = Plans::build(&rules, base, triggers, clients);
-    for plan in plans.all() {
-        check_constant_sizes(&rules, &plan.rules, limit, problems);
-    }
-    let groups = raw.groups.as_ref().and_then(|g| {
-        GroupPipeline::compile(g, &mut |field, message| problems.add(field, message))
-    });
     let mut scopes_add = Vec::with_capacity(raw.scopes.add.len());
     for (i, add) in raw.scopes.add.iter().enumerate() {
         let path = format!("scopes.add[{i}]");
@@ -287,6 +215,29 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             when,
         });
     }
+    check_costly_parts(&rules, &scopes_add, problems);
+    let attribute_names = number_names(
+        rules
+            .iter_mut()
+            .flat_map(|r| {
+                r.source
+                    .lookups_mut()
+                    .chain(r.when.iter_mut().flat_map(Condition::lookups_mut))
+            })
+            .chain(
+                scopes_add
+                    .iter_mut()
+                    .flat_map(|s| s.when.iter_mut().flat_map(Condition::lookups_mut)),
+            )
+            .filter_map(Lookup::attribute_slot),
+    );
+    let plans = Plans::build(&rules, base, triggers, clients);
+    for plan in plans.all() {
+        check_constant_sizes(&rules, &plan.rules, limit, problems);
+    }
+    let groups = raw.groups.as_ref().and_then(|g| {
+        GroupPipeline::compile(g, &mut |field, message| problems.add(field, message))
+    });
     if let Some(pipeline) = &groups {
         for (i, source) in pipeline.sources.iter().enumerate() {
             if let GroupSource::Attribute { name, .. } = source
@@ -345,6 +296,132 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         reads_date,
         digest: digest(text),
         warnings: Vec::new(),
+    }
+}
+
+/// Where a part of the mapping is, for its problems: a field of a rule, or a field path of a
+/// `scopes.add` entry.
+enum Place<'r> {
+    Rule(Site<'r>, String),
+    Field(String),
+}
+
+impl Place<'_> {
+    fn add(&self, problems: &mut Problems, message: String) {
+        match self {
+            Place::Rule(site, field) => problems.add_rule(site, field, message),
+            Place::Field(path) => problems.add(path.clone(), message),
+        }
+    }
+
+    fn warn(&self, problems: &mut Problems, message: String) {
+        match self {
+            Place::Rule(site, field) => problems.warn_rule(site, field, message),
+            Place::Field(path) => problems.warn(path.clone(), message),
+        }
+    }
+}
+
+/// The value conditions of a `when`, if any.
+fn values(when: &Option<Condition>) -> &[ValueCondition] {
+    when.as_ref().map_or(&[], |w| &w.values)
+}
+
+/// What each rule may cost per event is bounded by MAX_VALUE_BYTES; these bound how many costly
+/// parts a mapping may have (docs/performance.md, "Worst case"): regular expressions, transforms,
+/// JSONPaths that are not plain paths. Each limit is reported once, where it is passed. Also warns
+/// about attribute names no pool can have.
+fn check_costly_parts(rules: &[Rule], scopes: &[ScopeRule], problems: &mut Problems) {
+    let (mut regexes, mut transforms, mut queries) = (0, 0, 0);
+    let rule_parts = rules.iter().map(|rule| {
+        let (lookups, key) = rule.source.lookups();
+        let mut places: Vec<(Place, &Lookup)> = lookups
+            .into_iter()
+            .map(|l| (Place::Rule(rule.site(), key.to_owned()), l))
+            .collect();
+        for value in values(&rule.when) {
+            places.push((
+                Place::Rule(rule.site(), format!("when.{}", value.key)),
+                &value.lookup,
+            ));
+        }
+        let regex_field = if rule.transforms.iter().any(Transform::is_regex) {
+            "transform"
+        } else {
+            "when"
+        };
+        let regex_count = rule.transforms.iter().filter(|t| t.is_regex()).count()
+            + values(&rule.when)
+                .iter()
+                .filter(|v| v.test.is_regex())
+                .count();
+        (
+            Place::Rule(rule.site(), regex_field.to_owned()),
+            regex_count,
+            Some((rule.site(), rule.transforms.len())),
+            places,
+        )
+    });
+    let scope_parts = scopes.iter().enumerate().map(|(n, scope)| {
+        let path = format!("scopes.add[{n}].when");
+        let conditions = values(&scope.when);
+        let places = conditions
+            .iter()
+            .map(|v| (Place::Field(format!("{path}.{}", v.key)), &v.lookup))
+            .collect();
+        let regex_count = conditions.iter().filter(|v| v.test.is_regex()).count();
+        (Place::Field(path), regex_count, None, places)
+    });
+    for (place, regex_count, rule_transforms, places) in rule_parts.chain(scope_parts) {
+        let before = regexes;
+        regexes += regex_count;
+        if regexes > MAX_REGEXES && before <= MAX_REGEXES {
+            place.add(
+                problems,
+                format!(
+                    "more than {MAX_REGEXES} regular expressions (`replace` transforms and \
+                     `matches` conditions) in the mapping; each costs memory at every cold start"
+                ),
+            );
+        }
+        if let Some((site, count)) = rule_transforms {
+            let before = transforms;
+            transforms += count;
+            if transforms > MAX_TRANSFORMS && before <= MAX_TRANSFORMS {
+                problems.add_rule(
+                    &site,
+                    "transform",
+                    format!(
+                        "more than {MAX_TRANSFORMS} transforms in the mapping; each may work on \
+                         up to 64 KiB per event"
+                    ),
+                );
+            }
+        }
+        for (place, lookup) in places {
+            match lookup {
+                Lookup::Attribute { name, .. } => {
+                    if let Some(warning) = super::source::attribute_warning(name) {
+                        place.warn(problems, warning);
+                    }
+                }
+                Lookup::Path(JsonPath::Query(_)) => {
+                    queries += 1;
+                    if queries == MAX_QUERY_PATHS + 1 {
+                        place.add(
+                            problems,
+                            format!(
+                                "more than {MAX_QUERY_PATHS} JSONPaths with wildcards, \
+                                 descendants, filters or slices in the mapping; each may visit \
+                                 every node of every event: use plain paths (`$.a.b`, \
+                                 `$['c:d'][0]`) where they do"
+                            ),
+                        );
+                    }
+                }
+                Lookup::Path(_) => {}
+            }
+        }
     }
 }
 

@@ -1,9 +1,14 @@
 //! `when:` conditions on rules and scopes: their format and their compiled form.
 
+use regex::{Regex, RegexBuilder};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_yaml::Value as Yaml;
 
-use crate::cognito;
+use super::limits::MAX_REGEX_SIZE;
+use super::problems::did_you_mean;
+use super::source::{JsonPath, Lookup, Step};
+use crate::cognito::{self, Field};
 
 /// Conditions; each listed one must hold.
 #[derive(Deserialize, Default, JsonSchema)]
@@ -22,10 +27,18 @@ pub(crate) struct RawWhen {
     #[serde(default, deserialize_with = "super::yaml::present")]
     #[schemars(schema_with = "super::field_schemas::trigger_list")]
     triggers: Option<Vec<String>>,
+    /// User attributes, by name, and what each must be.
+    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[schemars(schema_with = "super::field_schemas::value_conditions")]
+    attributes: Option<serde_yaml::Mapping>,
+    /// Values anywhere in the event, by JSONPath, and what each must be.
+    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[schemars(schema_with = "super::field_schemas::value_conditions")]
+    paths: Option<serde_yaml::Mapping>,
 }
 
-/// Conditions that must all hold for a rule or scope to apply (at least one list: a rule or
-/// scope without any has no `Condition`). An absent list always holds.
+/// Conditions that must all hold for a rule or scope to apply (at least one: a rule or scope
+/// without any has no `Condition`). An absent list always holds.
 #[derive(Debug, Clone)]
 pub struct Condition {
     /// The user is in any of these groups.
@@ -34,6 +47,151 @@ pub struct Condition {
     pub(crate) clients: Option<Vec<String>>,
     /// `triggerSource` is one of these.
     pub(crate) triggers: Option<Vec<String>>,
+    /// Conditions on values (`attributes`, then `paths`, each in the order written).
+    pub(crate) values: Vec<ValueCondition>,
+}
+
+/// A condition on one value of the event.
+#[derive(Debug, Clone)]
+pub(crate) struct ValueCondition {
+    /// `attributes.NAME` or `paths.PATH`: how `explain` and the logs name the condition (never
+    /// with the value).
+    pub(crate) key: String,
+    /// Where the value is read.
+    pub(crate) lookup: Lookup,
+    /// What the value must be.
+    pub(crate) test: ValueTest,
+}
+
+/// What a value must be for its [`ValueCondition`] to hold. A value is present when the event
+/// has it and it is not null; strings compare as they are, numbers and booleans as their JSON
+/// text (`12`, `true`), lists and objects never equal or match.
+#[derive(Debug, Clone)]
+pub(crate) enum ValueTest {
+    /// Present and one of these texts.
+    OneOf(Vec<String>),
+    /// Present (`true`) or absent (`false`).
+    Present(bool),
+    /// Present and matched by this regular expression (anywhere, unless anchored).
+    Matches(Regex),
+}
+
+impl ValueTest {
+    /// Whether the test holds a regular expression (they count against the mapping's limit).
+    pub(crate) fn is_regex(&self) -> bool {
+        matches!(self, ValueTest::Matches(_))
+    }
+
+    /// Compiles what a value must be: a value or a list of values (one of them), `{present:
+    /// true|false}` or `{matches: REGEX}`. Problems are reported as (path below `path`, message).
+    fn compile(raw: &Yaml, path: &str, report: &mut dyn FnMut(String, String)) -> Option<Self> {
+        const SHAPE: &str = "a condition is a value, a list of values (the value is one of \
+                             them), `{present: true}`, `{present: false}` or `{matches: REGEX}`";
+        match raw {
+            Yaml::Sequence(items) if items.is_empty() => {
+                report(
+                    path.into(),
+                    "an empty list never matches; list values".into(),
+                );
+                None
+            }
+            Yaml::Sequence(items) => {
+                let mut texts = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match compared_text(item) {
+                        Ok(text) => texts.push(text),
+                        Err(why) => report(format!("{path}[{i}]"), why),
+                    }
+                }
+                (texts.len() == items.len()).then_some(ValueTest::OneOf(texts))
+            }
+            Yaml::Mapping(tests) if tests.len() == 1 => {
+                let (key, value) = tests.iter().next()?;
+                match key.as_str() {
+                    Some("present") => match value {
+                        Yaml::Bool(present) => Some(ValueTest::Present(*present)),
+                        _ => {
+                            report(
+                                format!("{path}.present"),
+                                "`present` is true or false".into(),
+                            );
+                            None
+                        }
+                    },
+                    Some("matches") => {
+                        let Some(pattern) = value.as_str() else {
+                            report(
+                                format!("{path}.matches"),
+                                "`matches` is a regular expression, as a string".into(),
+                            );
+                            return None;
+                        };
+                        match RegexBuilder::new(pattern)
+                            .size_limit(MAX_REGEX_SIZE)
+                            .dfa_size_limit(MAX_REGEX_SIZE)
+                            .build()
+                        {
+                            Ok(regex) => Some(ValueTest::Matches(regex)),
+                            Err(e) => {
+                                report(
+                                    format!("{path}.matches"),
+                                    format!("invalid regular expression: {e}"),
+                                );
+                                None
+                            }
+                        }
+                    }
+                    other => {
+                        let name = other.unwrap_or("?");
+                        let hint = did_you_mean(name, ["present", "matches"])
+                            .map(|m| format!(": did you mean `{m}`?"))
+                            .unwrap_or_default();
+                        report(
+                            format!("{path}.{name}"),
+                            format!("unknown condition `{name}`{hint} ({SHAPE})"),
+                        );
+                        None
+                    }
+                }
+            }
+            Yaml::Mapping(_) => {
+                report(
+                    path.into(),
+                    "a condition has one test, `present` or `matches`, not both (a value that \
+                     matches is present)"
+                        .into(),
+                );
+                None
+            }
+            Yaml::Null => {
+                report(path.into(), format!("the condition is empty: {SHAPE}"));
+                None
+            }
+            scalar => match compared_text(scalar) {
+                Ok(text) => Some(ValueTest::OneOf(vec![text])),
+                Err(why) => {
+                    report(path.into(), why);
+                    None
+                }
+            },
+        }
+    }
+}
+
+/// The text a listed value is compared as: a string as written, an integer or boolean as its
+/// YAML text (Cognito sends every attribute as a string: `12` matches `"12"`). A decimal number
+/// is refused, its text being ambiguous (`1.50` reads as `1.5`); quoted, it compares as written.
+pub(crate) fn compared_text(value: &Yaml) -> Result<String, String> {
+    match value {
+        Yaml::String(s) => Ok(s.clone()),
+        Yaml::Bool(b) => Ok(b.to_string()),
+        Yaml::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+        Yaml::Number(n) => Err(format!(
+            "write the decimal number quoted ('{n}'): values compare as text, and YAML reads \
+             `1.50` as 1.5"
+        )),
+        _ => Err("a listed value is a string, an integer or a boolean".into()),
+    }
 }
 
 impl Condition {
@@ -72,12 +230,47 @@ impl Condition {
                 report(format!("{path}.clients[{i}]"), reason);
             }
         }
-        let any = raw.groups.is_some() || raw.clients.is_some() || raw.triggers.is_some();
+        let mut values = Vec::new();
+        for (kind, tests) in [("attributes", &raw.attributes), ("paths", &raw.paths)] {
+            let Some(tests) = tests else { continue };
+            if tests.is_empty() {
+                report(
+                    format!("{path}.{kind}"),
+                    format!("`{kind}` lists no condition; remove it or name values"),
+                );
+            }
+            for (name, test) in tests {
+                let Some(name) = name.as_str() else {
+                    report(
+                        format!("{path}.{kind}"),
+                        format!("`{kind}` is keyed by names, as strings"),
+                    );
+                    continue;
+                };
+                let key = format!("{kind}.{name}");
+                let here = format!("{path}.{key}");
+                let lookup = match kind {
+                    "attributes" => attribute_lookup(name),
+                    _ => path_lookup(name),
+                };
+                let lookup = lookup.map_err(|why| report(here.clone(), why)).ok();
+                let test = ValueTest::compile(test, &here, report);
+                if let (Some(lookup), Some(test)) = (lookup, test) {
+                    values.push(ValueCondition { key, lookup, test });
+                }
+            }
+        }
+        let any = raw.groups.is_some()
+            || raw.clients.is_some()
+            || raw.triggers.is_some()
+            || raw.attributes.is_some()
+            || raw.paths.is_some();
         if !any {
             report(
                 path.to_owned(),
                 "`when` lists no condition, so it would hold for every user: leave `when` out for \
-                 a rule that always applies, or list `groups`, `clients` or `triggers`"
+                 a rule that always applies, or list `groups`, `clients`, `triggers`, \
+                 `attributes` or `paths`"
                     .into(),
             );
         }
@@ -85,6 +278,166 @@ impl Condition {
             groups: raw.groups.clone(),
             clients: raw.clients.clone(),
             triggers: raw.triggers.clone(),
+            values,
         })
+    }
+
+    /// The lookups of the value conditions, for numbering the mapping's attributes.
+    pub(crate) fn lookups_mut(&mut self) -> impl Iterator<Item = &mut Lookup> {
+        self.values.iter_mut().map(|v| &mut v.lookup)
+    }
+}
+
+/// An `attributes:` key: an attribute name, not a JSONPath.
+fn attribute_lookup(name: &str) -> Result<Lookup, String> {
+    if name.starts_with('$') {
+        return Err(format!(
+            "`{name}` is a JSONPath: put it under `paths`; `attributes` takes attribute names"
+        ));
+    }
+    Lookup::parse(name)
+}
+
+/// A `paths:` key: a JSONPath that does not read the response, which is what the function writes
+/// (Cognito sends it empty).
+fn path_lookup(text: &str) -> Result<Lookup, String> {
+    if !text.starts_with('$') {
+        return Err(format!(
+            "a path starts with `$`; for the attribute `{text}`, use `attributes`"
+        ));
+    }
+    let lookup = Lookup::parse(text)?;
+    let into_response = match &lookup {
+        Lookup::Path(JsonPath::Field(field, _)) => matches!(field, Field::Response),
+        Lookup::Path(JsonPath::Direct(steps)) => {
+            matches!(steps.first(), Some(Step::Member(m)) if m == "response")
+        }
+        Lookup::Path(JsonPath::Query(_)) => ["$.response", "$['response']", "$[\"response\"]"]
+            .iter()
+            .any(|p| text.starts_with(p)),
+        Lookup::Attribute { .. } => false,
+    };
+    if into_response {
+        return Err(
+            "a condition cannot read `response`: it is what the function writes, and \
+                    Cognito sends it empty"
+                .into(),
+        );
+    }
+    Ok(lookup)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(yaml: &str) -> (Option<Condition>, Vec<(String, String)>) {
+        let raw: RawWhen = serde_yaml::from_str(yaml).unwrap();
+        let mut problems = Vec::new();
+        let condition = Condition::compile(Some(&raw), "when", &mut |f, m| problems.push((f, m)));
+        (condition, problems)
+    }
+
+    #[test]
+    fn value_conditions_compile_in_the_order_written() {
+        let (condition, problems) = compile(
+            "attributes:\n  custom:tier: [gold, 2, true]\n  custom:org: {present: false}\n  \
+             email: {matches: '@example\\.com$'}\n  custom:role: admin\n\
+             paths:\n  $.request.clientMetadata.step_up: [done]\n",
+        );
+        assert_eq!(problems, vec![]);
+        let values = condition.unwrap().values;
+        let keys: Vec<&str> = values.iter().map(|v| v.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "attributes.custom:tier",
+                "attributes.custom:org",
+                "attributes.email",
+                "attributes.custom:role",
+                "paths.$.request.clientMetadata.step_up"
+            ]
+        );
+        assert!(matches!(&values[0].test, ValueTest::OneOf(v) if v == &["gold", "2", "true"]));
+        assert!(matches!(values[1].test, ValueTest::Present(false)));
+        assert!(values[2].test.is_regex());
+        assert!(matches!(&values[3].test, ValueTest::OneOf(v) if v == &["admin"]));
+    }
+
+    #[test]
+    fn what_cannot_work_is_refused_with_its_field() {
+        let cases = [
+            (
+                "attributes:\n  custom:tier: []\n",
+                "when.attributes.custom:tier",
+                "empty list",
+            ),
+            (
+                "attributes:\n  custom:tier: [1.5]\n",
+                "when.attributes.custom:tier[0]",
+                "quoted",
+            ),
+            (
+                "attributes:\n  custom:tier: [[a]]\n",
+                "when.attributes.custom:tier[0]",
+                "string",
+            ),
+            (
+                "attributes:\n  email: {matches: '('}\n",
+                "when.attributes.email.matches",
+                "regular expression",
+            ),
+            (
+                "attributes:\n  email: {present: yes}\n",
+                "when.attributes.email.present",
+                "true or false",
+            ),
+            (
+                "attributes:\n  email: {presnt: true}\n",
+                "when.attributes.email.presnt",
+                "did you mean `present`",
+            ),
+            (
+                "attributes:\n  email: {present: true, matches: a}\n",
+                "when.attributes.email",
+                "one test",
+            ),
+            ("attributes:\n  email:\n", "when.attributes.email", "empty"),
+            (
+                "attributes:\n  $.request.x: [a]\n",
+                "when.attributes.$.request.x",
+                "under `paths`",
+            ),
+            ("attributes: {}\n", "when.attributes", "no condition"),
+            (
+                "paths:\n  custom:tier: [a]\n",
+                "when.paths.custom:tier",
+                "starts with `$`",
+            ),
+            (
+                "paths:\n  $.response.claimsOverrideDetails: {present: true}\n",
+                "when.paths.$.response.claimsOverrideDetails",
+                "cannot read `response`",
+            ),
+            (
+                "paths:\n  $.response..x: {present: true}\n",
+                "when.paths.$.response..x",
+                "cannot read `response`",
+            ),
+            (
+                "paths:\n  $.request[: [a]\n",
+                "when.paths.$.request[",
+                "JSONPath",
+            ),
+        ];
+        for (yaml, field, message) in cases {
+            let (_, problems) = compile(yaml);
+            assert!(
+                problems
+                    .iter()
+                    .any(|(f, m)| f == field && m.contains(message)),
+                "{yaml}: {problems:?}"
+            );
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The JSON Schema of the fields whose schema is not their Rust type's: a `from` that is one
-//! source or a list, any value, the transforms (from the table of transforms), and the trigger
-//! overlays keyed by the trigger sources Cognito sends. Named by the raw types'
+//! source or a list, any value, the transforms (from the table of transforms), value conditions,
+//! and the trigger overlays keyed by the trigger sources Cognito sends. Named by the raw types'
 //! `#[schemars(schema_with = ...)]`.
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -34,6 +34,33 @@ pub(crate) fn trigger_list(_: &mut SchemaGenerator) -> Schema {
         "type": "array",
         "items": {"enum": TRIGGER_SOURCES},
         "minItems": 1
+    })
+}
+
+/// `when.attributes`, `when.paths`: what each named value must be.
+pub(crate) fn value_conditions(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "Each named value must be: one of a list of values (or a single value), present or absent (`{present: true|false}`), or matched by a regular expression (`{matches: REGEX}`). Values compare as text.",
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": {
+            "anyOf": [
+                {"type": ["string", "integer", "boolean"]},
+                {"type": "array", "items": {"type": ["string", "integer", "boolean"]}, "minItems": 1},
+                {
+                    "type": "object",
+                    "properties": {"present": {"type": "boolean"}},
+                    "required": ["present"],
+                    "additionalProperties": false
+                },
+                {
+                    "type": "object",
+                    "properties": {"matches": {"type": "string", "format": "regex"}},
+                    "required": ["matches"],
+                    "additionalProperties": false
+                }
+            ]
+        }
     })
 }
 

@@ -33,11 +33,11 @@ pub const MAX_QUERY_PATHS: usize = 8;
 /// Deepest nesting of YAML collections accepted: serde_yaml's own recursion limit, measured before
 /// the parser runs.
 pub const MAX_YAML_DEPTH: usize = 128;
-/// Most `replace` transforms (each a regular expression) in one mapping. Each compiles to at
-/// most [`MAX_REGEX_SIZE`] and its matching cache is held to as much: measured, 64 of the largest
+/// Most regular expressions (`replace` transforms and `matches` conditions) in one mapping. Each
+/// compiles to at most [`MAX_REGEX_SIZE`] and its matching cache is held to as much: measured, 64 of the largest
 /// (`\w{5}`) take 26 MB and 0.08 s at load, where 1,000 took 307 MB and 1.5 s, more than a
 /// 128 MB function has.
-pub const MAX_REPLACE_REGEXES: usize = 64;
-/// Largest compiled size of one regex (`replace`, `groups.keep.patterns`), to bound memory and
+pub const MAX_REGEXES: usize = 64;
+/// Largest compiled size of one regex (`replace`, `matches`, `groups.keep.patterns`), to bound memory and
 /// matching time.
 pub const MAX_REGEX_SIZE: usize = 256 * 1024;

@@ -15,20 +15,20 @@ mod field_schemas;
 mod file;
 pub(crate) mod groups;
 mod limits;
-mod location;
+pub(crate) mod location;
 pub(crate) mod overlay;
-mod problems;
+pub(crate) mod problems;
 mod rule;
 mod rule_id;
 pub mod schema;
 pub(crate) mod source;
 pub mod transform;
-mod yaml;
+pub(crate) mod yaml;
 
 pub use limits::{
-    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_QUERY_PATHS, MAX_REGEX_SIZE,
-    MAX_REPLACE_REGEXES, MAX_RULES, MAX_TOKEN_CLAIM_BYTES, MAX_TRANSFORMS, MAX_VALUE_BYTES,
-    MAX_YAML_DEPTH, OVER_VALUE_CAP,
+    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_QUERY_PATHS, MAX_REGEX_SIZE, MAX_REGEXES,
+    MAX_RULES, MAX_TOKEN_CLAIM_BYTES, MAX_TRANSFORMS, MAX_VALUE_BYTES, MAX_YAML_DEPTH,
+    OVER_VALUE_CAP,
 };
 pub use location::Location;
 pub use problems::{MappingError, Problem};

@@ -273,7 +273,7 @@ fn remove_key(doc: &mut serde_yaml::Value, path: &str, key: &str) -> bool {
 
 /// `message` with "did you mean ...?" when it names an unknown key or variant close to one of
 /// those serde lists as expected.
-fn with_suggestion(message: String) -> String {
+pub(crate) fn with_suggestion(message: String) -> String {
     let Some((unknown, expected)) = message
         .strip_prefix("unknown field `")
         .or_else(|| message.strip_prefix("unknown variant `"))
@@ -290,6 +290,19 @@ fn with_suggestion(message: String) -> String {
 
 /// Turns a `serde_yaml` error into a problem with rule number and claim where the path has them.
 fn yaml_problem(text: &str, error: &serde_yaml::Error) -> Problem {
+    let (location, field, message) = yaml_error_parts(text, error);
+    problem_at(text, location, field, message)
+}
+
+/// A `serde_yaml` error of any YAML file of ours (mappings, test suites) as where it is, the field
+/// it names (empty when it names none) and what went wrong, with a hint for the usual mistakes
+/// (and no "did you mean": [`with_suggestion`] adds it):
+/// the position the parser reports is moved to where a mistake is made (an unclosed `{`, a key
+/// written twice).
+pub(crate) fn yaml_error_parts(
+    text: &str,
+    error: &serde_yaml::Error,
+) -> (Option<Location>, String, String) {
     let location = error.location().map(|l| Location {
         line: l.line(),
         column: l.column(),
@@ -321,8 +334,10 @@ fn yaml_problem(text: &str, error: &serde_yaml::Error) -> Problem {
     if let Some(hint) = syntax_hint(&message) {
         message = format!("{message}: {hint}");
     }
-    let location = duplicate_key_line(text, location, &message).or(location);
-    problem_at(text, location, field, message)
+    let mut location = duplicate_key_line(text, location, &message).or(location);
+    let mut field = field;
+    pin_null_key(text, &message, &mut field, &mut location);
+    (location, field, message)
 }
 
 /// A plain hint for the YAML mistakes people make most, by the parser's message.
@@ -396,6 +411,23 @@ fn duplicate_key_line(text: &str, map: Option<Location>, message: &str) -> Optio
         })
 }
 
+/// serde_yaml names the section that holds a key written with no value, not the key: this finds
+/// it (the section's first such key, as serde reads keys in order) in a lenient second read, and
+/// moves `field` and `location` to it.
+fn pin_null_key(text: &str, message: &str, field: &mut String, location: &mut Option<Location>) {
+    if message == NO_VALUE
+        && let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(text)
+        && let Some(key) = null_key(&doc, field)
+    {
+        *field = if field.is_empty() {
+            key
+        } else {
+            format!("{field}.{key}")
+        };
+        *location = LocationIndex::new(text).locate(field).or(*location);
+    }
+}
+
 /// A problem from serde at `field` of the mapping in `text`, with rule number and claim where the
 /// path has them.
 fn problem_at(
@@ -406,19 +438,7 @@ fn problem_at(
 ) -> Problem {
     let message = with_suggestion(message);
     let mut location = location;
-    // serde_yaml names the section that holds a key written with no value, not the key: find it
-    // (the section's first such key, as serde reads keys in order) in a lenient second read.
-    if message == NO_VALUE
-        && let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(text)
-        && let Some(key) = null_key(&doc, &field)
-    {
-        field = if field.is_empty() {
-            key
-        } else {
-            format!("{field}.{key}")
-        };
-        location = LocationIndex::new(text).locate(&field).or(location);
-    }
+    pin_null_key(text, &message, &mut field, &mut location);
     // `claims[N]` or `clients.ID.claims[N]` / `triggers.SOURCE.claims[N]`.
     let (overlay, rest) = match field.split_once("claims[") {
         Some(("", rest)) => (None, rest),

@@ -3,9 +3,9 @@
 //! loader remains the authority (it also checks what a schema cannot, such as regexes). The
 //! fields whose schema is not their Rust type's are described in `field_schemas.rs`.
 
-use schemars::Schema;
 use schemars::generate::SchemaSettings;
 use schemars::transform::transform_subschemas;
+use schemars::{JsonSchema, Schema};
 use serde_json::Value;
 
 use super::file::RawMapping;
@@ -13,10 +13,15 @@ use super::file::RawMapping;
 /// The schema, as pretty-printed JSON with a trailing newline (the committed
 /// `mappings/schema.json`).
 pub fn mapping_schema() -> String {
+    schema_of::<RawMapping>()
+}
+
+/// The schema of a YAML file read as `T`, for editors, as [`mapping_schema`] writes it.
+pub(crate) fn schema_of<T: JsonSchema>() -> String {
     let schema = SchemaSettings::draft07()
         .with_transform(no_null)
         .into_generator()
-        .into_root_schema_for::<RawMapping>();
+        .into_root_schema_for::<T>();
     // A `Schema` is a JSON value; serialising it cannot fail.
     serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }

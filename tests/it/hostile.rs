@@ -370,7 +370,7 @@ fn more_replace_transforms_than_the_budget_are_refused() {
         }
         yaml
     };
-    let max = claim_mapper::mapping::MAX_REPLACE_REGEXES;
+    let max = claim_mapper::mapping::MAX_REGEXES;
     mapping(&rules(max));
     let err = mapping_error(&rules(max + 1));
     assert!(

@@ -206,7 +206,7 @@ fn shadow_mode_returns_every_event_unchanged_and_logs_only_claim_names() {
             })
             .unwrap_or_else(|| panic!("no shadow line for the SAML user's ID token:\n{logs}"));
         assert!(
-            line.contains("added=display_name,plan,sales_region,tenant"),
+            line.contains("added=display_name,plan,sales_region,support_tier,tenant"),
             "{line}"
         );
         assert!(

@@ -136,6 +136,10 @@ fn group_pipeline_overlays_and_shadow_mode_log_no_values() {
                     && l["fields"]["groups"].is_u64()),
             "{mode}: group steps are logged by count"
         );
+        assert!(
+            logs.contains("skipped: condition `attributes.email_verified` is false"),
+            "{mode}: a value condition is logged by its key"
+        );
     }
 }
 

@@ -5,6 +5,7 @@
 mod support;
 
 mod cli;
+mod conditions;
 mod deploy;
 mod deployable;
 mod docs;

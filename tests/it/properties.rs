@@ -34,6 +34,8 @@ claims:
   - {claim: address, from: custom:address, transform: [parse_json], tokens: [id]}
   - {claim: aud, from: $.callerContext.clientId, tokens: [access]}
   - {claim: admin, value: true, when: {groups: [admins], triggers: [TokenGeneration_Authentication]}}
+  - {claim: vip, value: true, when: {attributes: {custom:plan: [gold, 1, true], email: {matches: "(?i)@example\\.com$"}}}}
+  - {claim: no_org, value: true, when: {attributes: {custom:org: {present: false}}, paths: {$.request.clientMetadata.tenant: {present: true}, "$.request.scopes[*]": [openid], "$..tenant": {matches: "^t"}}}}
 suppress:
   id: [phone_number, "dev:secret"]
   access: ["cognito:groups"]
@@ -41,6 +43,7 @@ scopes:
   add:
     - {scope: orders/read, when: {groups: [billing]}}
     - {scope: orders/list}
+    - {scope: orders/write, when: {attributes: {custom:tier: [gold, platinum]}}}
   suppress: [aws.cognito.signin.user.admin]
 "#;
 
