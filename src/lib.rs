@@ -6,7 +6,9 @@
 //!   claim takes; used by every layer above.
 //! - [`mapping`]: the YAML format and its compilation, once, into a [`Mapping`].
 //! - [`engine`]: a compiled mapping applied to one event ([`engine::apply`]).
-//! - [`report`]: what the CLI shows: dry-run, explain, token preview, diff.
+//! - [`suite`]: test suites kept beside mappings: their format, the events they describe, and a
+//!   case's verdict against a mapping.
+//! - [`report`]: what the CLI shows: dry-run, explain, token preview, diff, test results.
 //! - [`runtime`]: the Lambda function (init, serve, the live mapping and its refresh, loading,
 //!   SSM, logging), which uses the token preview for shadow mode.
 //!
@@ -19,5 +21,6 @@ pub mod engine;
 pub mod mapping;
 pub mod report;
 pub mod runtime;
+pub mod suite;
 
 pub use mapping::{Location, Mapping, MappingError};

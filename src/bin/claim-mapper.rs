@@ -1,5 +1,5 @@
-//! `claim-mapper`: validate mappings, dry-run them over event files, and (feature `ssm`) manage
-//! mappings in SSM Parameter Store.
+//! `claim-mapper`: validate mappings, dry-run them over event files, run their test suites, and
+//! (feature `ssm`) manage mappings in SSM Parameter Store.
 //!
 //! Exit codes: 0 success; 1 invalid mappings, failed events, or (`diff`) differences found;
 //! 2 the command could not run (unreadable mapping, SSM error, bad arguments).
@@ -10,9 +10,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use claim_mapper::mapping::MappingError;
 use claim_mapper::report::validation::Validation;
-use claim_mapper::report::{diff, dry_run};
+use claim_mapper::report::{diff, dry_run, suite};
 use claim_mapper::runtime::load::{self, Loaded};
 use claim_mapper::runtime::settings;
+use claim_mapper::suite::Suite;
 use clap::{Args, Parser, Subcommand};
 use time::{Date, OffsetDateTime};
 
@@ -94,20 +95,54 @@ could not run (unreadable or invalid mapping, unreadable event).")]
         #[arg(long)]
         json: bool,
     },
-    /// Print the JSON Schema of the mapping format (for editors; `mappings/schema.json`).
+    /// Run the test suites kept beside the mappings: each case's event through the mapping as the
+    /// Lambda would apply it, checked against what the case expects.
     #[command(after_help = "\
-Example:
+Examples:
+  claim-mapper test
+  claim-mapper test mappings/tests/prod.yaml --mapping candidate.yaml --junit target/claims.xml
+
+Exit codes: 0 every case passed; 1 a case failed, or a mapping under test is invalid; 2 the
+command could not run (unreadable or invalid test file, no mapping to test, SSM error).")]
+    Test {
+        /// Test this mapping file instead of the one each test file names.
+        #[arg(long, conflicts_with = "ssm_parameter")]
+        mapping: Option<PathBuf>,
+        /// Test the mapping in this SSM parameter (NAME, NAME:VERSION or NAME:LABEL) instead.
+        #[arg(long, value_name = "PARAMETER")]
+        ssm_parameter: Option<String>,
+        /// Also write the results as JUnit XML to this file (for CI systems).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Evaluate `age` as of this date (YYYY-MM-DD) instead of the test file's `today`, or
+        /// today (UTC).
+        #[arg(long, value_parser = parse_date)]
+        today: Option<Date>,
+        /// Test files or folders of `*.yaml` test files.
+        #[arg(default_value = suite::DEFAULT_FOLDER)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of the mapping format, or of test files (for editors;
+    /// `mappings/schema.json`, `mappings/tests/schema.json`).
+    #[command(after_help = "\
+Examples:
   claim-mapper schema > mappings/schema.json
+  claim-mapper schema --suite > mappings/tests/schema.json
 
 Exit codes: 0 printed.")]
-    Schema,
+    Schema {
+        /// The schema of test files instead.
+        #[arg(long)]
+        suite: bool,
+    },
     /// Validate a mapping file and publish it as a new version of an SSM parameter.
     #[command(after_help = "\
 Example:
-  claim-mapper push mappings/prod.yaml --ssm-parameter /claim-mapper/prod --label live
+  claim-mapper push mappings/prod.yaml --ssm-parameter /claim-mapper/prod --label live --test mappings/tests/prod.yaml
 
-Exit codes: 0 pushed (warnings are printed first); 1 the mapping is invalid, nothing pushed;
-2 the command could not run (unreadable file, invalid label, AWS error or no credentials).")]
+Exit codes: 0 pushed (warnings are printed first); 1 the mapping is invalid or a test case
+failed, nothing pushed; 2 the command could not run (unreadable file, invalid label or test file,
+AWS error or no credentials).")]
     Push {
         /// The mapping file.
         file: PathBuf,
@@ -120,6 +155,9 @@ Exit codes: 0 pushed (warnings are printed first); 1 the mapping is invalid, not
         /// Store as a SecureString (encrypted with the account's default SSM key).
         #[arg(long)]
         secure: bool,
+        /// Run these test files against the mapping first; nothing is pushed if a case fails.
+        #[arg(long = "test", value_name = "TESTFILE", num_args = 1..)]
+        tests: Vec<PathBuf>,
     },
     /// Show how the tokens change between the current mapping (in SSM, or a file) and a
     /// mapping file, over events.
@@ -292,11 +330,78 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             }
             Ok(explained.processed())
         }
-        Command::Schema => {
-            say!(
-                "{}",
-                claim_mapper::mapping::schema::mapping_schema().trim_end()
-            )?;
+        Command::Test {
+            mapping,
+            ssm_parameter,
+            junit,
+            today,
+            files,
+        } => {
+            let suites = load_suites(&files)?;
+            let given = match (ssm_parameter, mapping) {
+                (Some(parameter), _) => Some(ssm::load(&parameter).await?),
+                (None, Some(file)) => match load::load_file(&file) {
+                    Ok(loaded) => Some(loaded),
+                    Err(error @ MappingError::Read { .. }) => return Err(error.into()),
+                    Err(invalid) => {
+                        say!("{invalid}\nnot tested: the mapping is invalid")?;
+                        return Ok(false);
+                    }
+                },
+                (None, None) => None,
+            };
+            let mut runs = Vec::with_capacity(suites.len());
+            let mut all_pass = true;
+            for s in &suites {
+                let own;
+                let loaded = match &given {
+                    Some(loaded) => loaded,
+                    None => {
+                        let file = s.mapping.as_ref().with_context(|| {
+                            format!(
+                                "{} names no `mapping`: give --mapping or --ssm-parameter",
+                                s.file.display()
+                            )
+                        })?;
+                        own = match load::load_file(file) {
+                            Ok(loaded) => loaded,
+                            Err(error @ MappingError::Read { .. }) => return Err(error.into()),
+                            Err(invalid) => {
+                                say!(
+                                    "{invalid}\n{}: not tested: the mapping is invalid",
+                                    s.file.display()
+                                )?;
+                                all_pass = false;
+                                continue;
+                            }
+                        };
+                        &own
+                    }
+                };
+                let day = today
+                    .or(s.today)
+                    .unwrap_or_else(|| OffsetDateTime::now_utc().date());
+                let run = suite::run(s, &loaded.mapping, loaded.describe(), day);
+                say!("{}", run.to_human())?;
+                all_pass &= run.failed() == 0;
+                runs.push(run);
+            }
+            let cases: usize = runs.iter().map(|r| r.verdicts.len()).sum();
+            let failed: usize = runs.iter().map(suite::SuiteRun::failed).sum();
+            say!("{} of {cases} cases passed", cases - failed)?;
+            if let Some(path) = junit {
+                std::fs::write(&path, suite::junit(&runs))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(all_pass)
+        }
+        Command::Schema { suite } => {
+            let schema = if suite {
+                claim_mapper::suite::suite_schema()
+            } else {
+                claim_mapper::mapping::schema::mapping_schema()
+            };
+            say!("{}", schema.trim_end())?;
             Ok(true)
         }
         Command::Push {
@@ -304,7 +409,11 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             ssm_parameter,
             label,
             secure,
-        } => ssm::push(&file, &ssm_parameter, label.as_deref(), secure).await,
+            tests,
+        } => {
+            let suites = load_suites(&tests)?;
+            ssm::push(&file, &ssm_parameter, label.as_deref(), secure, &suites).await
+        }
         Command::Diff {
             file,
             ssm_parameter,
@@ -344,6 +453,36 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             Ok(changed == 0)
         }
     }
+}
+
+/// The suites of `paths` (files, or folders of `*.yaml`), every one valid, or why not (exit 2).
+fn load_suites(paths: &[PathBuf]) -> anyhow::Result<Vec<Suite>> {
+    let files = dry_run::listed_files(paths, "yaml").context("cannot list test files")?;
+    anyhow::ensure!(
+        paths.is_empty() || !files.is_empty(),
+        "no test files found in {paths:?}"
+    );
+    files
+        .iter()
+        .map(|f| Suite::load(f).map_err(anyhow::Error::from))
+        .collect()
+}
+
+/// Runs `suites` against the mapping about to be pushed; `true` when every case passes.
+fn passes_tests(
+    suites: &[Suite],
+    mapping: &claim_mapper::Mapping,
+    file: &Path,
+) -> anyhow::Result<bool> {
+    let mut all_pass = true;
+    for s in suites {
+        let today = s.today.unwrap_or_else(|| OffsetDateTime::now_utc().date());
+        let described = format!("file {} ({})", file.display(), mapping.digest());
+        let run = suite::run(s, mapping, described, today);
+        say!("{}", run.to_human())?;
+        all_pass &= run.failed() == 0;
+    }
+    Ok(all_pass)
 }
 
 fn validate(files: &[PathBuf], json: bool, strict: bool) -> anyhow::Result<bool> {
@@ -394,6 +533,7 @@ mod ssm {
         name: &str,
         label: Option<&str>,
         secure: bool,
+        suites: &[Suite],
     ) -> anyhow::Result<bool> {
         let parameter = ParameterRef::parse(name).map_err(anyhow::Error::msg)?;
         anyhow::ensure!(
@@ -415,6 +555,10 @@ mod ssm {
             Ok(mapping) => {
                 for warning in mapping.warnings() {
                     say!("warning: {}:{warning}", file.display())?;
+                }
+                if !passes_tests(suites, &mapping, file)? {
+                    say!("not pushed: a test case failed")?;
+                    return Ok(false);
                 }
             }
         }
@@ -450,7 +594,13 @@ mod ssm {
         anyhow::bail!(NO_SSM)
     }
 
-    pub async fn push(_: &Path, _: &str, _: Option<&str>, _: bool) -> anyhow::Result<bool> {
+    pub async fn push(
+        _: &Path,
+        _: &str,
+        _: Option<&str>,
+        _: bool,
+        _: &[Suite],
+    ) -> anyhow::Result<bool> {
         anyhow::bail!(NO_SSM)
     }
 }

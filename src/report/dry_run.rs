@@ -23,12 +23,17 @@ pub struct EventRun {
 
 /// Expands files and folders (their `*.json` files, sorted) into a list of event files.
 pub fn event_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    listed_files(paths, "json")
+}
+
+/// `paths` with each folder replaced by its `*.EXTENSION` files, sorted.
+pub fn listed_files(paths: &[PathBuf], extension: &str) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(path)?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .filter(|p| p.extension().is_some_and(|x| x == extension))
                 .collect();
             found.sort();
             files.extend(found);

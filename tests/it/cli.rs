@@ -6,7 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn cli(args: &[&str]) -> Output {
+/// Runs the CLI from the repository root.
+pub(crate) fn cli(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_claim-mapper"))
         .args(args)
         .current_dir(support::root())
@@ -14,7 +15,7 @@ fn cli(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 

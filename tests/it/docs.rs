@@ -271,6 +271,34 @@ fn every_yaml_block_is_a_valid_mapping() {
     assert!(loaded >= 5, "only {loaded} mapping examples in the docs");
 }
 
+#[test]
+fn every_yaml_suite_block_is_a_valid_test_suite_whose_cases_pass() {
+    let mut checked = 0;
+    for page in pages() {
+        for block in page.blocks.iter().filter(|b| b.info == "yaml suite") {
+            // As if it were a file of mappings/tests/, where its relative paths lead.
+            let path = support::root().join("mappings/tests/docs.yaml");
+            let suite = claim_mapper::suite::Suite::from_yaml(&block.content, &path)
+                .unwrap_or_else(|e| panic!("{}:{}: {e}", page.name(), block.line));
+            let mapping = claim_mapper::runtime::load::load_file(suite.mapping.as_ref().unwrap())
+                .unwrap_or_else(|e| panic!("{e}"));
+            for case in &suite.cases {
+                let verdict = case.run(&mapping.mapping, suite.today.unwrap_or(support::TODAY));
+                assert!(
+                    verdict.passed(),
+                    "{}:{}: {}: {:?}",
+                    page.name(),
+                    block.line,
+                    case.name,
+                    verdict.mismatches
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1, "no test suite example in the docs");
+}
+
 /// A shown command that needs AWS (SSM) is not run here; `tests/it/ssm.rs` runs those against moto.
 fn needs_aws(command: &str) -> bool {
     let words: Vec<&str> = command.split_whitespace().collect();

@@ -8,10 +8,11 @@ use std::path::Path;
 use crate::support;
 
 /// The layers, bottom first: each may use those before it, never those after.
-const LAYERS: [(&str, &[&str]); 5] = [
+const LAYERS: [(&str, &[&str]); 6] = [
     ("contract", &["cognito", "claim_size"]),
     ("mapping", &["mapping"]),
     ("engine", &["engine"]),
+    ("suite", &["suite"]),
     ("report", &["report"]),
     ("runtime", &["runtime"]),
 ];

@@ -23,4 +23,5 @@ mod overlays;
 mod properties;
 mod schema;
 mod ssm;
+mod suite;
 mod validation;

@@ -404,6 +404,62 @@ fn push_refuses_invalid_files() {
 
 #[test]
 #[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn push_with_tests_publishes_only_a_mapping_that_passes_them() {
+    let name = unique("push-tested");
+    // dev.yaml does not do what prod's cases expect: refused, nothing written.
+    let out = cli(&[
+        "push",
+        "mappings/dev.yaml",
+        "--ssm-parameter",
+        &name,
+        "--test",
+        "mappings/tests/prod.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("  FAIL  "), "{}", text(&out));
+    assert!(
+        text(&out).contains("not pushed: a test case failed"),
+        "{}",
+        text(&out)
+    );
+    let after = cli(&["dry-run", "--ssm-parameter", &name]);
+    assert!(
+        text(&after).contains("not found"),
+        "nothing was written: {}",
+        text(&after)
+    );
+    // prod.yaml passes them: pushed, and the tested text is what the parameter holds.
+    let out = cli(&[
+        "push",
+        "mappings/prod.yaml",
+        "--ssm-parameter",
+        &name,
+        "--test",
+        "mappings/tests/prod.yaml",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!text(&out).contains("FAIL"), "{}", text(&out));
+    let tested = cli(&["test", "mappings/tests/prod.yaml", "--ssm-parameter", &name]);
+    assert!(tested.status.success(), "{}", text(&tested));
+    assert!(
+        text(&tested).contains(&format!("mapping ssm {name} version 1")),
+        "{}",
+        text(&tested)
+    );
+    // An invalid test file stops the push before anything is read or written.
+    let out = cli(&[
+        "push",
+        "mappings/prod.yaml",
+        "--ssm-parameter",
+        &name,
+        "--test",
+        "mappings/prod.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn push_prints_warnings_then_pushes() {
     let dir = tempfile::tempdir().unwrap();
     let warned = dir.path().join("warned.yaml");

@@ -1,0 +1,480 @@
+//! The suite file: its YAML format (version 1), compiled once into a [`Suite`] whose cases hold
+//! the events they send and what they expect, with every problem named by file, line, column and
+//! field.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use time::Date;
+
+use super::event::{self, RawEvent};
+use crate::engine::Payload;
+use crate::mapping::Location;
+use crate::mapping::location::LocationIndex;
+use crate::mapping::problems::{with_suggestion, yaml_error_parts};
+use crate::mapping::yaml::{present, yaml_to_json};
+
+/// Largest suite file read, in bytes; and largest event file.
+pub(crate) const MAX_SUITE_BYTES: usize = 1024 * 1024;
+
+/// A suite file as written.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Suite")]
+pub(crate) struct RawSuite {
+    /// Format version; this release reads 1.
+    #[schemars(range(min = 1, max = 1))]
+    version: u32,
+    /// The mapping the cases test, relative to this file. `claim-mapper test --mapping` or
+    /// `--ssm-parameter`, and `push --test`, test another.
+    #[serde(default, deserialize_with = "present")]
+    mapping: Option<String>,
+    /// The date `age` transforms count from (YYYY-MM-DD; default: today, UTC), so that cases about
+    /// ages hold on every day.
+    #[serde(default, deserialize_with = "present")]
+    today: Option<String>,
+    /// The cases, run in order.
+    #[schemars(length(min = 1))]
+    cases: Vec<RawCase>,
+}
+
+/// One case: an event, and what the mapping must do to it.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Case")]
+#[schemars(extend("oneOf" = [{"required": ["event"]}, {"required": ["event_file"]}]))]
+struct RawCase {
+    /// What the case checks, as a sentence: reports name the case by it.
+    name: String,
+    /// The event, described: the test builds a Cognito event of the given version from it.
+    #[serde(default, deserialize_with = "present")]
+    event: Option<RawEvent>,
+    /// Or a whole event, from a JSON file relative to this file.
+    #[serde(default, deserialize_with = "present")]
+    event_file: Option<String>,
+    /// What the mapping must do to the event; only what is listed is checked.
+    expect: RawExpect,
+}
+
+/// What the mapping must do to the event.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Expect")]
+struct RawExpect {
+    /// The ID token.
+    #[serde(default, deserialize_with = "present")]
+    id: Option<RawTokenExpect>,
+    /// The access token (versions 2 and 3).
+    #[serde(default, deserialize_with = "present")]
+    access: Option<RawTokenExpect>,
+    /// The group override holds exactly these groups, in this order.
+    #[serde(default, deserialize_with = "present")]
+    groups: Option<Vec<String>>,
+    /// The invocation fails on this rule (`rule 3`, `rule clients.web.1`, `rule groups`): Cognito
+    /// refuses the sign-in. Nothing else can be expected of a failed event.
+    #[serde(default, deserialize_with = "present")]
+    error: Option<String>,
+}
+
+/// What the mapping must do to one token.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "TokenExpect")]
+struct RawTokenExpect {
+    /// Claims added or overridden, with exactly these values (types count: `12` is not `"12"`;
+    /// version 1 sends every value as a string).
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(schema_with = "any_values")]
+    claims: Option<BTreeMap<String, serde_yaml::Value>>,
+    /// Claims the mapping does not add.
+    #[serde(default, deserialize_with = "present")]
+    absent: Option<Vec<String>>,
+    /// Claims the mapping suppresses.
+    #[serde(default, deserialize_with = "present")]
+    suppressed: Option<Vec<String>>,
+    /// Scopes added (access token).
+    #[serde(default, deserialize_with = "present")]
+    scopes_added: Option<Vec<String>>,
+    /// Scopes suppressed (access token).
+    #[serde(default, deserialize_with = "present")]
+    scopes_suppressed: Option<Vec<String>>,
+}
+
+fn any_values(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "object" })
+}
+
+/// A compiled suite: the cases of one file, with the events they send.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// The file, as given.
+    pub file: PathBuf,
+    /// The mapping the file names, resolved against the file's folder.
+    pub mapping: Option<PathBuf>,
+    /// The date `age` counts from, when the file sets one.
+    pub today: Option<Date>,
+    /// The cases, in file order.
+    pub cases: Vec<Case>,
+}
+
+/// One case, ready to run.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// What the case checks.
+    pub name: String,
+    /// The event it sends.
+    pub(crate) event: Value,
+    /// What it expects.
+    pub(crate) expect: Expect,
+}
+
+impl Case {
+    /// The event the case sends.
+    pub fn event(&self) -> &Value {
+        &self.event
+    }
+}
+
+/// What a case expects.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    /// Of the ID token.
+    pub(crate) id: TokenExpect,
+    /// Of the access token.
+    pub(crate) access: TokenExpect,
+    /// The exact group override.
+    pub(crate) groups: Option<Vec<String>>,
+    /// The rule the invocation fails on (`rule 3`).
+    pub(crate) error: Option<String>,
+}
+
+/// What a case expects of one token; empty lists check nothing.
+#[derive(Debug, Clone, Default)]
+pub struct TokenExpect {
+    pub(crate) claims: Map<String, Value>,
+    pub(crate) absent: Vec<String>,
+    pub(crate) suppressed: Vec<String>,
+    pub(crate) scopes_added: Vec<String>,
+    pub(crate) scopes_suppressed: Vec<String>,
+}
+
+/// One problem of a suite file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuiteProblem {
+    /// Where, when the file says.
+    pub location: Option<Location>,
+    /// The field (`cases[2].expect.id.claims`).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Why a suite file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    /// The file could not be read.
+    #[error("cannot read test file {file}: {reason}")]
+    Read {
+        /// The file.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// The file is not a valid suite: every problem found.
+    #[error("invalid test file {file}: {}", Problems(problems, file))]
+    Invalid {
+        /// The file.
+        file: String,
+        /// Every problem.
+        problems: Vec<SuiteProblem>,
+    },
+}
+
+struct Problems<'a>(&'a [SuiteProblem], &'a str);
+
+impl fmt::Display for Problems<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (problems, file) = (self.0, self.1);
+        let s = if problems.len() == 1 { "" } else { "s" };
+        write!(f, "{} problem{s}", problems.len())?;
+        for p in problems {
+            match p.location {
+                Some(l) => write!(f, "\n  {file}:{}:{}: ", l.line, l.column)?,
+                None => write!(f, "\n  {file}: ")?,
+            }
+            write!(f, "field `{}`: {}", p.field, p.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl Suite {
+    /// Reads and compiles the suite file at `path` (event files and the mapping resolve against
+    /// its folder).
+    pub fn load(path: &Path) -> Result<Suite, SuiteError> {
+        let file = path.display().to_string();
+        let read = |reason: String| SuiteError::Read {
+            file: file.clone(),
+            reason,
+        };
+        let text = read_capped(path).map_err(read)?;
+        let text = String::from_utf8(text).map_err(|_| read("not UTF-8 text".into()))?;
+        Suite::from_yaml(&text, path)
+    }
+
+    /// Compiles suite text as the file at `path`.
+    pub fn from_yaml(text: &str, path: &Path) -> Result<Suite, SuiteError> {
+        let file = path.display().to_string();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let raw: RawSuite = serde_yaml::from_str(text).map_err(|e| {
+            let (location, field, message) = yaml_error_parts(text, &e);
+            let message = with_suggestion(message);
+            SuiteError::Invalid {
+                file: file.clone(),
+                problems: vec![SuiteProblem {
+                    location,
+                    field,
+                    message,
+                }],
+            }
+        })?;
+        let folder = path.parent().unwrap_or(Path::new("."));
+        let mut problems = Vec::new();
+        let suite = compile(raw, path, folder, &mut |field, message| {
+            problems.push((field, message))
+        });
+        if problems.is_empty() {
+            return Ok(suite);
+        }
+        let index = LocationIndex::new(text);
+        Err(SuiteError::Invalid {
+            file,
+            problems: problems
+                .into_iter()
+                .map(|(field, message)| SuiteProblem {
+                    location: index.locate(&field),
+                    field,
+                    message,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Reads at most [`MAX_SUITE_BYTES`] of `path` (never more), refusing a larger file.
+fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SUITE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() > MAX_SUITE_BYTES {
+        return Err(format!("larger than {MAX_SUITE_BYTES} bytes"));
+    }
+    Ok(bytes)
+}
+
+fn compile(
+    raw: RawSuite,
+    path: &Path,
+    folder: &Path,
+    report: &mut dyn FnMut(String, String),
+) -> Suite {
+    if raw.version != 1 {
+        report(
+            "version".into(),
+            "this release reads test files of version 1".into(),
+        );
+    }
+    if raw.cases.is_empty() {
+        report(
+            "cases".into(),
+            "no cases: a suite that tests nothing cannot fail".into(),
+        );
+    }
+    let today = raw.today.as_deref().and_then(|text| {
+        Date::parse(
+            text,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|e| report("today".into(), format!("not a date (YYYY-MM-DD): {e}")))
+        .ok()
+    });
+    let mut names = HashSet::new();
+    let mut cases = Vec::with_capacity(raw.cases.len());
+    for (i, case) in raw.cases.into_iter().enumerate() {
+        let at = format!("cases[{i}]");
+        if case.name.trim().is_empty() {
+            report(format!("{at}.name"), "a case needs a name".into());
+        } else if !names.insert(case.name.clone()) {
+            report(
+                format!("{at}.name"),
+                format!(
+                    "another case is named `{}`: reports tell cases apart by name",
+                    case.name
+                ),
+            );
+        }
+        let (event, version) = match (&case.event, &case.event_file) {
+            (Some(described), None) => (
+                event::build(described, &format!("{at}.event"), report),
+                Some(described.version.unwrap_or(event::DEFAULT_VERSION)),
+            ),
+            (None, Some(file)) => (
+                read_event(&folder.join(file), &format!("{at}.event_file"), report),
+                None,
+            ),
+            _ => {
+                report(
+                    at.clone(),
+                    "give the event as `event` (described) or `event_file` (a JSON file), one of them"
+                        .into(),
+                );
+                (None, None)
+            }
+        };
+        let expect = compile_expect(&case.expect, &format!("{at}.expect"), version, report);
+        if let (Some(event), Some(expect)) = (event, expect) {
+            cases.push(Case {
+                name: case.name,
+                event,
+                expect,
+            });
+        }
+    }
+    Suite {
+        file: path.to_owned(),
+        mapping: raw.mapping.map(|m| tidy(&folder.join(m))),
+        today,
+        cases,
+    }
+}
+
+/// `path` with `.` and `folder/..` taken out, as reports show it (`mappings/tests/../prod.yaml` is
+/// `mappings/prod.yaml`); the file system is not asked, so a symbolic link may mean otherwise.
+fn tidy(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn read_event(path: &Path, field: &str, report: &mut dyn FnMut(String, String)) -> Option<Value> {
+    let bytes = read_capped(path)
+        .map_err(|e| report(field.into(), format!("cannot read {}: {e}", path.display())))
+        .ok()?;
+    Payload::from_slice(&bytes)
+        .map_err(|e| {
+            report(
+                field.into(),
+                format!("{} is not a JSON event: {e}", path.display()),
+            )
+        })
+        .ok()
+}
+
+fn compile_expect(
+    raw: &RawExpect,
+    at: &str,
+    version: Option<u8>,
+    report: &mut dyn FnMut(String, String),
+) -> Option<Expect> {
+    let mut ok = true;
+    let mut fail = |field: String, message: String| {
+        ok = false;
+        report(field, message);
+    };
+    if raw.error.is_some() && (raw.id.is_some() || raw.access.is_some() || raw.groups.is_some()) {
+        fail(
+            format!("{at}.error"),
+            "an event that fails has no response to check: expect the error alone".into(),
+        );
+    }
+    if let Some(error) = &raw.error
+        && !error.starts_with("rule ")
+    {
+        fail(
+            format!("{at}.error"),
+            "name the rule as errors do: `rule 3`, `rule clients.web.1` or `rule groups`".into(),
+        );
+    }
+    if raw.id.is_none() && raw.access.is_none() && raw.groups.is_none() && raw.error.is_none() {
+        fail(
+            at.into(),
+            "the case expects nothing, so it cannot fail: list claims, scopes, groups or an error"
+                .into(),
+        );
+    }
+    if version == Some(1) && raw.access.is_some() {
+        fail(
+            format!("{at}.access"),
+            "a version 1 event cannot change the access token".into(),
+        );
+    }
+    let mut token = |raw: &Option<RawTokenExpect>, name: &str| -> TokenExpect {
+        let Some(raw) = raw else {
+            return TokenExpect::default();
+        };
+        let here = format!("{at}.{name}");
+        if name == "id" {
+            for (key, list) in [
+                ("scopes_added", &raw.scopes_added),
+                ("scopes_suppressed", &raw.scopes_suppressed),
+            ] {
+                if list.is_some() {
+                    fail(
+                        format!("{here}.{key}"),
+                        "scopes are in the access token: expect them under `access`".into(),
+                    );
+                }
+            }
+        }
+        let mut claims = Map::new();
+        for (claim, value) in raw.claims.iter().flatten() {
+            match yaml_to_json(value) {
+                Ok(value) => {
+                    claims.insert(claim.clone(), value);
+                }
+                Err(e) => fail(format!("{here}.claims.{claim}"), e),
+            }
+        }
+        for claim in raw.absent.iter().flatten() {
+            if claims.contains_key(claim) {
+                fail(
+                    format!("{here}.absent"),
+                    format!("`{claim}` is expected both with a value and absent"),
+                );
+            }
+        }
+        TokenExpect {
+            claims,
+            absent: raw.absent.clone().unwrap_or_default(),
+            suppressed: raw.suppressed.clone().unwrap_or_default(),
+            scopes_added: raw.scopes_added.clone().unwrap_or_default(),
+            scopes_suppressed: raw.scopes_suppressed.clone().unwrap_or_default(),
+        }
+    };
+    let id = token(&raw.id, "id");
+    let access = token(&raw.access, "access");
+    ok.then(|| Expect {
+        id,
+        access,
+        groups: raw.groups.clone(),
+        error: raw.error.clone(),
+    })
+}
