@@ -10,6 +10,7 @@ use super::event::Event;
 use super::source::Attributes;
 use crate::mapping::MAX_VALUE_BYTES;
 use crate::mapping::condition::{Condition, ValueCondition, ValueTest};
+use crate::mapping::source::Lookup;
 
 /// Group lists up to this long are searched in place (the usual handful); a longer one is hashed
 /// once per event, the first time a `when.groups` reads it, so that many rules over many groups
@@ -115,21 +116,35 @@ impl Condition {
 impl ValueCondition {
     /// Whether the value this condition reads passes its test (see [`ValueTest`]).
     fn holds(&self, event: &Event, attributes: &Attributes) -> bool {
+        // An attribute is read in place, the common case; a path may build its value.
+        let found = match &self.lookup {
+            Lookup::Attribute { slot, .. } => {
+                Ok(attributes.get(*slot as usize).copied().flatten().map(Cow::Borrowed))
+            }
+            Lookup::Path(_) => self.lookup.find(event, attributes),
+        };
         // A multi-node JSONPath match over the value cap is not looked through: nothing holds.
-        let Ok(found) = self.lookup.find(event, attributes) else {
+        let Ok(found) = found else {
             return false;
         };
-        let Some(value) = found.filter(|v| !v.is_null()) else {
-            return matches!(self.test, ValueTest::Present(false));
+        self.test.holds(found.as_deref())
+    }
+}
+
+impl ValueTest {
+    /// Whether `value` (`None` when absent) passes the test.
+    fn holds(&self, value: Option<&Value>) -> bool {
+        let Some(value) = value.filter(|v| !v.is_null()) else {
+            return matches!(self, ValueTest::Present(false));
         };
-        let text = match value.as_ref() {
+        let text = match value {
             Value::String(s) => Cow::Borrowed(s.as_str()),
             Value::Number(n) => Cow::Owned(n.to_string()),
             Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
             // Lists and objects are present, and never equal or match a value.
-            _ => return matches!(self.test, ValueTest::Present(true)),
+            _ => return matches!(self, ValueTest::Present(true)),
         };
-        match &self.test {
+        match self {
             ValueTest::Present(present) => *present,
             ValueTest::OneOf(texts) => texts.iter().any(|t| *t == text),
             // The regex engine runs in time linear in the text; the cap bounds the text.
