@@ -8,6 +8,7 @@
 //! - [`engine`]: a compiled mapping applied to one event ([`engine::apply`]).
 //! - [`suite`]: test suites kept beside mappings: their format, the events they describe, and a
 //!   case's verdict against a mapping.
+//! - [`audit`]: a mapping checked against the user pool it serves.
 //! - [`report`]: what the CLI shows: dry-run, explain, token preview, diff, test results.
 //! - [`runtime`]: the Lambda function (init, serve, the live mapping and its refresh, loading,
 //!   SSM, logging), which uses the token preview for shadow mode.
@@ -15,6 +16,7 @@
 //! The binaries in `src/bin/` are thin shells over [`runtime`] and [`report`].
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod claim_size;
 pub mod cognito;
 pub mod engine;

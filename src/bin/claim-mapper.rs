@@ -58,12 +58,8 @@ Example:
 Exit codes: 0 every event was processed; 1 an event failed (the Lambda would return an error);
 2 the command could not run (unreadable mapping or folder, invalid mapping, SSM error).")]
     DryRun {
-        /// The mapping file.
-        #[arg(long, default_value = settings::DEFAULT_FILE, conflicts_with = "ssm_parameter")]
-        mapping: PathBuf,
-        /// Read the mapping from this SSM parameter (NAME, NAME:VERSION or NAME:LABEL) instead.
-        #[arg(long, value_name = "PARAMETER")]
-        ssm_parameter: Option<String>,
+        #[command(flatten)]
+        mapping: MappingSource,
         /// One JSON object per event per line: {"file", "output", "warnings"}.
         #[arg(long)]
         json: bool,
@@ -122,6 +118,28 @@ command could not run (unreadable or invalid test file, no mapping to test, SSM 
         #[arg(default_value = suite::DEFAULT_FOLDER)]
         files: Vec<PathBuf>,
     },
+    /// Check a mapping against the user pool it serves: values users can write for themselves or
+    /// callers send that decide what a token grants, claims that show apps attributes they may
+    /// not read, and what the mapping names that the pool does not have. Reads the pool only.
+    #[command(after_help = "\
+Examples:
+  claim-mapper audit --user-pool-id us-east-1_Zx98Yw76V --mapping mappings/prod.yaml
+  claim-mapper audit --user-pool-id us-east-1_Zx98Yw76V --ssm-parameter /myapp/prod/claim-mapping:live --json
+
+Exit codes: 0 no high finding; 1 a high finding; 2 the audit could not run (no such pool, access
+denied: the permissions it needs are named; unreadable or invalid mapping; no AWS region or
+credentials).")]
+    Audit {
+        /// The user pool (`us-east-1_Zx98Yw76V`).
+        #[arg(long, value_name = "POOL")]
+        user_pool_id: String,
+        #[command(flatten)]
+        mapping: MappingSource,
+        /// One JSON object: {"pool", "mapping", "findings": [{"severity", "kind", "place",
+        /// "field", "source", "clients", "message", "fix"}]}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON Schema of the mapping format, or of test files (for editors;
     /// `mappings/schema.json`, `mappings/tests/schema.json`).
     #[command(after_help = "\
@@ -140,9 +158,9 @@ Exit codes: 0 printed.")]
 Example:
   claim-mapper push mappings/prod.yaml --ssm-parameter /claim-mapper/prod --label live --test mappings/tests/prod.yaml
 
-Exit codes: 0 pushed (warnings are printed first); 1 the mapping is invalid or a test case
-failed, nothing pushed; 2 the command could not run (unreadable file, invalid label or test file,
-AWS error or no credentials).")]
+Exit codes: 0 pushed (warnings are printed first); 1 the mapping is invalid, a test case failed or
+the audit found something high, nothing pushed; 2 the command could not run (unreadable file,
+invalid label or test file, AWS error or no credentials).")]
     Push {
         /// The mapping file.
         file: PathBuf,
@@ -158,6 +176,10 @@ AWS error or no credentials).")]
         /// Run these test files against the mapping first; nothing is pushed if a case fails.
         #[arg(long = "test", value_name = "TESTFILE", num_args = 1..)]
         tests: Vec<PathBuf>,
+        /// Audit the mapping against this user pool first; nothing is pushed if a finding is
+        /// high.
+        #[arg(long, value_name = "POOL")]
+        audit_user_pool_id: Option<String>,
     },
     /// Show how the tokens change between the current mapping (in SSM, or a file) and a
     /// mapping file, over events.
@@ -188,6 +210,26 @@ invalid mapping, unreadable event, SSM error).")]
         #[command(flatten)]
         events: Events,
     },
+}
+
+/// The mapping a command reads: a file, or an SSM parameter.
+#[derive(Args)]
+struct MappingSource {
+    /// The mapping file.
+    #[arg(long, default_value = settings::DEFAULT_FILE, conflicts_with = "ssm_parameter")]
+    mapping: PathBuf,
+    /// Read the mapping from this SSM parameter (NAME, NAME:VERSION or NAME:LABEL) instead.
+    #[arg(long, value_name = "PARAMETER")]
+    ssm_parameter: Option<String>,
+}
+
+impl MappingSource {
+    async fn load(&self) -> anyhow::Result<Loaded> {
+        Ok(match &self.ssm_parameter {
+            Some(parameter) => ssm::load(parameter).await?,
+            None => load::load_file(&self.mapping)?,
+        })
+    }
 }
 
 #[derive(Args)]
@@ -259,15 +301,11 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         } => validate(&files, json, strict),
         Command::DryRun {
             mapping,
-            ssm_parameter,
             json,
             tokens,
             events,
         } => {
-            let loaded = match ssm_parameter {
-                Some(parameter) => ssm::load(&parameter).await?,
-                None => load::load_file(&mapping)?,
-            };
+            let loaded = mapping.load().await?;
             let files = events.files()?;
             let today = events.today();
             if !json {
@@ -404,15 +442,34 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             say!("{}", schema.trim_end())?;
             Ok(true)
         }
+        Command::Audit {
+            user_pool_id,
+            mapping,
+            json,
+        } => {
+            let loaded = mapping.load().await?;
+            let report = audit::run(&loaded.mapping, loaded.describe(), &user_pool_id).await?;
+            if json {
+                say!("{}", report.to_json())?;
+            } else {
+                say!("{}", report.to_human().trim_end())?;
+            }
+            Ok(!report.has_high())
+        }
         Command::Push {
             file,
             ssm_parameter,
             label,
             secure,
             tests,
+            audit_user_pool_id,
         } => {
             let suites = load_suites(&tests)?;
-            ssm::push(&file, &ssm_parameter, label.as_deref(), secure, &suites).await
+            let checks = ssm::Checks {
+                suites: &suites,
+                audit_pool: audit_user_pool_id.as_deref(),
+            };
+            ssm::push(&file, &ssm_parameter, label.as_deref(), secure, checks).await
         }
         Command::Diff {
             file,
@@ -522,6 +579,14 @@ mod ssm {
     use claim_mapper::Mapping;
     use claim_mapper::runtime::ssm::{MAX_PARAMETER_BYTES, ParameterRef, Ssm, label_restriction};
 
+    /// What `push` checks before it writes.
+    pub struct Checks<'a> {
+        /// Test suites the mapping must pass.
+        pub suites: &'a [Suite],
+        /// A user pool to audit the mapping against.
+        pub audit_pool: Option<&'a str>,
+    }
+
     pub async fn load(parameter: &str) -> anyhow::Result<Loaded> {
         let parameter = ParameterRef::parse(parameter).map_err(anyhow::Error::msg)?;
         let ssm = Ssm::operator().await?;
@@ -533,7 +598,7 @@ mod ssm {
         name: &str,
         label: Option<&str>,
         secure: bool,
-        suites: &[Suite],
+        checks: Checks<'_>,
     ) -> anyhow::Result<bool> {
         let parameter = ParameterRef::parse(name).map_err(anyhow::Error::msg)?;
         anyhow::ensure!(
@@ -556,9 +621,18 @@ mod ssm {
                 for warning in mapping.warnings() {
                     say!("warning: {}:{warning}", file.display())?;
                 }
-                if !passes_tests(suites, &mapping, file)? {
+                if !passes_tests(checks.suites, &mapping, file)? {
                     say!("not pushed: a test case failed")?;
                     return Ok(false);
+                }
+                if let Some(pool) = checks.audit_pool {
+                    let described = format!("file {} ({})", file.display(), mapping.digest());
+                    let report = audit::run(&mapping, described, pool).await?;
+                    say!("{}", report.to_human().trim_end())?;
+                    if report.has_high() {
+                        say!("not pushed: the audit found something high")?;
+                        return Ok(false);
+                    }
                 }
             }
         }
@@ -594,13 +668,53 @@ mod ssm {
         anyhow::bail!(NO_SSM)
     }
 
+    /// What `push` checks before it writes.
+    pub struct Checks<'a> {
+        /// Test suites the mapping must pass.
+        pub suites: &'a [Suite],
+        /// A user pool to audit the mapping against.
+        pub audit_pool: Option<&'a str>,
+    }
+
     pub async fn push(
         _: &Path,
         _: &str,
         _: Option<&str>,
         _: bool,
-        _: &[Suite],
+        _: Checks<'_>,
     ) -> anyhow::Result<bool> {
         anyhow::bail!(NO_SSM)
+    }
+}
+
+#[cfg(feature = "audit")]
+mod audit {
+    use claim_mapper::Mapping;
+    use claim_mapper::report::audit::AuditReport;
+    use claim_mapper::runtime::user_pool::read_pool;
+
+    /// Reads `pool` and audits `mapping` (described as `described`) against it.
+    pub async fn run(
+        mapping: &Mapping,
+        described: String,
+        pool: &str,
+    ) -> anyhow::Result<AuditReport> {
+        let pool = read_pool(pool).await?;
+        let findings = claim_mapper::audit::audit(mapping, &pool);
+        Ok(AuditReport {
+            pool,
+            mapping: described,
+            findings,
+        })
+    }
+}
+
+#[cfg(not(feature = "audit"))]
+mod audit {
+    use claim_mapper::Mapping;
+    use claim_mapper::report::audit::AuditReport;
+
+    pub async fn run(_: &Mapping, _: String, _: &str) -> anyhow::Result<AuditReport> {
+        anyhow::bail!("this build has no audit support (cargo feature `audit`)")
     }
 }

@@ -118,9 +118,11 @@ impl ValueCondition {
     fn holds(&self, event: &Event, attributes: &Attributes) -> bool {
         // An attribute is read in place, the common case; a path may build its value.
         let found = match &self.lookup {
-            Lookup::Attribute { slot, .. } => {
-                Ok(attributes.get(*slot as usize).copied().flatten().map(Cow::Borrowed))
-            }
+            Lookup::Attribute { slot, .. } => Ok(attributes
+                .get(*slot as usize)
+                .copied()
+                .flatten()
+                .map(Cow::Borrowed)),
             Lookup::Path(_) => self.lookup.find(event, attributes),
         };
         // A multi-node JSONPath match over the value cap is not looked through: nothing holds.

@@ -405,23 +405,38 @@ fn check_costly_parts(rules: &[Rule], scopes: &[ScopeRule], problems: &mut Probl
                         place.warn(problems, warning);
                     }
                 }
-                Lookup::Path(JsonPath::Query(_)) => {
-                    queries += 1;
-                    if queries == MAX_QUERY_PATHS + 1 {
-                        place.add(
-                            problems,
-                            format!(
-                                "more than {MAX_QUERY_PATHS} JSONPaths with wildcards, \
-                                 descendants, filters or slices in the mapping; each may visit \
-                                 every node of every event: use plain paths (`$.a.b`, \
-                                 `$['c:d'][0]`) where they do"
-                            ),
-                        );
+                Lookup::Path(path) => {
+                    if path.may_read_client_metadata() {
+                        place.warn(problems, CLIENT_INPUT.into());
                     }
+                    count_query(path, &mut queries, &place, problems);
                 }
-                Lookup::Path(_) => {}
             }
         }
+    }
+}
+
+/// The warning for a value read from `request.clientMetadata`.
+const CLIENT_INPUT: &str = "this reads `request.clientMetadata`, which is whatever the caller of \
+    InitiateAuth sends (any app that has the client id): never let it grant anything, and in a \
+    claim treat it as the client's word, not the user pool's";
+
+/// Counts a JSONPath that is not a plain path toward [`MAX_QUERY_PATHS`], reporting the one that
+/// passes it.
+fn count_query(path: &JsonPath, queries: &mut usize, place: &Place, problems: &mut Problems) {
+    if !matches!(path, JsonPath::Query(_)) {
+        return;
+    }
+    *queries += 1;
+    if *queries == MAX_QUERY_PATHS + 1 {
+        place.add(
+            problems,
+            format!(
+                "more than {MAX_QUERY_PATHS} JSONPaths with wildcards, descendants, filters or \
+                 slices in the mapping; each may visit every node of every event: use plain \
+                 paths (`$.a.b`, `$['c:d'][0]`) where they do"
+            ),
+        );
     }
 }
 

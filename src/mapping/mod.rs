@@ -14,6 +14,7 @@ pub(crate) mod condition;
 mod field_schemas;
 mod file;
 pub(crate) mod groups;
+pub mod inputs;
 mod limits;
 pub(crate) mod location;
 pub(crate) mod overlay;

@@ -5,6 +5,7 @@
 //!
 //! Must not know the Lambda runtime.
 
+pub mod audit;
 pub mod diff;
 pub mod dry_run;
 pub mod explain;

@@ -252,6 +252,29 @@ async fn sdk_config(budget: Budget) -> aws_config::SdkConfig {
         .await
 }
 
+/// The AWS configuration of operator commands ([`Budget::OPERATOR`]), once a region and
+/// credentials are known to be configured; else, in one sentence, which is missing (not the SDK's
+/// chain of errors).
+pub(crate) async fn operator_config() -> Result<aws_config::SdkConfig, &'static str> {
+    use aws_sdk_ssm::config::ProvideCredentials;
+
+    let config = sdk_config(Budget::OPERATOR).await;
+    if config.region().is_none() {
+        return Err("no AWS region is configured: set AWS_REGION, or a region in your AWS profile");
+    }
+    let credentials = match config.credentials_provider() {
+        Some(provider) => provider.provide_credentials().await.ok(),
+        None => None,
+    };
+    if credentials.is_none() {
+        return Err(
+            "no AWS credentials were found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY, or run where a role provides them",
+        );
+    }
+    Ok(config)
+}
+
 impl Ssm {
     /// Builds the client with `budget`. Costs no network call.
     pub async fn new(budget: Budget) -> Self {
@@ -263,24 +286,7 @@ impl Ssm {
     /// The client the CLI uses ([`Budget::OPERATOR`]), once a region and credentials are known to
     /// be configured: a missing one is said in one sentence, not as the SDK's chain of errors.
     pub async fn operator() -> Result<Self, SsmError> {
-        use aws_sdk_ssm::config::ProvideCredentials;
-
-        let config = sdk_config(Budget::OPERATOR).await;
-        if config.region().is_none() {
-            return Err(SsmError::Setup(
-                "no AWS region is configured: set AWS_REGION, or a region in your AWS profile",
-            ));
-        }
-        let credentials = match config.credentials_provider() {
-            Some(provider) => provider.provide_credentials().await.ok(),
-            None => None,
-        };
-        if credentials.is_none() {
-            return Err(SsmError::Setup(
-                "no AWS credentials were found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and \
-                 AWS_SECRET_ACCESS_KEY, or run where a role provides them",
-            ));
-        }
+        let config = operator_config().await.map_err(SsmError::Setup)?;
         Ok(Ssm {
             client: Client::new(&config),
         })

@@ -305,7 +305,13 @@ fn validate_prints_warnings_passes_them_unless_strict_and_speaks_json() {
         "{text}"
     );
     assert_eq!(cli(&["validate", "--strict", file]).status.code(), Some(1));
-    let json = cli(&["validate", "--json", file, "mappings/default.yaml"]);
+    let json = cli(&[
+        "validate",
+        "--json",
+        file,
+        "mappings/prod.yaml",
+        "mappings/default.yaml",
+    ]);
     let lines: Vec<Value> = stdout(&json)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -314,6 +320,15 @@ fn validate_prints_warnings_passes_them_unless_strict_and_speaks_json() {
     assert_eq!(lines[0]["warnings"][0]["line"], 3);
     assert_eq!(lines[0]["warnings"][0]["field"], "claims[0].from");
     assert_eq!(lines[1]["warnings"], serde_json::json!([]));
+    // default.yaml copies the app version the client sends: allowed, and said.
+    let client_input = &lines[2]["warnings"][0];
+    assert_eq!(client_input["field"], "claims[6].from");
+    assert!(
+        client_input["message"].as_str().unwrap().contains(
+            "`request.clientMetadata`, which is whatever the caller of InitiateAuth sends"
+        ),
+        "{client_input}"
+    );
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "version: 2\n").unwrap();
     let json = cli(&["validate", "--json", bad.to_str().unwrap()]);

@@ -135,3 +135,19 @@ fn a_hundred_thousand_mixed_invocations_without_errors_or_memory_growth() {
         "RSS grew from {after_warmup} KB to {after_all} KB"
     );
 }
+
+#[test]
+#[ignore = "needs the deployable zips: run scripts/test"]
+fn the_functions_carry_no_cognito_api_client() {
+    // `audit` is the CLI's feature; scripts/build leaves it out of the functions.
+    for binary in ["claim-mapper-lambda", "claim-mapper-lambda-file"] {
+        let (_root, bootstrap) = support::lambda::unpack(binary);
+        let bytes = std::fs::read(&bootstrap).unwrap();
+        let holds = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        assert!(!holds(b"AWSCognitoIdentityProviderService"), "{binary}");
+        assert!(!holds(b"DescribeUserPoolClient"), "{binary}");
+        if binary == "claim-mapper-lambda" {
+            assert!(holds(b"GetParameter"), "the check can see an API name");
+        }
+    }
+}

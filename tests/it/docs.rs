@@ -299,10 +299,12 @@ fn every_yaml_suite_block_is_a_valid_test_suite_whose_cases_pass() {
     assert!(checked >= 1, "no test suite example in the docs");
 }
 
-/// A shown command that needs AWS (SSM) is not run here; `tests/it/ssm.rs` runs those against moto.
+/// A shown command that needs AWS (SSM, Cognito) is not run here; `tests/it/ssm.rs` and
+/// `tests/it/audit.rs` run those against moto.
 fn needs_aws(command: &str) -> bool {
     let words: Vec<&str> = command.split_whitespace().collect();
-    matches!(words.first(), Some(&"push") | Some(&"diff")) || words.contains(&"--ssm-parameter")
+    matches!(words.first(), Some(&"push" | &"diff" | &"audit"))
+        || words.contains(&"--ssm-parameter")
 }
 
 #[test]

@@ -8,11 +8,12 @@ use std::path::Path;
 use crate::support;
 
 /// The layers, bottom first: each may use those before it, never those after.
-const LAYERS: [(&str, &[&str]); 6] = [
+const LAYERS: [(&str, &[&str]); 7] = [
     ("contract", &["cognito", "claim_size"]),
     ("mapping", &["mapping"]),
     ("engine", &["engine"]),
     ("suite", &["suite"]),
+    ("audit", &["audit"]),
     ("report", &["report"]),
     ("runtime", &["runtime"]),
 ];

@@ -4,6 +4,8 @@
 
 mod support;
 
+#[cfg(feature = "audit")]
+mod audit;
 mod cli;
 mod conditions;
 mod deploy;

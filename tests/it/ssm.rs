@@ -19,7 +19,8 @@ fn mapping_text(file: &str) -> String {
     std::fs::read_to_string(support::root().join(file)).unwrap()
 }
 
-fn cli(args: &[&str]) -> Output {
+/// Runs the CLI against moto.
+pub(crate) fn cli(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_claim-mapper"))
         .args(args)
         .envs(aws_env(&endpoint()))

@@ -1,0 +1,275 @@
+//! What a compiled mapping reads from the event, and what each value read decides: the questions
+//! an audit asks of a mapping (`claim-mapper audit`: can the user, or the caller of
+//! `InitiateAuth`, set a value that decides something?), answered from the compiled rules, so
+//! that they see exactly what the engine reads.
+
+use super::Mapping;
+use super::condition::Condition;
+use super::groups::GroupSource;
+use super::rule_id::RuleId;
+use super::source::{JsonPath, Lookup, Step};
+use crate::cognito::Field;
+
+/// A value the mapping reads, where, and what it decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// How reports name the place: `rule 3`, `rule clients.web.1`, `groups.from[1]`,
+    /// `scopes.add[0]`.
+    pub place: String,
+    /// The field in the file (`claims[2].when.attributes.custom:role`), for its line.
+    pub field: String,
+    /// What the value decides.
+    pub decides: Decides,
+    /// Where the value is read.
+    pub read: Read,
+    /// The app clients the place is limited to (a client overlay, `when.clients`); empty for
+    /// every client.
+    pub clients: Vec<String>,
+}
+
+/// What a value read from the event decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decides {
+    /// A claim's value (after its transforms), in these tokens.
+    Claim {
+        /// The claim.
+        claim: String,
+        /// Sent in the ID token.
+        id: bool,
+        /// Sent in the access token.
+        access: bool,
+    },
+    /// Whether a rule adds its claim (a `when:` condition).
+    Condition {
+        /// The rule's claim.
+        claim: String,
+    },
+    /// The user's groups, and with them their roles (a group pipeline source).
+    Groups,
+    /// Whether a scope is added (its `when:`).
+    Scope {
+        /// The scope.
+        scope: String,
+    },
+}
+
+impl Decides {
+    /// Whether the value grants something (a condition, groups and roles, a scope) rather than
+    /// being copied into a claim.
+    pub fn grants(&self) -> bool {
+        !matches!(self, Decides::Claim { .. })
+    }
+}
+
+/// Where a value is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    /// A user attribute, by name.
+    Attribute(String),
+    /// A JSONPath into the event.
+    Path {
+        /// The path as written in the mapping's terms (`$.request.clientMetadata.tier`).
+        text: String,
+        /// Whether it reads, or may read, `request.clientMetadata`: what the caller of
+        /// `InitiateAuth` sends, not the user pool.
+        client_metadata: bool,
+    },
+}
+
+impl Read {
+    fn of(lookup: &Lookup) -> Read {
+        match lookup {
+            Lookup::Attribute { name, .. } => Read::Attribute(name.clone()),
+            Lookup::Path(path) => Read::Path {
+                text: path.to_string(),
+                client_metadata: path.may_read_client_metadata(),
+            },
+        }
+    }
+}
+
+impl JsonPath {
+    /// Whether the path reads `request.clientMetadata` or, searching the event (a descendant
+    /// segment, a wildcard over the request), may read it.
+    pub(crate) fn may_read_client_metadata(&self) -> bool {
+        let member =
+            |step: Option<&Step>, name: &str| matches!(step, Some(Step::Member(m)) if m == name);
+        let wide = |step: Option<&Step>| matches!(step, Some(Step::Elements));
+        match self {
+            JsonPath::Field(Field::Request, steps) => {
+                member(steps.first(), "clientMetadata") || wide(steps.first())
+            }
+            JsonPath::Field(..) => false,
+            JsonPath::Direct(steps) => {
+                wide(steps.first())
+                    || (member(steps.first(), "request")
+                        && (member(steps.get(1), "clientMetadata") || wide(steps.get(1))))
+            }
+            JsonPath::Query(query) => {
+                let text = query.to_string();
+                text.contains("clientMetadata") || text.contains("..") || text.contains('*')
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let steps = |f: &mut std::fmt::Formatter<'_>, steps: &[Step]| {
+            for step in steps {
+                match step {
+                    Step::Member(m) if m.chars().all(|c| c.is_alphanumeric() || c == '_') => {
+                        write!(f, ".{m}")?
+                    }
+                    Step::Member(m) => write!(f, "['{m}']")?,
+                    Step::Index(i) => write!(f, "[{i}]")?,
+                    Step::Elements => write!(f, "[*]")?,
+                }
+            }
+            Ok(())
+        };
+        match self {
+            JsonPath::Direct(s) => {
+                f.write_str("$")?;
+                steps(f, s)
+            }
+            JsonPath::Field(field, s) => {
+                write!(f, "$.{}", field.name())?;
+                steps(f, s)
+            }
+            JsonPath::Query(query) => write!(f, "{query}"),
+        }
+    }
+}
+
+impl Mapping {
+    /// Every value the mapping reads and what it decides, in file order: rule sources, rule
+    /// conditions, group pipeline sources, scope conditions.
+    pub fn inputs(&self) -> Vec<Input> {
+        let mut inputs = Vec::new();
+        for rule in &self.rules {
+            let place = format!("rule {}", rule.id);
+            let mut clients = match &rule.id {
+                RuleId::Overlay(key, _) => key
+                    .strip_prefix("clients.")
+                    .map(|c| vec![c.to_owned()])
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            if let Some(listed) = rule.when.as_ref().and_then(|w| w.clients.as_ref()) {
+                clients.extend(listed.iter().cloned());
+            }
+            let (lookups, key) = rule.source.lookups();
+            for lookup in lookups {
+                inputs.push(Input {
+                    place: place.clone(),
+                    field: format!("{}.{key}", rule.path),
+                    decides: Decides::Claim {
+                        claim: rule.claim.clone(),
+                        id: rule.to_id,
+                        access: rule.to_access,
+                    },
+                    read: Read::of(lookup),
+                    clients: clients.clone(),
+                });
+            }
+            for value in conditions(&rule.when) {
+                inputs.push(Input {
+                    place: place.clone(),
+                    field: format!("{}.when.{}", rule.path, value.key),
+                    decides: Decides::Condition {
+                        claim: rule.claim.clone(),
+                    },
+                    read: Read::of(&value.lookup),
+                    clients: clients.clone(),
+                });
+            }
+        }
+        for (i, source) in self.groups.iter().flat_map(|g| &g.sources).enumerate() {
+            if let GroupSource::Attribute { name, .. } = source {
+                inputs.push(Input {
+                    place: format!("groups.from[{i}]"),
+                    field: format!("groups.from[{i}].attribute"),
+                    decides: Decides::Groups,
+                    read: Read::Attribute(name.clone()),
+                    clients: Vec::new(),
+                });
+            }
+        }
+        for (i, scope) in self.scopes_add.iter().enumerate() {
+            let clients = scope
+                .when
+                .as_ref()
+                .and_then(|w| w.clients.clone())
+                .unwrap_or_default();
+            for value in conditions(&scope.when) {
+                inputs.push(Input {
+                    place: format!("scopes.add[{i}]"),
+                    field: format!("scopes.add[{i}].when.{}", value.key),
+                    decides: Decides::Scope {
+                        scope: scope.scope.clone(),
+                    },
+                    read: Read::of(&value.lookup),
+                    clients: clients.clone(),
+                });
+            }
+        }
+        inputs
+    }
+
+    /// The app client ids the mapping names: client overlays and `when.clients` lists, each
+    /// once, with the field that names it first.
+    pub fn client_ids(&self) -> Vec<(String, String)> {
+        let mut named: Vec<(String, String)> = Vec::new();
+        let mut add = |id: &str, field: String| {
+            if !named.iter().any(|(known, _)| known == id) {
+                named.push((id.to_owned(), field));
+            }
+        };
+        for rule in &self.rules {
+            if let RuleId::Overlay(key, _) = &rule.id
+                && let Some(client) = key.strip_prefix("clients.")
+            {
+                add(client, format!("clients.{client}"));
+            }
+            for (i, client) in rule
+                .when
+                .iter()
+                .flat_map(|w| w.clients.iter().flatten())
+                .enumerate()
+            {
+                add(client, format!("{}.when.clients[{i}]", rule.path));
+            }
+        }
+        for (n, scope) in self.scopes_add.iter().enumerate() {
+            for (i, client) in scope
+                .when
+                .iter()
+                .flat_map(|w| w.clients.iter().flatten())
+                .enumerate()
+            {
+                add(client, format!("scopes.add[{n}].when.clients[{i}]"));
+            }
+        }
+        named
+    }
+
+    /// The rules that send a claim to the access token, as (place, field, claim).
+    pub fn access_token_rules(&self) -> Vec<(String, String, String)> {
+        self.rules
+            .iter()
+            .filter(|r| r.to_access)
+            .map(|r| {
+                (
+                    format!("rule {}", r.id),
+                    format!("{}.tokens", r.path),
+                    r.claim.clone(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn conditions(when: &Option<Condition>) -> &[super::condition::ValueCondition] {
+    when.as_ref().map_or(&[], |w| &w.values)
+}
