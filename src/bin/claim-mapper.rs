@@ -181,6 +181,46 @@ invalid label or test file, AWS error or no credentials).")]
         #[arg(long, value_name = "POOL")]
         audit_user_pool_id: Option<String>,
     },
+    /// Move a label (default `live`) to a version of a mapping parameter: release a version
+    /// `push` staged, or roll back to an earlier one. The deployed function reads the parameter
+    /// at its label.
+    #[command(after_help = "\
+Examples:
+  claim-mapper release --ssm-parameter /cognito-claim-mapper/prod/claim-mapping --version 7
+  claim-mapper release --ssm-parameter /cognito-claim-mapper/prod/claim-mapping --version 6   # roll back
+
+Exit codes: 0 the label moved; 1 that version holds an invalid mapping, nothing moved; 2 the
+command could not run (no such version, invalid label, AWS error or no credentials).")]
+    Release {
+        /// The parameter name.
+        #[arg(long, value_name = "NAME")]
+        ssm_parameter: String,
+        /// The version to release.
+        #[arg(long)]
+        version: i64,
+        /// The label to move.
+        #[arg(long, default_value = "live")]
+        label: String,
+    },
+    /// Set a function as a user pool's Pre Token Generation trigger, keeping every other setting
+    /// of the pool (what CloudFormation cannot do for a pool it does not own).
+    #[command(after_help = "\
+Example:
+  claim-mapper attach --user-pool-id us-east-1_Zx98Yw76V --function-arn arn:aws:lambda:us-east-1:111122223333:function:cognito-claim-mapper:live
+
+Exit codes: 0 attached; 2 the command could not run (no such pool, a feature plan without access
+token customisation, access denied: the permissions are named; no AWS region or credentials).")]
+    Attach {
+        /// The user pool.
+        #[arg(long, value_name = "POOL")]
+        user_pool_id: String,
+        /// The function (its live alias) Cognito is to invoke.
+        #[arg(long, value_name = "ARN")]
+        function_arn: String,
+        /// The trigger event version.
+        #[arg(long, default_value = "V2_0", value_parser = ["V1_0", "V2_0", "V3_0"])]
+        trigger_version: String,
+    },
     /// Show how the tokens change between the current mapping (in SSM, or a file) and a
     /// mapping file, over events.
     #[command(after_help = "\
@@ -456,6 +496,20 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             }
             Ok(!report.has_high())
         }
+        Command::Release {
+            ssm_parameter,
+            version,
+            label,
+        } => ssm::release(&ssm_parameter, version, &label).await,
+        Command::Attach {
+            user_pool_id,
+            function_arn,
+            trigger_version,
+        } => {
+            let attached = audit::attach(&user_pool_id, &function_arn, &trigger_version).await?;
+            say!("{attached}")?;
+            Ok(true)
+        }
         Command::Push {
             file,
             ssm_parameter,
@@ -587,6 +641,35 @@ mod ssm {
         pub audit_pool: Option<&'a str>,
     }
 
+    /// Moves `label` to `version` of `name`, once that version is known to hold a valid mapping.
+    pub async fn release(name: &str, version: i64, label: &str) -> anyhow::Result<bool> {
+        if let Some(reason) = label_restriction(label) {
+            anyhow::bail!("invalid --label: {reason}");
+        }
+        let at = |selector: &str| {
+            ParameterRef::parse(&format!("{name}:{selector}")).map_err(anyhow::Error::msg)
+        };
+        let ssm = Ssm::operator().await?;
+        let loaded = match load::load_parameter(&ssm, &at(&version.to_string())?).await {
+            Ok(loaded) => loaded,
+            Err(load::LoadError::InvalidParameter(e)) => {
+                say!("{e}\nnot released: version {version} holds an invalid mapping")?;
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let before = ssm.fetch(&at(label)?).await.ok().map(|f| f.version);
+        ssm.label(name, version, label)
+            .await
+            .with_context(|| format!("cannot label version {version} of {name}"))?;
+        let was = before.map_or("no version".into(), |v| format!("version {v}"));
+        say!(
+            "label {label} -> version {version} ({}), was {was}",
+            loaded.mapping.digest()
+        )?;
+        Ok(true)
+    }
+
     pub async fn load(parameter: &str) -> anyhow::Result<Loaded> {
         let parameter = ParameterRef::parse(parameter).map_err(anyhow::Error::msg)?;
         let ssm = Ssm::operator().await?;
@@ -676,6 +759,10 @@ mod ssm {
         pub audit_pool: Option<&'a str>,
     }
 
+    pub async fn release(_: &str, _: i64, _: &str) -> anyhow::Result<bool> {
+        anyhow::bail!(NO_SSM)
+    }
+
     pub async fn push(
         _: &Path,
         _: &str,
@@ -687,7 +774,7 @@ mod ssm {
     }
 }
 
-#[cfg(feature = "audit")]
+#[cfg(feature = "user-pool")]
 mod audit {
     use claim_mapper::Mapping;
     use claim_mapper::report::audit::AuditReport;
@@ -707,14 +794,26 @@ mod audit {
             findings,
         })
     }
+    /// Sets the pool's Pre Token Generation trigger.
+    pub async fn attach(
+        pool: &str,
+        function: &str,
+        version: &str,
+    ) -> anyhow::Result<claim_mapper::runtime::user_pool::Attached> {
+        Ok(claim_mapper::runtime::user_pool::attach(pool, function, version).await?)
+    }
 }
 
-#[cfg(not(feature = "audit"))]
+#[cfg(not(feature = "user-pool"))]
 mod audit {
     use claim_mapper::Mapping;
     use claim_mapper::report::audit::AuditReport;
 
     pub async fn run(_: &Mapping, _: String, _: &str) -> anyhow::Result<AuditReport> {
-        anyhow::bail!("this build has no audit support (cargo feature `audit`)")
+        anyhow::bail!("this build cannot read user pools (cargo feature `user-pool`)")
+    }
+
+    pub async fn attach(_: &str, _: &str, _: &str) -> anyhow::Result<String> {
+        anyhow::bail!("this build cannot change user pools (cargo feature `user-pool`)")
     }
 }

@@ -136,3 +136,54 @@ pub fn report(pairs: &[(EventRun, EventRun)]) -> (String, usize) {
     let _ = writeln!(out, "\n{changed} of {} events change", pairs.len());
     (out, changed)
 }
+
+/// Where one response differs from another for one token, by claim and scope name only (for
+/// logs, which never show a value).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NamedDifferences {
+    /// Claims the expected response adds that the other does not.
+    pub missing: Vec<String>,
+    /// Claims the other response adds that the expected one does not.
+    pub extra: Vec<String>,
+    /// Claims both add, with different values.
+    pub changed: Vec<String>,
+    /// Claims suppressed by one response and not the other.
+    pub suppressed: Vec<String>,
+    /// Scopes added or suppressed by one response and not the other.
+    pub scopes: Vec<String>,
+}
+
+impl NamedDifferences {
+    /// Where `actual` differs from `expected` for one token.
+    pub fn between(expected: &TokenView, actual: &TokenView) -> NamedDifferences {
+        let (e, a) = (&expected.changes.add, &actual.changes.add);
+        let names = |of: &dyn Fn(&String) -> bool,
+                     from: &serde_json::Map<String, serde_json::Value>| {
+            from.keys().filter(|k| of(k)).cloned().collect::<Vec<_>>()
+        };
+        let one_sided = |x: &[String], y: &[String]| {
+            x.iter()
+                .filter(|n| !y.contains(n))
+                .chain(y.iter().filter(|n| !x.contains(n)))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let mut scopes = one_sided(&expected.scopes_add, &actual.scopes_add);
+        scopes.extend(one_sided(
+            &expected.scopes_suppress,
+            &actual.scopes_suppress,
+        ));
+        NamedDifferences {
+            missing: names(&|k| !a.contains_key(k), e),
+            extra: names(&|k| !e.contains_key(k), a),
+            changed: names(&|k| a.get(k).is_some_and(|v| Some(v) != e.get(k)), e),
+            suppressed: one_sided(&expected.changes.suppress, &actual.changes.suppress),
+            scopes,
+        }
+    }
+
+    /// Whether the two responses agree for the token.
+    pub fn is_empty(&self) -> bool {
+        *self == NamedDifferences::default()
+    }
+}

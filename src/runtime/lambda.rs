@@ -15,6 +15,7 @@ use super::load::{self, LoadError, Loaded};
 use super::settings::{self, Mode, Settings};
 use crate::engine::{self, ApplyError, EventError, Payload, Reply};
 use crate::mapping::Mapping;
+use crate::report::diff::NamedDifferences;
 use crate::report::preview::{self, Mark};
 
 impl From<ApplyError> for Diagnostic {
@@ -151,6 +152,7 @@ pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Er
         // Counted only: a warning may quote the mapping, which may be a SecureString.
         warnings = current.mapping.warnings().len(),
         shadow = mode == Mode::Shadow,
+        compare = mode == Mode::Compare,
         "claim mapping loaded"
     );
     let live = Arc::new(live);
@@ -174,11 +176,17 @@ pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Er
         }
         // The payload is kept as it came (a `RawValue`) and parsed a second time for the mapping,
         // so that shadow mode hands back even a payload the mapping cannot read.
-        Mode::Shadow => {
+        Mode::Shadow | Mode::Compare => {
             lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<Payload<Box<RawValue>>>| {
                     let (loaded, span) = begin(&*live, &cold);
-                    async move { shadow(&loaded.mapping, event.payload.0) }.instrument(span)
+                    async move {
+                        match mode {
+                            Mode::Compare => compare(&loaded.mapping, event.payload.0),
+                            _ => shadow(&loaded.mapping, event.payload.0),
+                        }
+                    }
+                    .instrument(span)
                 },
             ))
             .await
@@ -301,15 +309,9 @@ pub fn shadow(
     mapping: &Mapping,
     payload: Result<Box<RawValue>, EventError>,
 ) -> Result<Box<RawValue>, ApplyError> {
-    let payload = payload.map_err(|e| refused(e.into()))?;
-    let result = Payload::from_slice(payload.get().as_bytes())
-        .map_err(ApplyError::from)
-        .and_then(|event| {
-            engine::apply(mapping, &event, today(mapping), &mut DebugLog)
-                .and_then(Reply::into_owned)
-        });
+    let (payload, result) = aside(mapping, payload)?;
     match result {
-        Ok(done) => {
+        Ok((_, done)) => {
             for token in preview::preview(&done) {
                 let names = |mark: Mark| {
                     token
@@ -337,10 +339,88 @@ pub fn shadow(
     Ok(payload)
 }
 
+/// Compare mode: evaluates the mapping exactly as [`handle`] would, logs per token where its
+/// response differs from the response the event already carries (what another trigger wrote:
+/// claim and scope names only, never a value), and hands the payload back as it came.
+pub fn compare(
+    mapping: &Mapping,
+    payload: Result<Box<RawValue>, EventError>,
+) -> Result<Box<RawValue>, ApplyError> {
+    let (payload, result) = aside(mapping, payload)?;
+    match result {
+        Ok((event, done)) => {
+            let given = engine::OwnedReply {
+                event,
+                shape: done.shape,
+                skipped: Vec::new(),
+                notes: Vec::new(),
+                applied: 0,
+            }
+            .response();
+            let ours = done.response();
+            let mut agree = given.groups == ours.groups;
+            if !agree {
+                tracing::info!("compare: the mapping's group override differs from the event's");
+            }
+            for (token, theirs, mine) in [
+                ("id", &given.id, &ours.id),
+                ("access", &given.access, &ours.access),
+            ] {
+                let d = NamedDifferences::between(theirs, mine);
+                if d.is_empty() {
+                    continue;
+                }
+                agree = false;
+                tracing::info!(
+                    token,
+                    missing = %d.missing.join(","),
+                    extra = %d.extra.join(","),
+                    changed = %d.changed.join(","),
+                    suppressed = %d.suppressed.join(","),
+                    scopes = %d.scopes.join(","),
+                    "compare: the mapping's response differs from the event's"
+                );
+            }
+            if agree {
+                tracing::info!("compare: the mapping's response matches the event's");
+            }
+            warn_notes(&done.notes, Mode::Compare);
+            warn_skipped(&done.skipped, Mode::Compare);
+        }
+        Err(error) => tracing::warn!(%error, "compare: the mapping would fail this sign-in"),
+    }
+    Ok(payload)
+}
+
+/// The payload as it came, and the event as read with what the Lambda would return for it (or
+/// why it would fail).
+type Aside = (
+    Box<RawValue>,
+    Result<(Value, engine::OwnedReply), ApplyError>,
+);
+
+/// Shadow and compare modes: the payload as it came, and the mapping evaluated aside on it (the
+/// event as read, and what the Lambda would return). Only a payload that is not JSON at all is
+/// refused.
+fn aside(
+    mapping: &Mapping,
+    payload: Result<Box<RawValue>, EventError>,
+) -> Result<Aside, ApplyError> {
+    let payload = payload.map_err(|e| refused(e.into()))?;
+    let result = Payload::from_slice(payload.get().as_bytes())
+        .map_err(ApplyError::from)
+        .and_then(|event| {
+            let done = engine::apply(mapping, &event, today(mapping), &mut DebugLog)
+                .and_then(Reply::into_owned)?;
+            Ok((event, done))
+        });
+    Ok((payload, result))
+}
+
 /// One warning per thing the engine worked around in the event (no value of the user's in any).
 fn warn_notes(notes: &[engine::Note], mode: Mode) {
     for note in notes {
-        tracing::warn!(shadow = mode == Mode::Shadow, "{note}");
+        tracing::warn!(shadow = mode != Mode::Apply, "{note}");
     }
 }
 
@@ -351,7 +431,7 @@ fn warn_skipped(skipped: &[engine::RuleFailure], mode: Mode) {
             rule = %failure.rule,
             claim = %failure.claim,
             reason = %failure.reason,
-            shadow = mode == Mode::Shadow,
+            shadow = mode != Mode::Apply,
             "claim rule skipped"
         );
     }

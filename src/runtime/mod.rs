@@ -1,6 +1,6 @@
 //! The Lambda function and where its mapping comes from: settings from the environment, loading a
 //! mapping file or (feature `ssm`) an SSM parameter, the live mapping and its refresh, logging,
-//! and the handler that applies the mapping to each invocation; and (feature `audit`, the CLI's)
+//! and the handler that applies the mapping to each invocation; and (feature `user-pool`, the CLI's)
 //! reading a user pool's configuration.
 //!
 //! Uses the engine and the token preview (for shadow mode); nothing below imports it.
@@ -12,5 +12,5 @@ pub mod logging;
 pub mod settings;
 #[cfg(feature = "ssm")]
 pub mod ssm;
-#[cfg(feature = "audit")]
+#[cfg(feature = "user-pool")]
 pub mod user_pool;

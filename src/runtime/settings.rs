@@ -11,7 +11,7 @@ pub const FILE_VAR: &str = "CLAIM_MAPPING_FILE";
 pub const SSM_VAR: &str = "CLAIM_MAPPING_SSM_PARAMETER";
 /// Environment variable: seconds between refreshes of an SSM mapping (0 = load once).
 pub const REFRESH_VAR: &str = "CLAIM_MAPPING_REFRESH_SECONDS";
-/// Environment variable: `apply` (default) or `shadow`.
+/// Environment variable: `apply` (default), `shadow` or `compare`.
 pub const MODE_VAR: &str = "CLAIM_MAPPING_MODE";
 /// Mapping file used when neither a file nor a parameter is configured.
 pub const DEFAULT_FILE: &str = "mappings/default.yaml";
@@ -24,6 +24,10 @@ pub enum Mode {
     Apply,
     /// Log what would change (claim names and counts) and return the event unchanged.
     Shadow,
+    /// Log where the mapping's response differs from the response the event already carries
+    /// (written by another trigger, which forwards the event it returns), by name only, and
+    /// return the event unchanged: for proving a mapping reproduces a hand-written trigger.
+    Compare,
 }
 
 /// The mapping settings of the Lambda function, from its environment.
@@ -70,10 +74,11 @@ impl Settings {
         {
             None | Some("apply") => Mode::Apply,
             Some("shadow") => Mode::Shadow,
+            Some("compare") => Mode::Compare,
             Some(_) => {
                 return Err(LoadError::Setting {
                     var: MODE_VAR,
-                    reason: "expected `apply` or `shadow`".into(),
+                    reason: "expected `apply`, `shadow` or `compare`".into(),
                 });
             }
         };

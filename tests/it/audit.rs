@@ -315,3 +315,89 @@ async fn push_refuses_a_mapping_with_high_findings_and_audit_says_what_it_cannot
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+#[ignore = "needs moto_server, the local SSM and Cognito APIs: run scripts/test"]
+async fn attach_sets_the_trigger_and_keeps_the_pools_other_settings() {
+    use aws_sdk_cognitoidentityprovider::types::{
+        PasswordPolicyType, UserPoolPolicyType, VerifiedAttributeType,
+    };
+    let c = cognito().await;
+    let confirm = "arn:aws:lambda:us-east-1:111122223333:function:post-confirmation";
+    let pool = c
+        .create_user_pool()
+        .pool_name(format!("attach-{}", std::process::id()))
+        .auto_verified_attributes(VerifiedAttributeType::Email)
+        .policies(
+            UserPoolPolicyType::builder()
+                .password_policy(PasswordPolicyType::builder().minimum_length(12).build())
+                .build(),
+        )
+        .lambda_config(
+            LambdaConfigType::builder()
+                .post_confirmation(confirm)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap()
+        .id
+        .unwrap();
+    let function = "arn:aws:lambda:us-east-1:111122223333:function:cognito-claim-mapper:live";
+    let out = cli(&[
+        "attach",
+        "--user-pool-id",
+        &pool,
+        "--function-arn",
+        function,
+        "--trigger-version",
+        "V2_0",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("was none"));
+    let after = c
+        .describe_user_pool()
+        .user_pool_id(&pool)
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap();
+    let lambda = after.lambda_config.unwrap();
+    let config = lambda.pre_token_generation_config.unwrap();
+    assert_eq!(config.lambda_arn, function);
+    assert_eq!(
+        config.lambda_version,
+        PreTokenGenerationLambdaVersionType::V20
+    );
+    // What the pool had stays.
+    assert_eq!(lambda.post_confirmation.as_deref(), Some(confirm));
+    assert_eq!(
+        after
+            .policies
+            .unwrap()
+            .password_policy
+            .unwrap()
+            .minimum_length,
+        Some(12)
+    );
+    assert_eq!(
+        after.auto_verified_attributes,
+        Some(vec![VerifiedAttributeType::Email])
+    );
+    // Attaching again says what it replaces.
+    let again = cli(&[
+        "attach",
+        "--user-pool-id",
+        &pool,
+        "--function-arn",
+        function,
+    ]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains(&format!("was {function}")));
+}

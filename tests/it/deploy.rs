@@ -20,20 +20,109 @@ fn text(v: &Value) -> String {
 }
 
 #[test]
-fn the_parameter_holds_the_default_mapping() {
+fn the_parameter_starts_out_holding_the_file_the_function_falls_back_to() {
     let t = template();
-    let value = resource(&t, "ClaimMappingParameter")["Value"]
-        .as_str()
-        .unwrap();
-    let default = std::fs::read_to_string(support::root().join("mappings/default.yaml")).unwrap();
+    // The parameter's value and the fallback file are the same environment's.
     assert_eq!(
-        value, default,
-        "deploy/template.yaml and mappings/default.yaml differ"
+        text(&resource(&t, "ClaimMappingParameter")["Value"]),
+        "!FindInMap\n- MappingFiles\n- !Ref Environment\n- Text\n"
     );
+    for function in ["ClaimMapperFunction", "ClaimMapperFileFunction"] {
+        let env = &resource(&t, function)["Environment"]["Variables"];
+        assert_eq!(
+            text(&env["CLAIM_MAPPING_FILE"]),
+            "!Sub /opt/${Environment}.yaml\n"
+        );
+    }
+    // And each environment's text is its file (`scripts/sync-template` writes them).
+    let environments = &t["Parameters"]["Environment"]["AllowedValues"];
+    for environment in environments.as_sequence().unwrap() {
+        let environment = environment.as_str().unwrap();
+        let file =
+            std::fs::read_to_string(support::root().join(format!("mappings/{environment}.yaml")))
+                .unwrap();
+        assert_eq!(
+            t["Mappings"]["MappingFiles"][environment]["Text"].as_str(),
+            Some(file.as_str()),
+            "deploy/template.yaml holds another mappings/{environment}.yaml: run scripts/sync-template"
+        );
+    }
 }
 
 #[test]
-fn the_functions_are_cargo_lambda_builds_on_al2023_arm64() {
+fn the_function_reads_the_parameter_at_a_label() {
+    let t = template();
+    assert_eq!(t["Parameters"]["MappingLabel"]["Default"], "live");
+    assert_eq!(
+        text(
+            &resource(&t, "ClaimMapperFunction")["Environment"]["Variables"]["CLAIM_MAPPING_SSM_PARAMETER"]
+        ),
+        "!Sub ${ClaimMappingParameter}:${MappingLabel}\n"
+    );
+    assert!(text(&t["Outputs"]["ReleaseCommand"]["Value"]).contains("claim-mapper release"));
+}
+
+#[test]
+fn new_code_reaches_sign_ins_gradually_and_a_refused_sign_in_rolls_it_back() {
+    let t = template();
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(globals["AutoPublishAlias"], "live");
+    assert_eq!(
+        text(&globals["LoggingConfig"]["LogGroup"]),
+        "!Ref FunctionLogGroup\n"
+    );
+    assert!(
+        text(&resource(&t, "FunctionLogGroup")["RetentionInDays"]).contains("LogRetentionDays")
+    );
+    assert_eq!(
+        t["Parameters"]["DeploymentType"]["Default"],
+        "Canary10Percent5Minutes"
+    );
+    for (function, alarm) in [
+        ("ClaimMapperFunction", "RefusedSignInsAlarm"),
+        ("ClaimMapperFileFunction", "RefusedFileSignInsAlarm"),
+    ] {
+        let preference = &resource(&t, function)["DeploymentPreference"];
+        assert_eq!(text(&preference["Type"]), "!Ref DeploymentType\n");
+        assert_eq!(text(&preference["Alarms"]), format!("- !Ref {alarm}\n"));
+        let a = resource(&t, alarm);
+        assert_eq!(a["MetricName"], "Errors");
+        assert_eq!(a["Threshold"], 1);
+        assert!(text(&a["Dimensions"]).contains(&format!("${{{function}}}:live")));
+        // The code is what scripts/build makes, not a `sam build` with cargo-lambda's defaults.
+        let code = resource(&t, function)["CodeUri"].as_str().unwrap();
+        assert!(
+            code.starts_with("../target/lambda/arm64/") && code.ends_with("/bootstrap.zip"),
+            "{code}"
+        );
+        assert!(t["Resources"][function].get("Metadata").is_none());
+    }
+}
+
+#[test]
+fn an_existing_pool_is_served_and_a_created_one_is_never_deleted_with_the_stack() {
+    let t = template();
+    assert_eq!(t["Parameters"]["UserPoolId"]["Default"], "");
+    let pool = &t["Resources"]["UserPool"];
+    assert_eq!(pool["Condition"], "CreatePool");
+    assert_eq!(pool["DeletionPolicy"], "Retain");
+    assert_eq!(pool["UpdateReplacePolicy"], "Retain");
+    assert_eq!(pool["Properties"]["DeletionProtection"], "ACTIVE");
+    assert_eq!(t["Resources"]["UserPoolClient"]["Condition"], "CreatePool");
+    let invoke = resource(&t, "CognitoInvokePermission");
+    let source = text(&invoke["SourceArn"]);
+    assert!(
+        source.contains("CreatePool") && source.contains("userpool/${UserPoolId}"),
+        "{source}"
+    );
+    // Cognito invokes the alias, which the gradual deployment moves.
+    assert!(text(&invoke["FunctionName"]).contains(".Alias"));
+    assert!(text(&resource(&t, "UserPool")["LambdaConfig"]).contains(".Alias"));
+    assert!(text(&t["Outputs"]["AttachCommand"]["Value"]).contains("claim-mapper attach"));
+}
+
+#[test]
+fn the_functions_are_the_arm64_zips_on_al2023() {
     let t = template();
     let globals = &t["Globals"]["Function"];
     assert_eq!(globals["Runtime"], "provided.al2023");
@@ -47,7 +136,10 @@ fn the_functions_are_cargo_lambda_builds_on_al2023_arm64() {
     );
     let modes = &t["Parameters"]["MappingMode"];
     assert_eq!(modes["Default"], "apply");
-    assert_eq!(text(&modes["AllowedValues"]), "- apply\n- shadow\n");
+    assert_eq!(
+        text(&modes["AllowedValues"]),
+        "- apply\n- shadow\n- compare\n"
+    );
     for (name, binary, condition) in [
         ("ClaimMapperFunction", "claim-mapper-lambda", "UseSsm"),
         (
@@ -58,8 +150,10 @@ fn the_functions_are_cargo_lambda_builds_on_al2023_arm64() {
     ] {
         let f = &t["Resources"][name];
         assert_eq!(f["Condition"], condition);
-        assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
-        assert_eq!(f["Metadata"]["BuildProperties"]["Binary"], binary);
+        assert_eq!(
+            f["Properties"]["CodeUri"],
+            format!("../target/lambda/arm64/{binary}/bootstrap.zip")
+        );
         assert!(
             f["Properties"].get("Policies").is_none(),
             "permissions come from MappingReadPolicy only"

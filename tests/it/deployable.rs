@@ -139,7 +139,7 @@ fn a_hundred_thousand_mixed_invocations_without_errors_or_memory_growth() {
 #[test]
 #[ignore = "needs the deployable zips: run scripts/test"]
 fn the_functions_carry_no_cognito_api_client() {
-    // `audit` is the CLI's feature; scripts/build leaves it out of the functions.
+    // `user-pool` is the CLI's feature; scripts/build leaves it out of the functions.
     for binary in ["claim-mapper-lambda", "claim-mapper-lambda-file"] {
         let (_root, bootstrap) = support::lambda::unpack(binary);
         let bytes = std::fs::read(&bootstrap).unwrap();

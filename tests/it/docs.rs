@@ -303,8 +303,10 @@ fn every_yaml_suite_block_is_a_valid_test_suite_whose_cases_pass() {
 /// `tests/it/audit.rs` run those against moto.
 fn needs_aws(command: &str) -> bool {
     let words: Vec<&str> = command.split_whitespace().collect();
-    matches!(words.first(), Some(&"push" | &"diff" | &"audit"))
-        || words.contains(&"--ssm-parameter")
+    matches!(
+        words.first(),
+        Some(&"push" | &"diff" | &"audit" | &"attach" | &"release")
+    ) || words.contains(&"--ssm-parameter")
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use crate::support;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use support::lambda::{FILE_ONLY, Lambda, binaries};
 use support::runtime_api::Posted;
 
@@ -228,7 +228,64 @@ fn an_unknown_mode_fails_the_init() {
     let (status, logs) = Lambda::start_bin(FILE_ONLY, &env).wait();
     assert!(!status.success());
     assert!(
-        logs.contains("invalid CLAIM_MAPPING_MODE: expected `apply` or `shadow`"),
+        logs.contains("invalid CLAIM_MAPPING_MODE: expected `apply`, `shadow` or `compare`"),
         "{logs}"
     );
+}
+
+#[test]
+fn compare_mode_logs_where_the_mapping_differs_from_the_response_another_trigger_wrote() {
+    // The events as another trigger returns them: its response already in them. Here that
+    // trigger's output is the default mapping's (the golden outputs), so the default mapping
+    // matches it and prod.yaml does not.
+    let outputs: Vec<Value> = support::fixture_events()
+        .iter()
+        .map(|(name, _)| support::expected(name))
+        .collect();
+    for (mapping, agrees) in [
+        ("mappings/default.yaml", true),
+        ("mappings/prod.yaml", false),
+    ] {
+        let env = [
+            ("CLAIM_MAPPING_FILE", mapping.to_owned()),
+            ("CLAIM_MAPPING_MODE", "compare".to_owned()),
+        ];
+        let mut lambda = Lambda::start_bin(FILE_ONLY, &env);
+        for output in &outputs {
+            assert_eq!(&lambda.invoke(output), output, "returned as it came");
+        }
+        let logs = lambda.stop();
+        assert!(logs.contains("compare=true"), "{logs}");
+        let differs = logs
+            .matches("compare: the mapping's response differs")
+            .count();
+        if agrees {
+            assert_eq!(differs, 0, "{logs}");
+            assert_eq!(
+                logs.matches("compare: the mapping's response matches the event's")
+                    .count(),
+                outputs.len()
+            );
+        } else {
+            // For the documented authentication event, by name, never a value: prod.yaml lacks
+            // the default mapping's plan, seats, permissions and app_version in the access token,
+            // adds analytics_id and plan_level, and suppresses a scope the other does not.
+            let line = logs
+                .lines()
+                .find(|l| {
+                    l.contains("differs") && l.contains("token=\"access\"") && l.contains("req-4")
+                })
+                .unwrap_or_else(|| panic!("{logs}"));
+            assert!(
+                line.contains(" missing=app_version,permissions,plan,seats "),
+                "{line}"
+            );
+            assert!(line.contains(" extra=analytics_id,plan_level "), "{line}");
+            assert!(
+                line.contains(" scopes=aws.cognito.signin.user.admin"),
+                "{line}"
+            );
+            assert!(!logs.contains("tenant-42"), "no value: {logs}");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 mod support;
 
-#[cfg(feature = "audit")]
+#[cfg(feature = "user-pool")]
 mod audit;
 mod cli;
 mod conditions;

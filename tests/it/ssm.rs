@@ -623,3 +623,69 @@ fn diff_shows_claims_that_appear_disappear_and_change() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn release_moves_the_label_forward_and_back_and_refuses_an_invalid_version() {
+    let name = unique("release");
+    let dev = put_raw(
+        &name,
+        &mapping_text("mappings/dev.yaml"),
+        ParameterType::String,
+    );
+    let prod = put_raw(
+        &name,
+        &mapping_text("mappings/prod.yaml"),
+        ParameterType::String,
+    );
+    let live = format!("{name}:live");
+    let release = |version: i64| {
+        cli(&[
+            "release",
+            "--ssm-parameter",
+            &name,
+            "--version",
+            &version.to_string(),
+        ])
+    };
+    let out = release(prod);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("label live -> version {prod}"))
+            && text(&out).contains("was no version"),
+        "{}",
+        text(&out)
+    );
+    let served = cli(&["dry-run", "--ssm-parameter", &live]);
+    assert!(
+        text(&served).contains(&format!("version {prod}")),
+        "{}",
+        text(&served)
+    );
+    // Roll back.
+    let out = release(dev);
+    assert!(
+        text(&out).contains(&format!("was version {prod}")),
+        "{}",
+        text(&out)
+    );
+    let served = cli(&["dry-run", "--ssm-parameter", &live]);
+    assert!(
+        text(&served).contains(&format!("version {dev}")),
+        "{}",
+        text(&served)
+    );
+    // A version that holds an invalid mapping is not released; the label stays.
+    let bad = put_raw(&name, "version: 2\n", ParameterType::String);
+    let out = release(bad);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("not released"), "{}", text(&out));
+    let served = cli(&["dry-run", "--ssm-parameter", &live]);
+    assert!(
+        text(&served).contains(&format!("version {dev}")),
+        "{}",
+        text(&served)
+    );
+    // No such version: the command cannot run.
+    assert_eq!(release(bad + 10).status.code(), Some(2));
+}
