@@ -519,7 +519,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             audit_user_pool_id,
         } => {
             let suites = load_suites(&tests)?;
-            let checks = ssm::Checks {
+            let checks = Checks {
                 suites: &suites,
                 audit_pool: audit_user_pool_id.as_deref(),
             };
@@ -566,6 +566,15 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     }
 }
 
+/// What `push` checks before it writes (only a build with SSM pushes).
+#[cfg_attr(not(feature = "ssm"), allow(dead_code))]
+struct Checks<'a> {
+    /// Test suites the mapping must pass.
+    suites: &'a [Suite],
+    /// A user pool to audit the mapping against.
+    audit_pool: Option<&'a str>,
+}
+
 /// The suites of `paths` (files, or folders of `*.yaml`), every one valid, or why not (exit 2).
 fn load_suites(paths: &[PathBuf]) -> anyhow::Result<Vec<Suite>> {
     let files = dry_run::listed_files(paths, "yaml").context("cannot list test files")?;
@@ -577,23 +586,6 @@ fn load_suites(paths: &[PathBuf]) -> anyhow::Result<Vec<Suite>> {
         .iter()
         .map(|f| Suite::load(f).map_err(anyhow::Error::from))
         .collect()
-}
-
-/// Runs `suites` against the mapping about to be pushed; `true` when every case passes.
-fn passes_tests(
-    suites: &[Suite],
-    mapping: &claim_mapper::Mapping,
-    file: &Path,
-) -> anyhow::Result<bool> {
-    let mut all_pass = true;
-    for s in suites {
-        let today = s.today.unwrap_or_else(|| OffsetDateTime::now_utc().date());
-        let described = format!("file {} ({})", file.display(), mapping.digest());
-        let run = suite::run(s, mapping, described, today);
-        say!("{}", run.to_human())?;
-        all_pass &= run.failed() == 0;
-    }
-    Ok(all_pass)
 }
 
 fn validate(files: &[PathBuf], json: bool, strict: bool) -> anyhow::Result<bool> {
@@ -633,12 +625,21 @@ mod ssm {
     use claim_mapper::Mapping;
     use claim_mapper::runtime::ssm::{MAX_PARAMETER_BYTES, ParameterRef, Ssm, label_restriction};
 
-    /// What `push` checks before it writes.
-    pub struct Checks<'a> {
-        /// Test suites the mapping must pass.
-        pub suites: &'a [Suite],
-        /// A user pool to audit the mapping against.
-        pub audit_pool: Option<&'a str>,
+    /// Runs `suites` against the mapping about to be pushed; `true` when every case passes.
+    fn passes_tests(
+        suites: &[Suite],
+        mapping: &claim_mapper::Mapping,
+        file: &Path,
+    ) -> anyhow::Result<bool> {
+        let mut all_pass = true;
+        for s in suites {
+            let today = s.today.unwrap_or_else(|| OffsetDateTime::now_utc().date());
+            let described = format!("file {} ({})", file.display(), mapping.digest());
+            let run = suite::run(s, mapping, described, today);
+            say!("{}", run.to_human())?;
+            all_pass &= run.failed() == 0;
+        }
+        Ok(all_pass)
     }
 
     /// Moves `label` to `version` of `name`, once that version is known to hold a valid mapping.
@@ -749,14 +750,6 @@ mod ssm {
 
     pub async fn load(_: &str) -> anyhow::Result<Loaded> {
         anyhow::bail!(NO_SSM)
-    }
-
-    /// What `push` checks before it writes.
-    pub struct Checks<'a> {
-        /// Test suites the mapping must pass.
-        pub suites: &'a [Suite],
-        /// A user pool to audit the mapping against.
-        pub audit_pool: Option<&'a str>,
     }
 
     pub async fn release(_: &str, _: i64, _: &str) -> anyhow::Result<bool> {
