@@ -418,13 +418,9 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             let suites = load_suites(&files)?;
             let given = match (ssm_parameter, mapping) {
                 (Some(parameter), _) => Some(ssm::load(&parameter).await?),
-                (None, Some(file)) => match load::load_file(&file) {
-                    Ok(loaded) => Some(loaded),
-                    Err(error @ MappingError::Read { .. }) => return Err(error.into()),
-                    Err(invalid) => {
-                        say!("{invalid}\nnot tested: the mapping is invalid")?;
-                        return Ok(false);
-                    }
+                (None, Some(file)) => match mapping_under_test(&file)? {
+                    Some(loaded) => Some(loaded),
+                    None => return Ok(false),
                 },
                 (None, None) => None,
             };
@@ -441,26 +437,15 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                                 s.file.display()
                             )
                         })?;
-                        own = match load::load_file(file) {
-                            Ok(loaded) => loaded,
-                            Err(error @ MappingError::Read { .. }) => return Err(error.into()),
-                            Err(invalid) => {
-                                say!(
-                                    "{invalid}\n{}: not tested: the mapping is invalid",
-                                    s.file.display()
-                                )?;
-                                all_pass = false;
-                                continue;
-                            }
+                        let Some(loaded) = mapping_under_test(file)? else {
+                            all_pass = false;
+                            continue;
                         };
+                        own = loaded;
                         &own
                     }
                 };
-                let day = today
-                    .or(s.today)
-                    .unwrap_or_else(|| OffsetDateTime::now_utc().date());
-                let run = suite::run(s, &loaded.mapping, loaded.describe(), day);
-                say!("{}", run.to_human())?;
+                let run = run_suite(s, &loaded.mapping, loaded.describe(), today)?;
                 all_pass &= run.failed() == 0;
                 runs.push(run);
             }
@@ -575,6 +560,35 @@ struct Checks<'a> {
     audit_pool: Option<&'a str>,
 }
 
+/// A mapping file under test: `None` when it is invalid, which is said (the mapping fails its
+/// tests: exit 1); an error when it cannot be read (exit 2).
+fn mapping_under_test(file: &Path) -> anyhow::Result<Option<Loaded>> {
+    match load::load_file(file) {
+        Ok(loaded) => Ok(Some(loaded)),
+        Err(error @ MappingError::Read { .. }) => Err(error.into()),
+        Err(invalid) => {
+            say!("{invalid}\nnot tested: the mapping is invalid")?;
+            Ok(None)
+        }
+    }
+}
+
+/// Runs every case of `s` against `mapping` (described as `described`) and prints the run; `age`
+/// counts from `today`, else the suite's `today`, else today (UTC).
+fn run_suite<'s>(
+    s: &'s Suite,
+    mapping: &claim_mapper::Mapping,
+    described: String,
+    today: Option<Date>,
+) -> anyhow::Result<suite::SuiteRun<'s>> {
+    let day = today
+        .or(s.today)
+        .unwrap_or_else(|| OffsetDateTime::now_utc().date());
+    let run = suite::run(s, mapping, described, day);
+    say!("{}", run.to_human())?;
+    Ok(run)
+}
+
 /// The suites of `paths` (files, or folders of `*.yaml`), every one valid, or why not (exit 2).
 fn load_suites(paths: &[PathBuf]) -> anyhow::Result<Vec<Suite>> {
     let files = dry_run::listed_files(paths, "yaml").context("cannot list test files")?;
@@ -633,11 +647,8 @@ mod ssm {
     ) -> anyhow::Result<bool> {
         let mut all_pass = true;
         for s in suites {
-            let today = s.today.unwrap_or_else(|| OffsetDateTime::now_utc().date());
             let described = format!("file {} ({})", file.display(), mapping.digest());
-            let run = suite::run(s, mapping, described, today);
-            say!("{}", run.to_human())?;
-            all_pass &= run.failed() == 0;
+            all_pass &= run_suite(s, mapping, described, None)?.failed() == 0;
         }
         Ok(all_pass)
     }

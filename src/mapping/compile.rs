@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
 
-use super::condition::{Condition, ValueCondition};
+use super::condition::{Condition, value_conditions};
 use super::file::RawMapping;
 use super::groups::{GroupPipeline, GroupSource};
 use super::limits::{
@@ -322,11 +322,6 @@ impl Place<'_> {
     }
 }
 
-/// The value conditions of a `when`, if any.
-fn values(when: &Option<Condition>) -> &[ValueCondition] {
-    when.as_ref().map_or(&[], |w| &w.values)
-}
-
 /// What each rule may cost per event is bounded by MAX_VALUE_BYTES; these bound how many costly
 /// parts a mapping may have (docs/performance.md, "Worst case"): regular expressions, transforms,
 /// JSONPaths that are not plain paths. Each limit is reported once, where it is passed. Also warns
@@ -339,7 +334,7 @@ fn check_costly_parts(rules: &[Rule], scopes: &[ScopeRule], problems: &mut Probl
             .into_iter()
             .map(|l| (Place::Rule(rule.site(), key.to_owned()), l))
             .collect();
-        for value in values(&rule.when) {
+        for value in value_conditions(&rule.when) {
             places.push((
                 Place::Rule(rule.site(), format!("when.{}", value.key)),
                 &value.lookup,
@@ -351,7 +346,7 @@ fn check_costly_parts(rules: &[Rule], scopes: &[ScopeRule], problems: &mut Probl
             "when"
         };
         let regex_count = rule.transforms.iter().filter(|t| t.is_regex()).count()
-            + values(&rule.when)
+            + value_conditions(&rule.when)
                 .iter()
                 .filter(|v| v.test.is_regex())
                 .count();
@@ -364,7 +359,7 @@ fn check_costly_parts(rules: &[Rule], scopes: &[ScopeRule], problems: &mut Probl
     });
     let scope_parts = scopes.iter().enumerate().map(|(n, scope)| {
         let path = format!("scopes.add[{n}].when");
-        let conditions = values(&scope.when);
+        let conditions = value_conditions(&scope.when);
         let places = conditions
             .iter()
             .map(|v| (Place::Field(format!("{path}.{}", v.key)), &v.lookup))

@@ -288,6 +288,11 @@ impl Condition {
     }
 }
 
+/// The value conditions of a `when`, if any.
+pub(crate) fn value_conditions(when: &Option<Condition>) -> &[ValueCondition] {
+    when.as_ref().map_or(&[], |w| &w.values)
+}
+
 /// An `attributes:` key: an attribute name, not a JSONPath.
 fn attribute_lookup(name: &str) -> Result<Lookup, String> {
     if name.starts_with('$') {

@@ -4,11 +4,10 @@
 //! that they see exactly what the engine reads.
 
 use super::Mapping;
-use super::condition::Condition;
+use super::condition::value_conditions;
 use super::groups::GroupSource;
 use super::rule_id::RuleId;
-use super::source::{JsonPath, Lookup, Step};
-use crate::cognito::Field;
+use super::source::Lookup;
 
 /// A value the mapping reads, where, and what it decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,60 +87,6 @@ impl Read {
     }
 }
 
-impl JsonPath {
-    /// Whether the path reads `request.clientMetadata` or, searching the event (a descendant
-    /// segment, a wildcard over the request), may read it.
-    pub(crate) fn may_read_client_metadata(&self) -> bool {
-        let member =
-            |step: Option<&Step>, name: &str| matches!(step, Some(Step::Member(m)) if m == name);
-        let wide = |step: Option<&Step>| matches!(step, Some(Step::Elements));
-        match self {
-            JsonPath::Field(Field::Request, steps) => {
-                member(steps.first(), "clientMetadata") || wide(steps.first())
-            }
-            JsonPath::Field(..) => false,
-            JsonPath::Direct(steps) => {
-                wide(steps.first())
-                    || (member(steps.first(), "request")
-                        && (member(steps.get(1), "clientMetadata") || wide(steps.get(1))))
-            }
-            JsonPath::Query(query) => {
-                let text = query.to_string();
-                text.contains("clientMetadata") || text.contains("..") || text.contains('*')
-            }
-        }
-    }
-}
-
-impl std::fmt::Display for JsonPath {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let steps = |f: &mut std::fmt::Formatter<'_>, steps: &[Step]| {
-            for step in steps {
-                match step {
-                    Step::Member(m) if m.chars().all(|c| c.is_alphanumeric() || c == '_') => {
-                        write!(f, ".{m}")?
-                    }
-                    Step::Member(m) => write!(f, "['{m}']")?,
-                    Step::Index(i) => write!(f, "[{i}]")?,
-                    Step::Elements => write!(f, "[*]")?,
-                }
-            }
-            Ok(())
-        };
-        match self {
-            JsonPath::Direct(s) => {
-                f.write_str("$")?;
-                steps(f, s)
-            }
-            JsonPath::Field(field, s) => {
-                write!(f, "$.{}", field.name())?;
-                steps(f, s)
-            }
-            JsonPath::Query(query) => write!(f, "{query}"),
-        }
-    }
-}
-
 impl Mapping {
     /// Every value the mapping reads and what it decides, in file order: rule sources, rule
     /// conditions, group pipeline sources, scope conditions.
@@ -173,7 +118,7 @@ impl Mapping {
                     clients: clients.clone(),
                 });
             }
-            for value in conditions(&rule.when) {
+            for value in value_conditions(&rule.when) {
                 inputs.push(Input {
                     place: place.clone(),
                     field: format!("{}.when.{}", rule.path, value.key),
@@ -202,7 +147,7 @@ impl Mapping {
                 .as_ref()
                 .and_then(|w| w.clients.clone())
                 .unwrap_or_default();
-            for value in conditions(&scope.when) {
+            for value in value_conditions(&scope.when) {
                 inputs.push(Input {
                     place: format!("scopes.add[{i}]"),
                     field: format!("scopes.add[{i}].when.{}", value.key),
@@ -268,8 +213,4 @@ impl Mapping {
             })
             .collect()
     }
-}
-
-fn conditions(when: &Option<Condition>) -> &[super::condition::ValueCondition] {
-    when.as_ref().map_or(&[], |w| &w.values)
 }

@@ -1,4 +1,17 @@
-//! The limits a mapping is held to at load, and their defaults.
+//! The limits a mapping is held to at load, and their defaults; and reading a file no further
+//! than a limit.
+
+/// Reads `path` up to `limit` bytes and one more, never further: a caller tells a file over the
+/// limit by the length, without reading the rest. Bounded by the bytes actually read, not the size
+/// the file claims: a FIFO or a device (`/dev/zero`) reports none and never ends.
+pub(crate) fn read_at_most(path: &std::path::Path, limit: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
 
 /// Largest mapping accepted, in bytes.
 pub const MAX_MAPPING_BYTES: usize = 1024 * 1024;

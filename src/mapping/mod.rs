@@ -15,7 +15,7 @@ mod field_schemas;
 mod file;
 pub(crate) mod groups;
 pub mod inputs;
-mod limits;
+pub(crate) mod limits;
 pub(crate) mod location;
 pub(crate) mod overlay;
 pub(crate) mod problems;

@@ -93,6 +93,60 @@ impl JsonPath {
     }
 }
 
+impl JsonPath {
+    /// Whether the path reads `request.clientMetadata` or, searching the event (a descendant
+    /// segment, a wildcard over the request), may read it.
+    pub(crate) fn may_read_client_metadata(&self) -> bool {
+        let member =
+            |step: Option<&Step>, name: &str| matches!(step, Some(Step::Member(m)) if m == name);
+        let wide = |step: Option<&Step>| matches!(step, Some(Step::Elements));
+        match self {
+            JsonPath::Field(Field::Request, steps) => {
+                member(steps.first(), "clientMetadata") || wide(steps.first())
+            }
+            JsonPath::Field(..) => false,
+            JsonPath::Direct(steps) => {
+                wide(steps.first())
+                    || (member(steps.first(), "request")
+                        && (member(steps.get(1), "clientMetadata") || wide(steps.get(1))))
+            }
+            JsonPath::Query(query) => {
+                let text = query.to_string();
+                text.contains("clientMetadata") || text.contains("..") || text.contains('*')
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let steps = |f: &mut std::fmt::Formatter<'_>, steps: &[Step]| {
+            for step in steps {
+                match step {
+                    Step::Member(m) if m.chars().all(|c| c.is_alphanumeric() || c == '_') => {
+                        write!(f, ".{m}")?
+                    }
+                    Step::Member(m) => write!(f, "['{m}']")?,
+                    Step::Index(i) => write!(f, "[{i}]")?,
+                    Step::Elements => write!(f, "[*]")?,
+                }
+            }
+            Ok(())
+        };
+        match self {
+            JsonPath::Direct(s) => {
+                f.write_str("$")?;
+                steps(f, s)
+            }
+            JsonPath::Field(field, s) => {
+                write!(f, "$.{}", field.name())?;
+                steps(f, s)
+            }
+            JsonPath::Query(query) => write!(f, "{query}"),
+        }
+    }
+}
+
 /// What a query's syntax makes it cost per event: the parts whose work grows faster than the
 /// event's size. Counted once, at load, over the whole tree (queries inside filters included).
 #[derive(Debug, Default, PartialEq, Eq)]

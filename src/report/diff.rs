@@ -157,9 +157,12 @@ impl NamedDifferences {
     /// Where `actual` differs from `expected` for one token.
     pub fn between(expected: &TokenView, actual: &TokenView) -> NamedDifferences {
         let (e, a) = (&expected.changes.add, &actual.changes.add);
-        let names = |of: &dyn Fn(&String) -> bool,
-                     from: &serde_json::Map<String, serde_json::Value>| {
-            from.keys().filter(|k| of(k)).cloned().collect::<Vec<_>>()
+        let not_in = |from: &serde_json::Map<String, serde_json::Value>,
+                      other: &serde_json::Map<String, serde_json::Value>| {
+            from.keys()
+                .filter(|k| !other.contains_key(*k))
+                .cloned()
+                .collect::<Vec<_>>()
         };
         let one_sided = |x: &[String], y: &[String]| {
             x.iter()
@@ -174,9 +177,13 @@ impl NamedDifferences {
             &actual.scopes_suppress,
         ));
         NamedDifferences {
-            missing: names(&|k| !a.contains_key(k), e),
-            extra: names(&|k| !e.contains_key(k), a),
-            changed: names(&|k| a.get(k).is_some_and(|v| Some(v) != e.get(k)), e),
+            missing: not_in(e, a),
+            extra: not_in(a, e),
+            changed: e
+                .iter()
+                .filter(|(k, v)| a.get(*k).is_some_and(|w| w != *v))
+                .map(|(k, _)| k.clone())
+                .collect(),
             suppressed: one_sided(&expected.changes.suppress, &actual.changes.suppress),
             scopes,
         }

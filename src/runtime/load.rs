@@ -3,9 +3,9 @@
 //! which logs name as the live source.
 
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::mapping::limits::read_at_most;
 use crate::mapping::{MAX_MAPPING_BYTES, Mapping, MappingError};
 
 /// Where a live mapping came from.
@@ -105,15 +105,7 @@ pub fn load_file(path: &Path) -> Result<Loaded, MappingError> {
         origin: origin.clone(),
         reason,
     };
-    // Bounded by the bytes actually read, not the size the file claims: a FIFO or a device
-    // (`/dev/zero`) reports none and never ends.
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| {
-            file.take(MAX_MAPPING_BYTES as u64 + 1)
-                .read_to_end(&mut bytes)
-        })
-        .map_err(|e| read_error(e.to_string()))?;
+    let bytes = read_at_most(path, MAX_MAPPING_BYTES).map_err(|e| read_error(e.to_string()))?;
     if bytes.len() > MAX_MAPPING_BYTES {
         return Err(MappingError::TooLarge {
             origin,

@@ -14,6 +14,7 @@ use time::Date;
 use super::event::{self, RawEvent};
 use crate::engine::Payload;
 use crate::mapping::Location;
+use crate::mapping::limits::read_at_most;
 use crate::mapping::location::LocationIndex;
 use crate::mapping::problems::{with_suggestion, yaml_error_parts};
 use crate::mapping::yaml::{present, yaml_to_json};
@@ -267,12 +268,7 @@ impl Suite {
 
 /// Reads at most [`MAX_SUITE_BYTES`] of `path` (never more), refusing a larger file.
 fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut bytes = Vec::new();
-    file.take(MAX_SUITE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
+    let bytes = read_at_most(path, MAX_SUITE_BYTES).map_err(|e| e.to_string())?;
     if bytes.len() > MAX_SUITE_BYTES {
         return Err(format!("larger than {MAX_SUITE_BYTES} bytes"));
     }

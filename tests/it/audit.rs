@@ -10,6 +10,7 @@ use std::process::Output;
 
 use crate::ssm::cli;
 use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::operation::create_user_pool::builders::CreateUserPoolFluentBuilder;
 use aws_sdk_cognitoidentityprovider::types::{
     AttributeDataType, LambdaConfigType, PreTokenGenerationLambdaVersionType,
     PreTokenGenerationVersionConfigType, SchemaAttributeType,
@@ -29,6 +30,12 @@ async fn cognito() -> Client {
     Client::new(&config)
 }
 
+/// Creates the pool `request` describes and returns its id.
+async fn created(request: CreateUserPoolFluentBuilder) -> String {
+    let pool = request.send().await.unwrap().user_pool.unwrap();
+    pool.id.unwrap()
+}
+
 /// A pool with `custom:role` (mutable), `custom:tenant` (immutable) and `custom:tier` (mutable),
 /// its Pre Token Generation trigger at `version`, and two app clients: `open` with Cognito's
 /// default read and write sets, `web` that lets users write `custom:role` and reads it.
@@ -41,30 +48,27 @@ async fn pool(version: PreTokenGenerationLambdaVersionType) -> (String, String, 
             .mutable(mutable)
             .build()
     };
-    let pool = c
-        .create_user_pool()
-        .pool_name(format!("audit-{}", std::process::id()))
-        .schema(attribute("role", true))
-        .schema(attribute("tenant", false))
-        .schema(attribute("tier", true))
-        .lambda_config(
-            LambdaConfigType::builder()
-                .pre_token_generation_config(
-                    PreTokenGenerationVersionConfigType::builder()
-                        .lambda_version(version)
-                        .lambda_arn("arn:aws:lambda:us-east-1:111122223333:function:claim-mapper")
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .user_pool
-        .unwrap()
-        .id
-        .unwrap();
+    let pool = created(
+        c.create_user_pool()
+            .pool_name(format!("audit-{}", std::process::id()))
+            .schema(attribute("role", true))
+            .schema(attribute("tenant", false))
+            .schema(attribute("tier", true))
+            .lambda_config(
+                LambdaConfigType::builder()
+                    .pre_token_generation_config(
+                        PreTokenGenerationVersionConfigType::builder()
+                            .lambda_version(version)
+                            .lambda_arn(
+                                "arn:aws:lambda:us-east-1:111122223333:function:claim-mapper",
+                            )
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            ),
+    )
+    .await;
     let open = c
         .create_user_pool_client()
         .user_pool_id(&pool)
@@ -324,27 +328,22 @@ async fn attach_sets_the_trigger_and_keeps_the_pools_other_settings() {
     };
     let c = cognito().await;
     let confirm = "arn:aws:lambda:us-east-1:111122223333:function:post-confirmation";
-    let pool = c
-        .create_user_pool()
-        .pool_name(format!("attach-{}", std::process::id()))
-        .auto_verified_attributes(VerifiedAttributeType::Email)
-        .policies(
-            UserPoolPolicyType::builder()
-                .password_policy(PasswordPolicyType::builder().minimum_length(12).build())
-                .build(),
-        )
-        .lambda_config(
-            LambdaConfigType::builder()
-                .post_confirmation(confirm)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .user_pool
-        .unwrap()
-        .id
-        .unwrap();
+    let pool = created(
+        c.create_user_pool()
+            .pool_name(format!("attach-{}", std::process::id()))
+            .auto_verified_attributes(VerifiedAttributeType::Email)
+            .policies(
+                UserPoolPolicyType::builder()
+                    .password_policy(PasswordPolicyType::builder().minimum_length(12).build())
+                    .build(),
+            )
+            .lambda_config(
+                LambdaConfigType::builder()
+                    .post_confirmation(confirm)
+                    .build(),
+            ),
+    )
+    .await;
     let function = "arn:aws:lambda:us-east-1:111122223333:function:cognito-claim-mapper:live";
     let out = cli(&[
         "attach",
