@@ -197,6 +197,19 @@ mod tests {
     }
 
     #[test]
+    fn value_tests_read_text_and_a_value_over_the_cap_never_matches_a_regex() {
+        let regex = ValueTest::Matches(regex::Regex::new("a").unwrap());
+        assert!(regex.holds(Some(&json!("xa"))));
+        let long = "a".repeat(crate::mapping::MAX_VALUE_BYTES + 1);
+        assert!(!regex.holds(Some(&json!(long))));
+        let one_of = ValueTest::OneOf(vec!["12".into(), "true".into()]);
+        assert!(one_of.holds(Some(&json!(12))) && one_of.holds(Some(&json!(true))));
+        assert!(!one_of.holds(Some(&json!(["12"]))) && !one_of.holds(None));
+        assert!(ValueTest::Present(false).holds(Some(&Value::Null)));
+        assert!(ValueTest::Present(true).holds(Some(&json!({}))));
+    }
+
+    #[test]
     fn long_group_lists_are_hashed_with_the_same_answers() {
         let groups: Vec<String> = (0..1000).map(|i| format!("g{i}")).collect();
         let e = json!({"version": "2", "request": {"groupConfiguration": {"groupsToOverride": groups}}});

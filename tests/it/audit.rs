@@ -400,3 +400,59 @@ async fn attach_sets_the_trigger_and_keeps_the_pools_other_settings() {
     ]);
     assert!(String::from_utf8_lossy(&again.stdout).contains(&format!("was {function}")));
 }
+
+#[tokio::test]
+#[ignore = "needs moto_server, the local SSM and Cognito APIs: run scripts/test"]
+async fn attach_refuses_access_token_versions_on_the_lite_plan() {
+    use aws_sdk_cognitoidentityprovider::types::UserPoolTierType;
+    let c = cognito().await;
+    let pool = created(
+        c.create_user_pool()
+            .pool_name(format!("lite-{}", std::process::id()))
+            .user_pool_tier(UserPoolTierType::Lite),
+    )
+    .await;
+    let function = "arn:aws:lambda:us-east-1:111122223333:function:cognito-claim-mapper:live";
+    let out = cli(&[
+        "attach",
+        "--user-pool-id",
+        &pool,
+        "--function-arn",
+        function,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Lite feature plan"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Nothing was changed; version 1 (ID-token claims only) is allowed.
+    let after = c
+        .describe_user_pool()
+        .user_pool_id(&pool)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        after
+            .user_pool
+            .unwrap()
+            .lambda_config
+            .and_then(|l| l.pre_token_generation_config)
+            .is_none()
+    );
+    let v1 = cli(&[
+        "attach",
+        "--user-pool-id",
+        &pool,
+        "--function-arn",
+        function,
+        "--trigger-version",
+        "V1_0",
+    ]);
+    assert!(
+        v1.status.success(),
+        "{}",
+        String::from_utf8_lossy(&v1.stderr)
+    );
+}

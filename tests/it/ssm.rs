@@ -686,6 +686,21 @@ fn release_moves_the_label_forward_and_back_and_refuses_an_invalid_version() {
         "{}",
         text(&served)
     );
-    // No such version: the command cannot run.
+    // No such version, or a label SSM would refuse: the command cannot run.
     assert_eq!(release(bad + 10).status.code(), Some(2));
+    let refused_label = cli(&[
+        "release",
+        "--ssm-parameter",
+        &name,
+        "--version",
+        &dev.to_string(),
+        "--label",
+        "aws-live",
+    ]);
+    assert_eq!(refused_label.status.code(), Some(2));
+    assert!(
+        text(&refused_label).contains("invalid --label"),
+        "{}",
+        text(&refused_label)
+    );
 }

@@ -371,3 +371,39 @@ fn the_committed_suite_schema_is_the_generated_one_and_accepts_the_shipped_suite
     .unwrap();
     assert!(!validator.is_valid(&typo));
 }
+
+#[test]
+fn an_invalid_mapping_under_test_fails_and_a_suite_without_a_mapping_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "version: 1\nclaims: [{claim: iss, value: x}]\n").unwrap();
+    let out = cli(&[
+        "test",
+        "mappings/tests/prod.yaml",
+        "--mapping",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("not tested: the mapping is invalid"),
+        "{}",
+        stdout(&out)
+    );
+    let unnamed = dir.path().join("unnamed.yaml");
+    std::fs::write(
+        &unnamed,
+        "version: 1\ncases:\n  - { name: a, event: {}, expect: { id: { absent: [x] } } }\n",
+    )
+    .unwrap();
+    let out = cli(&["test", unnamed.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("names no `mapping`"));
+    // Given a mapping, the same suite runs.
+    let given = cli(&[
+        "test",
+        unnamed.to_str().unwrap(),
+        "--mapping",
+        "mappings/prod.yaml",
+    ]);
+    assert_eq!(given.status.code(), Some(0), "{}", stdout(&given));
+}
