@@ -127,7 +127,7 @@ Examples:
   claim-mapper audit --user-pool-id us-east-1_Zx98Yw76V --ssm-parameter /myapp/prod/claim-mapping:live --json
 
 Exit codes: 0 no high finding; 1 a high finding; 2 the audit could not run (no such pool, access
-denied: the permissions it needs are named; unreadable or invalid mapping; no AWS region or
+denied: the permission refused is named; unreadable or invalid mapping; no AWS region or
 credentials).")]
     Audit {
         /// The user pool (`us-east-1_Zx98Yw76V`).
