@@ -10,8 +10,9 @@ use serde_json::value::RawValue;
 use time::{Date, OffsetDateTime};
 use tracing::Instrument;
 
-use super::live::{Fixed, Live};
+use super::live::{Fixed, Live, RefreshCounts};
 use super::load::{self, LoadError, Loaded};
+use super::metrics::{InvocationMetrics, Metrics, Tally};
 use super::settings::{self, Mode, Settings};
 use crate::engine::{self, ApplyError, EventError, Payload, Reply};
 use crate::mapping::Mapping;
@@ -74,7 +75,7 @@ async fn report_init_error(message: &str) -> Result<(), lambda_runtime::Error> {
 /// mapping file loaded once, then invocations until the runtime shuts the process down.
 pub async fn run_file() -> Result<(), lambda_runtime::Error> {
     let started = Settings::from_vars(|k| std::env::var(k).ok())
-        .and_then(|settings| Ok((init_file(&settings)?, settings.mode)));
+        .and_then(|settings| Ok((init_file(&settings)?, settings)));
     serve_or_fail(started).await
 }
 
@@ -83,7 +84,7 @@ pub async fn run_file() -> Result<(), lambda_runtime::Error> {
 #[cfg(feature = "ssm")]
 pub async fn run() -> Result<(), lambda_runtime::Error> {
     let started = match Settings::from_vars(|k| std::env::var(k).ok()) {
-        Ok(settings) => init(&settings).await.map(|live| (live, settings.mode)),
+        Ok(settings) => init(&settings).await.map(|live| (live, settings)),
         Err(error) => Err(error),
     };
     serve_or_fail(started).await
@@ -91,10 +92,13 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
 
 /// Serves the loaded mapping, or fails the init with why it could not be loaded.
 async fn serve_or_fail(
-    started: Result<(impl Live, Mode), LoadError>,
+    started: Result<(impl Live, Settings), LoadError>,
 ) -> Result<(), lambda_runtime::Error> {
     match started {
-        Ok((live, mode)) => serve(live, mode).await,
+        Ok((live, settings)) => {
+            let metrics = settings.metrics.map(Metrics::stdout);
+            serve(live, settings.mode, metrics).await
+        }
         Err(error) => fail_init(error).await,
     }
 }
@@ -143,8 +147,13 @@ pub async fn init(settings: &Settings) -> Result<super::live::Refreshing, LoadEr
     Ok(Refreshing::new(loaded, Some(from)))
 }
 
-/// Serves invocations with `live` in `mode` until the runtime shuts the process down.
-pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Error> {
+/// Serves invocations with `live` in `mode` until the runtime shuts the process down, writing
+/// one metric line per invocation to `metrics` when given.
+pub async fn serve(
+    live: impl Live,
+    mode: Mode,
+    metrics: Option<Metrics>,
+) -> Result<(), lambda_runtime::Error> {
     let current = live.current();
     tracing::info!(
         live = %current.describe(),
@@ -153,22 +162,37 @@ pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Er
         warnings = current.mapping.warnings().len(),
         shadow = mode == Mode::Shadow,
         compare = mode == Mode::Compare,
+        metrics = metrics.is_some(),
         "claim mapping loaded"
     );
     let live = Arc::new(live);
     let cold = Arc::new(AtomicBool::new(true));
+    let metrics = metrics.map(Arc::new);
     match mode {
         Mode::Apply => {
             lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| {
-                let (loaded, span) = begin(&*live, &cold);
+                let (start, span) = Start::begin(&*live, &cold, &metrics);
                 async move {
-                    match event.payload.0 {
+                    let result = match event.payload.0 {
                         Ok(event) => {
-                            let today = today(&loaded.mapping);
-                            handle(loaded, event, today)
+                            let today = today(&start.loaded.mapping);
+                            handle(Arc::clone(&start.loaded), event, today)
                         }
                         Err(error) => Err(refused(error.into())),
-                    }
+                    };
+                    let tally = match &result {
+                        Ok(reply) => Tally {
+                            applied: reply.borrow_dependent().applied(),
+                            skipped: reply.borrow_dependent().skipped().len(),
+                            ..Tally::default()
+                        },
+                        Err(_) => Tally {
+                            refused: true,
+                            ..Tally::default()
+                        },
+                    };
+                    start.finish(mode, tally);
+                    result
                 }
                 .instrument(span)
             }))
@@ -179,12 +203,17 @@ pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Er
         Mode::Shadow | Mode::Compare => {
             lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<Payload<Box<RawValue>>>| {
-                    let (loaded, span) = begin(&*live, &cold);
+                    let (start, span) = Start::begin(&*live, &cold, &metrics);
                     async move {
-                        match mode {
-                            Mode::Compare => compare(&loaded.mapping, event.payload.0),
-                            _ => shadow(&loaded.mapping, event.payload.0),
-                        }
+                        let mut tally = Tally::default();
+                        let mapping = &start.loaded.mapping;
+                        let result = match mode {
+                            Mode::Compare => compare(mapping, event.payload.0, &mut tally),
+                            _ => shadow(mapping, event.payload.0, &mut tally),
+                        };
+                        tally.refused = result.is_err();
+                        start.finish(mode, tally);
+                        result
                     }
                     .instrument(span)
                 },
@@ -194,18 +223,50 @@ pub async fn serve(live: impl Live, mode: Mode) -> Result<(), lambda_runtime::Er
     }
 }
 
-/// The start of an invocation: the live mapping (after a refresh if one is due), and the span
-/// that every line logged for the event carries: the live mapping and whether this is the first
-/// event of the process (`lambda_runtime`'s own span adds the request id).
-fn begin(live: &impl Live, cold: &AtomicBool) -> (Arc<Loaded>, tracing::Span) {
-    live.poll();
-    let loaded = live.current();
-    let span = tracing::info_span!(
-        "mapping",
-        live = %loaded.describe(),
-        cold_start = cold.swap(false, Ordering::Relaxed)
-    );
-    (loaded, span)
+/// The start of an invocation: the live mapping (after a refresh if one is due), whether it is
+/// the first event of the process, and (with metrics on) the refreshes since the last one.
+struct Start {
+    loaded: Arc<Loaded>,
+    cold_start: bool,
+    metrics: Option<(Arc<Metrics>, Option<RefreshCounts>)>,
+}
+
+impl Start {
+    /// Starts an invocation, with the span that every line logged for the event carries: the
+    /// live mapping and whether this is the first event of the process (`lambda_runtime`'s own
+    /// span adds the request id).
+    fn begin(
+        live: &impl Live,
+        cold: &AtomicBool,
+        metrics: &Option<Arc<Metrics>>,
+    ) -> (Start, tracing::Span) {
+        live.poll();
+        let loaded = live.current();
+        let cold_start = cold.swap(false, Ordering::Relaxed);
+        let span = tracing::info_span!("mapping", live = %loaded.describe(), cold_start);
+        let metrics = metrics
+            .as_ref()
+            .map(|m| (Arc::clone(m), live.take_refresh_counts()));
+        let start = Start {
+            loaded,
+            cold_start,
+            metrics,
+        };
+        (start, span)
+    }
+
+    /// Ends the invocation: with metrics on, writes its line.
+    fn finish(self, mode: Mode, tally: Tally) {
+        if let Some((metrics, refresh)) = self.metrics {
+            metrics.write(&InvocationMetrics {
+                cold_start: self.cold_start,
+                shadow: mode != Mode::Apply,
+                tally,
+                refresh,
+                loaded: &self.loaded,
+            });
+        }
+    }
 }
 
 /// The mapping and the event of one invocation, which its [`InvocationReply`] borrows from.
@@ -304,15 +365,18 @@ fn refused(error: ApplyError) -> ApplyError {
 /// Shadow mode: evaluates the mapping exactly as [`handle`] would, logs per token which claims it
 /// would add, change and remove (names and counts only), and hands the payload back as it came.
 /// Only a payload that is not JSON at all is refused, as there is nothing to hand back (Lambda's
-/// Invoke API never passes one on).
+/// Invoke API never passes one on). `tally` learns whether a token would change or the sign-in
+/// would fail.
 pub fn shadow(
     mapping: &Mapping,
     payload: Result<Box<RawValue>, EventError>,
+    tally: &mut Tally,
 ) -> Result<Box<RawValue>, ApplyError> {
     let (payload, result) = aside(mapping, payload)?;
     match result {
         Ok((_, done)) => {
             for token in preview::preview(&done) {
+                tally.would_change |= !token.changes.is_empty();
                 let names = |mark: Mark| {
                     token
                         .changes
@@ -334,17 +398,22 @@ pub fn shadow(
             warn_notes(&done.notes, Mode::Shadow);
             warn_skipped(&done.skipped, Mode::Shadow);
         }
-        Err(error) => tracing::warn!(%error, "shadow: the mapping would fail this sign-in"),
+        Err(error) => {
+            tally.would_fail = true;
+            tracing::warn!(%error, "shadow: the mapping would fail this sign-in")
+        }
     }
     Ok(payload)
 }
 
 /// Compare mode: evaluates the mapping exactly as [`handle`] would, logs per token where its
 /// response differs from the response the event already carries (what another trigger wrote:
-/// claim and scope names only, never a value), and hands the payload back as it came.
+/// claim and scope names only, never a value), and hands the payload back as it came. `tally`
+/// learns whether the responses differ or the sign-in would fail.
 pub fn compare(
     mapping: &Mapping,
     payload: Result<Box<RawValue>, EventError>,
+    tally: &mut Tally,
 ) -> Result<Box<RawValue>, ApplyError> {
     let (payload, result) = aside(mapping, payload)?;
     match result {
@@ -381,13 +450,17 @@ pub fn compare(
                     "compare: the mapping's response differs from the event's"
                 );
             }
+            tally.would_change = !agree;
             if agree {
                 tracing::info!("compare: the mapping's response matches the event's");
             }
             warn_notes(&done.notes, Mode::Compare);
             warn_skipped(&done.skipped, Mode::Compare);
         }
-        Err(error) => tracing::warn!(%error, "compare: the mapping would fail this sign-in"),
+        Err(error) => {
+            tally.would_fail = true;
+            tracing::warn!(%error, "compare: the mapping would fail this sign-in")
+        }
     }
     Ok(payload)
 }

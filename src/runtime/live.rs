@@ -20,6 +20,23 @@ pub trait Live: Send + Sync + 'static {
 
     /// Called at the start of each invocation; may start background work, never blocks.
     fn poll(&self) {}
+
+    /// The refreshes finished since the last call (for the invocation's metrics), or `None` when
+    /// the mapping is never refreshed.
+    fn take_refresh_counts(&self) -> Option<RefreshCounts> {
+        None
+    }
+}
+
+/// How refreshes ended, counted between two invocations.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshCounts {
+    /// A new version was fetched, compiled and made live.
+    pub refreshed: u32,
+    /// The parameter could not be read (throttled, denied, unreachable, ...).
+    pub failed: u32,
+    /// A new version was read but is not a valid mapping; the live mapping stays.
+    pub rejected: u32,
 }
 
 /// A mapping that never changes.
@@ -45,14 +62,14 @@ pub use refresh::{RefreshFrom, Refreshing, load_at_start};
 #[cfg(feature = "ssm")]
 mod refresh {
     use std::path::Path;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
     use std::sync::{Arc, Mutex, RwLock};
     use std::time::{Duration, Instant};
 
-    use super::Live;
+    use super::{Live, RefreshCounts};
     use crate::mapping::compile;
     use crate::runtime::load::{self, LoadError, Loaded, Origin};
-    use crate::runtime::ssm::{ParameterRef, Ssm};
+    use crate::runtime::ssm::{ParameterRef, Ssm, SsmError};
 
     /// What a refresh reads.
     #[derive(Debug, Clone)]
@@ -75,11 +92,17 @@ mod refresh {
     #[derive(Debug)]
     struct Refresher {
         from: RefreshFrom,
-        checked: Mutex<Instant>,
+        /// When the next refresh is due ([`next_delay`]).
+        due: Mutex<Instant>,
+        /// Refreshes that failed in a row.
+        failures: AtomicU32,
         in_flight: AtomicBool,
         /// The last version rejected, with its text's digest, so a bad version is reported once,
         /// not at every refresh.
         rejected: Mutex<Option<(i64, String)>>,
+        /// Refreshes that made a new version live, failed, or found an invalid version, since
+        /// the counts were last taken.
+        counts: [AtomicU32; 3],
     }
 
     impl Refreshing {
@@ -89,11 +112,18 @@ mod refresh {
             let refresher = from
                 .filter(|f| !f.every.is_zero() && !f.parameter.is_pinned_to_version())
                 .map(|from| {
+                    let fallback = matches!(loaded.origin, Origin::Fallback(_));
+                    // Instances started together refresh apart; one on the fallback file soon
+                    // tries the parameter again.
+                    let (failed, failures) = (fallback.then_some(false), u32::from(fallback));
+                    let first = next_delay(from.every, fallback, failed, failures, fastrand::f64());
                     Arc::new(Refresher {
                         from,
-                        checked: Mutex::new(Instant::now()),
+                        due: Mutex::new(Instant::now() + first),
+                        failures: AtomicU32::new(0),
                         in_flight: AtomicBool::new(false),
                         rejected: Mutex::new(None),
+                        counts: Default::default(),
                     })
                 });
             Refreshing {
@@ -121,13 +151,36 @@ mod refresh {
                 tokio::spawn(async move { r.run(&live).await });
             }
         }
+
+        fn take_refresh_counts(&self) -> Option<RefreshCounts> {
+            let [refreshed, failed, rejected] = self
+                .refresher
+                .as_ref()?
+                .counts
+                .each_ref()
+                .map(|count| count.swap(0, Ordering::Relaxed));
+            Some(RefreshCounts {
+                refreshed,
+                failed,
+                rejected,
+            })
+        }
     }
 
+    /// Indexes into [`Refresher::counts`].
+    const REFRESHED: usize = 0;
+    const FAILED: usize = 1;
+    const REJECTED: usize = 2;
+
     impl Refresher {
+        fn count(&self, outcome: usize) {
+            self.counts[outcome].fetch_add(1, Ordering::Relaxed);
+        }
+
         /// Whether a refresh is due and none is running; claims the refresh if so.
         fn due(&self) -> bool {
-            let checked = *self.checked.lock().unwrap_or_else(|e| e.into_inner());
-            checked.elapsed() >= self.from.every
+            let due = *self.due.lock().unwrap_or_else(|e| e.into_inner());
+            Instant::now() >= due
                 && self
                     .in_flight
                     .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
@@ -141,15 +194,23 @@ mod refresh {
             let current = live.current();
             let live_version = match &current.origin {
                 Origin::Ssm { version, .. } => Some((*version, current.mapping.digest())),
-                Origin::File(_) => None,
+                Origin::File(_) | Origin::Fallback(_) => None,
             };
-            match self.from.ssm.fetch(parameter).await {
-                Err(cause) => tracing::warn!(
-                    parameter = %parameter,
-                    cause = %cause,
-                    live = %live.current().describe(),
-                    "mapping refresh failed; the live mapping stays"
-                ),
+            let fetched = self.from.ssm.fetch_once(parameter).await;
+            let failed = fetched
+                .as_ref()
+                .err()
+                .map(|cause| *cause == SsmError::Throttled);
+            match fetched {
+                Err(cause) => {
+                    self.count(FAILED);
+                    tracing::warn!(
+                        parameter = %parameter,
+                        cause = %cause,
+                        live = %live.current().describe(),
+                        "mapping refresh failed; the live mapping stays"
+                    )
+                }
                 Ok(fetched)
                     if live_version == Some((fetched.version, &compile::digest(&fetched.text))) => {
                 }
@@ -167,9 +228,11 @@ mod refresh {
                                         version: fetched.version,
                                     },
                                 });
+                                self.count(REFRESHED);
                                 tracing::info!(live = %live.current().describe(), "mapping refreshed");
                             }
                             Err(error) => {
+                                self.count(REJECTED);
                                 *rejected = Some(seen);
                                 tracing::error!(
                                     parameter = %parameter,
@@ -183,9 +246,49 @@ mod refresh {
                     }
                 }
             }
-            *self.checked.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+            let failures = match failed {
+                Some(_) => self.failures.fetch_add(1, Ordering::Relaxed) + 1,
+                None => {
+                    self.failures.store(0, Ordering::Relaxed);
+                    0
+                }
+            };
+            let fallback = matches!(live.current().origin, Origin::Fallback(_));
+            let wait = next_delay(self.from.every, fallback, failed, failures, fastrand::f64());
+            *self.due.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now() + wait;
             self.in_flight.store(false, Ordering::Release);
         }
+    }
+
+    /// How long to wait before the next refresh, from now. `failed` is `None` after a read,
+    /// `Some(throttled)` after `failures` failed reads in a row; `unit` is uniform in [0, 1).
+    ///
+    /// - After a read, about `every`, spread over its last fifth (0.8 to 1x), so that instances
+    ///   started together drift apart rather than read in lockstep, and a new version is never
+    ///   picked up later than `every`.
+    /// - While the fallback file serves, soon: 2 s doubling with each failure, up to `every`,
+    ///   spread over its second half, so the parameter's mapping replaces the file's within
+    ///   seconds once SSM answers, without the instances retrying in step.
+    /// - After a throttled read, `every` doubled with each failure up to 4x: an instance that
+    ///   SSM throttles reads less often, which is what lets a fleet over the quota get under it.
+    /// - After any other failure, as after a read.
+    fn next_delay(
+        every: Duration,
+        fallback: bool,
+        failed: Option<bool>,
+        failures: u32,
+        unit: f64,
+    ) -> Duration {
+        let doubled = |base: Duration, cap: Duration| {
+            base.saturating_mul(1 << failures.saturating_sub(1).min(8))
+                .min(cap)
+        };
+        let (base, spread) = match failed {
+            Some(_) if fallback => (doubled(Duration::from_secs(2), every), 0.5),
+            Some(true) => (doubled(every, every.saturating_mul(4)), 0.2),
+            _ => (every, 0.2),
+        };
+        base.mul_f64(1.0 - spread * unit)
     }
 
     /// Loads the mapping at cold start: the parameter, or the fallback file when the parameter
@@ -202,7 +305,11 @@ mod refresh {
             return Err(primary);
         };
         match load::load_file(file) {
-            Ok(loaded) => {
+            Ok(Loaded { mapping, .. }) => {
+                let loaded = Loaded {
+                    mapping,
+                    origin: Origin::Fallback(file.to_path_buf()),
+                };
                 tracing::warn!(
                     parameter = %from.parameter,
                     cause = %primary.log_line(),
@@ -215,6 +322,44 @@ mod refresh {
                 primary: Box::new(primary),
                 fallback: Box::new(fallback.into()),
             }),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        const MINUTE: Duration = Duration::from_secs(60);
+
+        #[test]
+        fn refreshes_spread_over_the_last_fifth_of_the_interval() {
+            assert_eq!(next_delay(MINUTE, false, None, 0, 0.0), MINUTE);
+            assert_eq!(next_delay(MINUTE, false, None, 0, 0.5), MINUTE.mul_f64(0.9));
+            assert!(next_delay(MINUTE, false, None, 0, 0.999) > MINUTE.mul_f64(0.8));
+            // Any failure but throttling waits as a read does.
+            assert_eq!(next_delay(MINUTE, false, Some(false), 3, 0.0), MINUTE);
+        }
+
+        #[test]
+        fn throttled_refreshes_back_off_up_to_four_intervals() {
+            let throttled = |failures| next_delay(MINUTE, false, Some(true), failures, 0.0);
+            assert_eq!(throttled(1), MINUTE);
+            assert_eq!(throttled(2), 2 * MINUTE);
+            assert_eq!(throttled(3), 4 * MINUTE);
+            assert_eq!(throttled(30), 4 * MINUTE);
+        }
+
+        #[test]
+        fn the_fallback_file_retries_the_parameter_within_seconds() {
+            let retry = |failures, unit| next_delay(MINUTE, true, Some(true), failures, unit);
+            assert_eq!(retry(1, 0.0), Duration::from_secs(2));
+            assert_eq!(retry(1, 0.5), Duration::from_millis(1500));
+            assert_eq!(retry(2, 0.0), Duration::from_secs(4));
+            assert_eq!(retry(6, 0.0), MINUTE, "never longer than the interval");
+            assert_eq!(
+                next_delay(Duration::from_secs(1), true, Some(false), 1, 0.0),
+                Duration::from_secs(1)
+            );
         }
     }
 }

@@ -13,6 +13,9 @@ use crate::mapping::{MAX_MAPPING_BYTES, Mapping, MappingError};
 pub enum Origin {
     /// A mapping file.
     File(PathBuf),
+    /// The fallback file, serving because the SSM parameter could not be read or was invalid at
+    /// cold start.
+    Fallback(PathBuf),
     /// An SSM parameter (as configured, with any pin) and the version that was read.
     Ssm {
         /// The parameter reference.
@@ -26,6 +29,7 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::File(path) => write!(f, "file {}", path.display()),
+            Origin::Fallback(path) => write!(f, "fallback file {}", path.display()),
             Origin::Ssm { parameter, version } => write!(f, "ssm {parameter} version {version}"),
         }
     }

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::load::LoadError;
+use super::metrics::MetricsSettings;
 
 /// Environment variable naming the mapping file.
 pub const FILE_VAR: &str = "CLAIM_MAPPING_FILE";
@@ -41,6 +42,8 @@ pub struct Settings {
     pub refresh: Duration,
     /// Apply the mapping, or only log what it would do.
     pub mode: Mode,
+    /// Where the per-invocation metric lines go; `None` when metrics are disabled.
+    pub metrics: Option<MetricsSettings>,
 }
 
 impl Settings {
@@ -48,6 +51,7 @@ impl Settings {
     /// file nor a parameter, the file is `mappings/default.yaml`. Relative files resolve against
     /// `LAMBDA_TASK_ROOT` when set.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, LoadError> {
+        let metrics = MetricsSettings::from_vars(&var);
         let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         let parameter = set(SSM_VAR);
         let root = set("LAMBDA_TASK_ROOT");
@@ -87,6 +91,7 @@ impl Settings {
             parameter,
             refresh,
             mode,
+            metrics,
         })
     }
 }

@@ -25,17 +25,27 @@ pub struct Budget {
     pub call: Duration,
     /// Attempts in all (1 = no retry).
     pub attempts: u32,
+    /// The longest wait before the first retry; each later retry may wait twice as long, up to
+    /// `max_backoff`. The SDK waits a random fraction of it ("full jitter"), so that instances
+    /// throttled together do not retry together.
+    pub backoff: Duration,
+    /// The longest wait before any retry.
+    pub max_backoff: Duration,
 }
 
 impl Budget {
-    /// For the Lambda function. Cognito gives the whole trigger 5 s, cold start included, and
-    /// retries a slow trigger up to three times: one SSM call (one retry included) may take at
-    /// most 1.5 s, so that a cold start with a slow or unreachable SSM still answers in time.
+    /// For the Lambda function's cold start. Cognito gives the whole trigger 5 s, cold start
+    /// included: one SSM call, retries included, takes at most 2 s, so that a cold start with a
+    /// slow, throttling or unreachable SSM still answers in time. A slow SSM gets two attempts
+    /// (700 ms each); a throttled call is answered at once, so it gets up to six, with jittered
+    /// exponential backoff between them (at most 0.1, 0.2, 0.4, 0.8, 0.8 s).
     pub const LAMBDA: Budget = Budget {
         connect: Duration::from_millis(300),
         attempt: Duration::from_millis(700),
-        call: Duration::from_millis(1500),
-        attempts: 2,
+        call: Duration::from_millis(2000),
+        attempts: 6,
+        backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_millis(800),
     };
 
     /// For operator commands, which wait longer rather than fail, and never retry a write
@@ -45,6 +55,8 @@ impl Budget {
         attempt: Duration::from_secs(30),
         call: Duration::from_secs(30),
         attempts: 1,
+        backoff: Duration::ZERO,
+        max_backoff: Duration::ZERO,
     };
 }
 
@@ -245,8 +257,8 @@ async fn sdk_config(budget: Budget) -> aws_config::SdkConfig {
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(budget.attempts)
-                .with_initial_backoff(Duration::from_millis(50))
-                .with_max_backoff(Duration::from_millis(200)),
+                .with_initial_backoff(budget.backoff)
+                .with_max_backoff(budget.max_backoff),
         )
         .load()
         .await
@@ -292,15 +304,32 @@ impl Ssm {
         })
     }
 
-    /// Reads a parameter, decrypting a SecureString.
+    /// Reads a parameter, decrypting a SecureString, with the client's retries.
     pub async fn fetch(&self, parameter: &ParameterRef) -> Result<Fetched, SsmError> {
-        let out = self
+        self.get(parameter, None).await
+    }
+
+    /// Reads a parameter once, without retrying: for refreshes, which wait far longer than any
+    /// retry would before they try again, and which must not add to the load that throttled them.
+    pub async fn fetch_once(&self, parameter: &ParameterRef) -> Result<Fetched, SsmError> {
+        let once = aws_sdk_ssm::config::Builder::default().retry_config(RetryConfig::disabled());
+        self.get(parameter, Some(once)).await
+    }
+
+    async fn get(
+        &self,
+        parameter: &ParameterRef,
+        config: Option<aws_sdk_ssm::config::Builder>,
+    ) -> Result<Fetched, SsmError> {
+        let request = self
             .client
             .get_parameter()
             .name(parameter.query())
-            .with_decryption(true)
-            .send()
-            .await?;
+            .with_decryption(true);
+        let out = match config {
+            Some(config) => request.customize().config_override(config).send().await?,
+            None => request.send().await?,
+        };
         let p = out.parameter.ok_or(SsmError::Empty)?;
         Ok(Fetched {
             text: p.value.ok_or(SsmError::Empty)?,

@@ -21,6 +21,7 @@ mod hostile;
 mod lambda_runtime_api;
 mod layers;
 mod logs;
+mod metrics;
 mod overlays;
 mod properties;
 mod schema;

@@ -337,6 +337,19 @@ fn refresh_picks_up_new_versions_and_rejects_bad_ones() {
     let logs = l.stop();
     assert!(logs.contains("mapping refreshed"), "{logs}");
     assert!(logs.contains(&format!("rejected_version={bad}")), "{logs}");
+    // The metric lines count the same: the refreshes, the one rejected version, and the version
+    // each invocation was served.
+    let lines = support::emf::lines(&logs);
+    lines.iter().for_each(support::emf::validate);
+    assert!(
+        support::emf::sum(&lines, "MappingRefreshed") >= 1,
+        "{lines:?}"
+    );
+    assert_eq!(support::emf::sum(&lines, "MappingVersionRejected"), 1);
+    assert_eq!(support::emf::sum(&lines, "FallbackServed"), 0);
+    let last = lines.last().unwrap();
+    assert_eq!(last["mapping_source"], "ssm");
+    assert_eq!(last["mapping_version"], json!(bad - 1));
     assert_eq!(
         logs.matches(&format!("rejected_version={bad}")).count(),
         1,
@@ -378,7 +391,15 @@ fn an_unreachable_endpoint_fails_fast() {
     env.push(("CLAIM_MAPPING_FILE", "mappings/default.yaml".into()));
     let mut l = Lambda::start(&env);
     assert_eq!(l.invoke(&support::fixture(V2)), support::expected(V2));
-    assert!(l.stop().contains("serving the fallback file"));
+    let logs = l.stop();
+    assert!(logs.contains("serving the fallback file"), "{logs}");
+    assert!(logs.contains("live=fallback file"), "{logs}");
+    // Counted as what it is.
+    let lines = support::emf::lines(&logs);
+    assert_eq!(lines.len(), 1, "{logs}");
+    support::emf::validate(&lines[0]);
+    assert_eq!(lines[0]["FallbackServed"], 1);
+    assert_eq!(lines[0]["mapping_source"], "fallback");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test crate uses a different part
 
 pub mod cognito_local;
+pub mod emf;
 pub mod http;
 pub mod invoke_api;
 pub mod lambda;

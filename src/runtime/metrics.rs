@@ -1,0 +1,411 @@
+//! CloudWatch metrics of the Lambda function, written as the Embedded Metric Format (EMF): one
+//! JSON line on standard output per invocation, which CloudWatch Logs turns into metrics with no
+//! API call and no added latency ("Specification: Embedded metric format",
+//! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>).
+//!
+//! Settings follow Powertools for AWS Lambda: `POWERTOOLS_METRICS_NAMESPACE`,
+//! `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_METRICS_FUNCTION_NAME` and
+//! `POWERTOOLS_METRICS_DISABLED` ("Environment variables",
+//! <https://docs.aws.amazon.com/powertools/typescript/latest/environment-variables>).
+//!
+//! Dimensions are low in cardinality and never come from the event: the service, the function's
+//! name and the kind of mapping source. The live mapping's version and digest ride along as
+//! properties (searchable in Logs Insights, not dimensions). No metric line holds a value of the
+//! user's.
+
+use std::io::Write;
+use std::sync::Mutex;
+
+use metrique::emf::Emf;
+use metrique::emf::flags::NoMetric;
+use metrique::unit::Count;
+use metrique::unit_of_work::metrics;
+use metrique::writer::format::Format;
+use metrique::{CloseValue, RootEntry};
+
+use super::live::RefreshCounts;
+use super::load::{Loaded, Origin};
+
+/// Environment variable: the metrics' CloudWatch namespace.
+pub const NAMESPACE_VAR: &str = "POWERTOOLS_METRICS_NAMESPACE";
+/// Environment variable: the `service` dimension.
+pub const SERVICE_VAR: &str = "POWERTOOLS_SERVICE_NAME";
+/// Environment variable: the `function_name` dimension (default: the function's own name).
+pub const FUNCTION_NAME_VAR: &str = "POWERTOOLS_METRICS_FUNCTION_NAME";
+/// Environment variable: `true` writes no metric line at all.
+pub const DISABLED_VAR: &str = "POWERTOOLS_METRICS_DISABLED";
+/// Namespace when none is set.
+pub const DEFAULT_NAMESPACE: &str = "ClaimMapper";
+/// Service when none is set.
+pub const DEFAULT_SERVICE: &str = "claim-mapper";
+
+/// Where metrics go and under which names; absent from the settings when metrics are disabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// The CloudWatch namespace.
+    pub namespace: String,
+    /// The `service` dimension.
+    pub service: String,
+    /// The `function_name` dimension.
+    pub function_name: String,
+}
+
+impl MetricsSettings {
+    /// Reads the settings through `var`; `None` when `POWERTOOLS_METRICS_DISABLED` is `true`
+    /// (any case). Outside Lambda, with no function name at all, the name is `local`.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        let set = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        if set(DISABLED_VAR).is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+            return None;
+        }
+        Some(MetricsSettings {
+            namespace: set(NAMESPACE_VAR).unwrap_or_else(|| DEFAULT_NAMESPACE.into()),
+            service: set(SERVICE_VAR).unwrap_or_else(|| DEFAULT_SERVICE.into()),
+            function_name: set(FUNCTION_NAME_VAR)
+                .or_else(|| set("AWS_LAMBDA_FUNCTION_NAME"))
+                .unwrap_or_else(|| "local".into()),
+        })
+    }
+}
+
+/// What one invocation did, as its metrics count it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// Rules that wrote or suppressed a claim (apply mode).
+    pub applied: usize,
+    /// Rules skipped under `on_error: skip` (apply mode).
+    pub skipped: usize,
+    /// The invocation was answered with an error: a sign-in refused.
+    pub refused: bool,
+    /// Shadow mode: the mapping would change a token; compare mode: its response differs from
+    /// the event's.
+    pub would_change: bool,
+    /// Shadow and compare modes: the mapping would fail the sign-in.
+    pub would_fail: bool,
+}
+
+/// One invocation's metrics: what it did and what served it.
+#[derive(Debug, Clone, Copy)]
+pub struct InvocationMetrics<'a> {
+    /// The first invocation of the process.
+    pub cold_start: bool,
+    /// The function only evaluates the mapping (`shadow` and `compare` modes).
+    pub shadow: bool,
+    /// What the invocation did.
+    pub tally: Tally,
+    /// Refreshes since the last invocation, when the mapping is refreshed from SSM.
+    pub refresh: Option<RefreshCounts>,
+    /// The live mapping.
+    pub loaded: &'a Loaded,
+}
+
+/// The metric line of one invocation, as `metrique` writes it. Metrics that do not apply to the
+/// function's mode or source are `None` and left out of the line (no data point, no metric).
+#[metrics(
+    rename_all = "PascalCase",
+    emf::dimension_sets = [
+        ["service", "function_name"],
+        ["service", "function_name", "mapping_source"]
+    ]
+)]
+struct Line<'a> {
+    #[metrics(name = "service")]
+    service: &'a str,
+    #[metrics(name = "function_name")]
+    function_name: &'a str,
+    #[metrics(name = "mapping_source")]
+    mapping_source: &'static str,
+    #[metrics(unit = Count)]
+    cold_start: u64,
+    #[metrics(unit = Count)]
+    rules_applied: Option<u64>,
+    #[metrics(unit = Count)]
+    rules_skipped: Option<u64>,
+    #[metrics(unit = Count)]
+    invocations_refused: u64,
+    #[metrics(unit = Count)]
+    shadow_would_change: Option<u64>,
+    #[metrics(unit = Count)]
+    shadow_would_fail: Option<u64>,
+    #[metrics(unit = Count)]
+    fallback_served: Option<u64>,
+    #[metrics(unit = Count)]
+    mapping_refreshed: Option<u64>,
+    #[metrics(unit = Count)]
+    mapping_refresh_failed: Option<u64>,
+    #[metrics(unit = Count)]
+    mapping_version_rejected: Option<u64>,
+    #[metrics(name = "mapping_version", flags(NoMetric))]
+    mapping_version: Option<u64>,
+    #[metrics(name = "mapping_digest")]
+    mapping_digest: &'a str,
+}
+
+/// Writes one metric line per invocation to standard output.
+pub struct Metrics {
+    settings: MetricsSettings,
+    /// `metrique`'s formatter keeps per-line scratch state, hence `&mut` and the lock; invocations
+    /// never overlap, so it is never contended.
+    format: Mutex<Emf>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// Metrics under `settings`, written to standard output.
+    pub fn stdout(settings: MetricsSettings) -> Self {
+        let format = Emf::builder(settings.namespace.clone(), vec![vec![]]).build();
+        Metrics {
+            settings,
+            format: Mutex::new(format),
+        }
+    }
+
+    /// Writes `invocation`'s line to standard output in one write, so that it never interleaves
+    /// with a log line. A line that cannot be written is logged and dropped: metrics never fail
+    /// an invocation.
+    pub fn write(&self, invocation: &InvocationMetrics) {
+        let line = self.line(invocation);
+        if let Err(error) = line.and_then(|l| Ok(std::io::stdout().lock().write_all(&l)?)) {
+            tracing::warn!(%error, "the metric line was not written");
+        }
+    }
+
+    /// `invocation`'s line: a JSON object ending in a newline.
+    pub fn line(&self, invocation: &InvocationMetrics) -> Result<Vec<u8>, MetricsError> {
+        let InvocationMetrics {
+            cold_start,
+            shadow,
+            tally,
+            refresh,
+            loaded,
+        } = *invocation;
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        let (mapping_source, fallback_served, mapping_version) = match &loaded.origin {
+            Origin::File(_) => ("file", None, None),
+            Origin::Fallback(_) => ("fallback", Some(1), None),
+            Origin::Ssm { version, .. } => ("ssm", Some(0), u64::try_from(*version).ok()),
+        };
+        let line = Line {
+            service: &self.settings.service,
+            function_name: &self.settings.function_name,
+            mapping_source,
+            cold_start: u64::from(cold_start),
+            rules_applied: (!shadow).then(|| count(tally.applied)),
+            rules_skipped: (!shadow).then(|| count(tally.skipped)),
+            invocations_refused: u64::from(tally.refused),
+            shadow_would_change: shadow.then(|| u64::from(tally.would_change)),
+            shadow_would_fail: shadow.then(|| u64::from(tally.would_fail)),
+            fallback_served,
+            mapping_refreshed: refresh.map(|r| u64::from(r.refreshed)),
+            mapping_refresh_failed: refresh.map(|r| u64::from(r.failed)),
+            mapping_version_rejected: refresh.map(|r| u64::from(r.rejected)),
+            mapping_version,
+            mapping_digest: loaded.mapping.digest(),
+        };
+        let mut out = Vec::with_capacity(1024);
+        self.format
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .format(&RootEntry::new(line.close()), &mut out)
+            .map_err(|e| MetricsError(e.to_string()))?;
+        Ok(out)
+    }
+}
+
+/// Why a metric line could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct MetricsError(String);
+
+impl From<std::io::Error> for MetricsError {
+    fn from(error: std::io::Error) -> Self {
+        MetricsError(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::Mapping;
+
+    fn settings(vars: &[(&str, &str)]) -> Option<MetricsSettings> {
+        MetricsSettings::from_vars(|k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    fn loaded(origin: Origin) -> Loaded {
+        Loaded {
+            mapping: Mapping::from_yaml(include_str!("../../mappings/default.yaml"), "d.yaml")
+                .unwrap(),
+            origin,
+        }
+    }
+
+    fn line(invocation: InvocationMetrics) -> Value {
+        let metrics = Metrics::stdout(settings(&[("AWS_LAMBDA_FUNCTION_NAME", "fn")]).unwrap());
+        let bytes = metrics.line(&invocation).unwrap();
+        assert_eq!(bytes.last(), Some(&b'\n'), "one line");
+        assert_eq!(bytes.iter().filter(|b| **b == b'\n').count(), 1);
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    fn metric_names(line: &Value) -> Vec<&str> {
+        line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn settings_follow_powertools_names_and_defaults() {
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults.namespace, "ClaimMapper");
+        assert_eq!(defaults.service, "claim-mapper");
+        assert_eq!(defaults.function_name, "local");
+        let set = settings(&[
+            (NAMESPACE_VAR, "Auth"),
+            (SERVICE_VAR, "tokens"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "fn-1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (set.namespace.as_str(), set.service.as_str()),
+            ("Auth", "tokens")
+        );
+        assert_eq!(set.function_name, "fn-1");
+        let named = settings(&[
+            (FUNCTION_NAME_VAR, "stable"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "x"),
+        ]);
+        assert_eq!(named.unwrap().function_name, "stable");
+        assert_eq!(settings(&[(DISABLED_VAR, "TRUE")]), None);
+        assert!(settings(&[(DISABLED_VAR, "false")]).is_some());
+    }
+
+    #[test]
+    fn an_applied_invocation_counts_rules_and_names_its_source() {
+        let file = loaded(Origin::File("d.yaml".into()));
+        let line = line(InvocationMetrics {
+            cold_start: true,
+            shadow: false,
+            tally: Tally {
+                applied: 3,
+                skipped: 1,
+                ..Tally::default()
+            },
+            refresh: None,
+            loaded: &file,
+        });
+        assert_eq!(
+            metric_names(&line),
+            [
+                "ColdStart",
+                "RulesApplied",
+                "RulesSkipped",
+                "InvocationsRefused"
+            ]
+        );
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "ClaimMapper"
+        );
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([
+                ["service", "function_name"],
+                ["service", "function_name", "mapping_source"]
+            ])
+        );
+        for (key, value) in [
+            ("ColdStart", json!(1)),
+            ("RulesApplied", json!(3)),
+            ("RulesSkipped", json!(1)),
+            ("InvocationsRefused", json!(0)),
+            ("service", json!("claim-mapper")),
+            ("function_name", json!("fn")),
+            ("mapping_source", json!("file")),
+            ("mapping_digest", json!(file.mapping.digest())),
+        ] {
+            assert_eq!(line[key], value, "{key}");
+        }
+        assert!(line.get("mapping_version").is_none());
+        assert!(
+            line.get("FallbackServed").is_none(),
+            "no parameter, no fallback"
+        );
+    }
+
+    #[test]
+    fn shadow_and_refresh_metrics_appear_where_they_apply() {
+        let ssm = loaded(Origin::Ssm {
+            parameter: "/p:live".into(),
+            version: 7,
+        });
+        let shadow = line(InvocationMetrics {
+            cold_start: false,
+            shadow: true,
+            tally: Tally {
+                would_change: true,
+                ..Tally::default()
+            },
+            refresh: Some(RefreshCounts {
+                refreshed: 1,
+                failed: 2,
+                rejected: 0,
+            }),
+            loaded: &ssm,
+        });
+        let names = metric_names(&shadow);
+        assert!(!names.contains(&"RulesApplied"), "{names:?}");
+        assert!(
+            !names.contains(&"mapping_version"),
+            "a property, not a metric"
+        );
+        for (key, value) in [
+            ("ColdStart", 0),
+            ("ShadowWouldChange", 1),
+            ("ShadowWouldFail", 0),
+            ("FallbackServed", 0),
+            ("MappingRefreshed", 1),
+            ("MappingRefreshFailed", 2),
+            ("MappingVersionRejected", 0),
+            ("mapping_version", 7),
+        ] {
+            assert_eq!(shadow[key], json!(value), "{key}");
+        }
+        assert_eq!(shadow["mapping_source"], "ssm");
+
+        let fallback = loaded(Origin::Fallback("d.yaml".into()));
+        let refused = line(InvocationMetrics {
+            cold_start: false,
+            shadow: false,
+            tally: Tally {
+                refused: true,
+                ..Tally::default()
+            },
+            refresh: None,
+            loaded: &fallback,
+        });
+        assert_eq!(refused["FallbackServed"], 1);
+        assert_eq!(refused["InvocationsRefused"], 1);
+        assert_eq!(refused["mapping_source"], "fallback");
+    }
+}
