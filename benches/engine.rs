@@ -13,6 +13,7 @@
 //!   client no event has);
 //! - `per_event/rules500_value_false`: the same with a value condition that never holds (an
 //!   `email` no user has: read and compared for every rule);
+//! - `per_event/bench25_metrics`: bench25 with metrics on: one metric line formatted per event;
 //! - `per_event/floor_plain`, `per_event/bench25_plain`: the floor and bench25 with the event
 //!   parsed by plain `serde_json::from_slice` instead of `lambda_runtime`'s deserializer (which
 //!   also tracks the path for error messages): the stricter ratio, for reference;
@@ -37,6 +38,7 @@ use std::sync::Arc;
 use claim_mapper::engine::Event;
 use claim_mapper::runtime::lambda;
 use claim_mapper::runtime::load::{Loaded, Origin};
+use claim_mapper::runtime::metrics::{InvocationMetrics, Metrics, MetricsSettings, Tally};
 use claim_mapper::{Mapping, engine};
 use criterion::Criterion;
 use serde_json::Value;
@@ -207,6 +209,37 @@ fn benches(c: &mut Criterion) {
             b.iter(|| run_all(&events, Parse::Runtime, Some(mapping), true))
         });
     }
+    // bench25 with metrics on: the Lambda writes one metric line per event as well (formatted
+    // here, not written to stdout, whose cost depends on where stdout goes).
+    let metrics = Metrics::stdout(MetricsSettings::from_vars(|_| None).unwrap());
+    let bench25 = &mappings[0].1;
+    group.bench_function("bench25_metrics", |b| {
+        b.iter(|| {
+            for bytes in &events {
+                let event = parse(Parse::Runtime, black_box(bytes));
+                let today = lambda::today(&bench25.mapping);
+                let reply = lambda::handle(Arc::clone(bench25), event, today).unwrap();
+                let done = reply.borrow_dependent();
+                let tally = Tally {
+                    applied: done.applied(),
+                    skipped: done.skipped().len(),
+                    ..Tally::default()
+                };
+                black_box(
+                    metrics
+                        .line(&InvocationMetrics {
+                            cold_start: false,
+                            shadow: false,
+                            tally,
+                            refresh: None,
+                            loaded: bench25,
+                        })
+                        .unwrap(),
+                );
+                black_box(serde_json::to_vec(&reply).unwrap());
+            }
+        })
+    });
     group.bench_function("floor_plain", |b| {
         b.iter(|| run_all(&events, Parse::Plain, None, true))
     });
@@ -384,6 +417,13 @@ fn main() {
         b25 / floor
     );
     interleaved_ratio(&loaded("bench25", &bench25()));
+    let b25_metrics = get("per_event/bench25_metrics");
+    println!(
+        "  with metrics on (one metric line per event): {:.2} us/event = {:.2}x the floor; the line costs {:.2} us",
+        b25_metrics / n / 1e3,
+        b25_metrics / floor,
+        (b25_metrics - b25) / n / 1e3
+    );
     println!(
         "  parsed by plain serde_json::from_slice instead: floor {:.2} us/event, 25 rules {:.2} us/event, ratio {:.2}x",
         floor_plain / n / 1e3,

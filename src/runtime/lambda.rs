@@ -138,8 +138,12 @@ pub async fn init(settings: &Settings) -> Result<super::live::Refreshing, LoadEr
         var: settings::SSM_VAR,
         reason,
     })?;
+    let budget = match settings.file {
+        Some(_) => Budget::LAMBDA_WITH_FALLBACK,
+        None => Budget::LAMBDA,
+    };
     let from = RefreshFrom {
-        ssm: Ssm::new(Budget::LAMBDA).await,
+        ssm: Ssm::new(budget).await,
         parameter,
         every: settings.refresh,
     };

@@ -34,11 +34,12 @@ pub struct Budget {
 }
 
 impl Budget {
-    /// For the Lambda function's cold start. Cognito gives the whole trigger 5 s, cold start
-    /// included: one SSM call, retries included, takes at most 2 s, so that a cold start with a
-    /// slow, throttling or unreachable SSM still answers in time. A slow SSM gets two attempts
-    /// (700 ms each); a throttled call is answered at once, so it gets up to six, with jittered
-    /// exponential backoff between them (at most 0.1, 0.2, 0.4, 0.8, 0.8 s).
+    /// For the Lambda function's cold start without a fallback file, where a failed read fails
+    /// the init (and sign-ins). Cognito gives the whole trigger 5 s, cold start included: one SSM
+    /// call, retries included, takes at most 2 s, so that a cold start with a slow, throttling
+    /// or unreachable SSM still answers in time. A slow SSM gets two attempts (700 ms each); a
+    /// throttled call is answered at once, so it gets up to six, with jittered exponential
+    /// backoff between them (at most 0.1, 0.2, 0.4, 0.8, 0.8 s).
     pub const LAMBDA: Budget = Budget {
         connect: Duration::from_millis(300),
         attempt: Duration::from_millis(700),
@@ -46,6 +47,20 @@ impl Budget {
         attempts: 6,
         backoff: Duration::from_millis(100),
         max_backoff: Duration::from_millis(800),
+    };
+
+    /// For the Lambda function's cold start with a fallback file: three attempts within 1 s (at
+    /// most 0.1 and 0.2 s between them), then the file serves and the parameter is tried again
+    /// within seconds ([`Refreshing`](super::live::Refreshing)). Retrying longer would make every
+    /// throttled cold start slower by up to 2 s (a sign-in waiting) while gaining few instances
+    /// the parameter: measured in docs/operations.md, "At scale".
+    pub const LAMBDA_WITH_FALLBACK: Budget = Budget {
+        connect: Duration::from_millis(300),
+        attempt: Duration::from_millis(700),
+        call: Duration::from_millis(1000),
+        attempts: 3,
+        backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_millis(200),
     };
 
     /// For operator commands, which wait longer rather than fail, and never retry a write

@@ -221,3 +221,92 @@ fn permissions_are_least_privilege() {
         "no wildcard resources: {statements}"
     );
 }
+
+/// A template value as the stack would see it with `Environment=prod`: a plain string, or a
+/// `!Sub` of `${Environment}`.
+fn resolved(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Tagged(t) if t.tag == "Sub" => {
+            t.value.as_str().unwrap().replace("${Environment}", "prod")
+        }
+        other => panic!("not a string or !Sub: {}", text(other)),
+    }
+}
+
+#[test]
+#[cfg(feature = "ssm")]
+fn the_alarms_watch_metrics_the_function_writes_under_the_template_settings() {
+    let t = template();
+    let vars = &t["Globals"]["Function"]["Environment"]["Variables"];
+    let mut env: Vec<(&str, String)> = [
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_FUNCTION_NAME",
+    ]
+    .into_iter()
+    .map(|var| (var, resolved(&vars[var])))
+    .collect();
+    // The SSM build with its parameter unreachable: the fallback file serves, and the line
+    // carries the refresh and fallback metrics as well as the rules'.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    env.extend(support::ssm::aws_env(&format!("http://{closed}")));
+    env.push(("CLAIM_MAPPING_SSM_PARAMETER", "/unreachable:live".into()));
+    env.push(("CLAIM_MAPPING_FILE", "mappings/prod.yaml".into()));
+    env.push(("CLAIM_MAPPING_REFRESH_SECONDS", "60".into()));
+    let mut lambda = support::lambda::Lambda::start_bin(support::lambda::FULL, &env);
+    lambda.invoke(&support::fixture("v2-authentication-custom-attrs-groups"));
+    let lines = support::emf::lines(&lambda.stop());
+    assert_eq!(lines.len(), 1);
+    let line = &lines[0];
+    support::emf::validate(line);
+
+    let directive = &line["_aws"]["CloudWatchMetrics"][0];
+    for alarm in [
+        "SkippedRulesAlarm",
+        "RejectedMappingAlarm",
+        "FallbackServingAlarm",
+    ] {
+        let a = resource(&t, alarm);
+        assert_eq!(
+            a["Namespace"].as_str(),
+            directive["Namespace"].as_str(),
+            "{alarm}"
+        );
+        let metric = a["MetricName"].as_str().unwrap();
+        assert!(
+            support::emf::metric_names(line).contains(&metric),
+            "{alarm}: {metric} is not written"
+        );
+        let dimensions = a["Dimensions"].as_sequence().unwrap();
+        let names: Vec<&str> = dimensions
+            .iter()
+            .map(|d| d["Name"].as_str().unwrap())
+            .collect();
+        assert!(
+            directive["Dimensions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|set| set.as_array().unwrap() == &names),
+            "{alarm}: no dimension set {names:?}"
+        );
+        for d in dimensions {
+            let name = d["Name"].as_str().unwrap();
+            assert_eq!(
+                line[name],
+                resolved(&d["Value"]).as_str(),
+                "{alarm}: {name}"
+            );
+        }
+        assert!(
+            text(&a["AlarmActions"]).contains("AlarmTopicArn"),
+            "{alarm}"
+        );
+        assert_eq!(a["TreatMissingData"], "notBreaching", "{alarm}");
+    }
+    assert_eq!(line["FallbackServed"], 1);
+}

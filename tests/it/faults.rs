@@ -141,3 +141,65 @@ fn a_stalled_refresh_never_delays_an_invocation() {
     );
     assert!(logs.contains("timed out"), "{logs}");
 }
+
+/// An SSM endpoint that throttles every call as SSM does past its quota (HTTP 400, AWS JSON 1.1
+/// error `ThrottlingException`, "Rate exceeded"), counting the calls.
+fn throttling_endpoint() -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::AtomicUsize;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let counted = Arc::clone(&calls);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let calls = Arc::clone(&counted);
+            std::thread::spawn(move || {
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                while support::http::read_request(&mut reader).is_some() {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    let headers = [
+                        ("Content-Type", "application/x-amz-json-1.1".to_owned()),
+                        (
+                            "x-amzn-RequestId",
+                            "00000000-0000-0000-0000-000000000000".to_owned(),
+                        ),
+                    ];
+                    let body = br#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+                    if support::http::respond(&mut writer, "400 Bad Request", &headers, body)
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, calls)
+}
+
+#[test]
+fn a_throttled_cold_start_retries_with_backoff_within_its_budget_then_falls_back_or_fails() {
+    // Without a fallback file a failed read fails the init: six attempts within 2 s.
+    let (addr, calls) = throttling_endpoint();
+    let (lambda, started) = start_with(addr, false);
+    let (status, logs) = lambda.wait();
+    let waited = started.elapsed();
+    assert!(!status.success());
+    assert!(logs.contains("throttled by SSM"), "{logs}");
+    assert_eq!(calls.load(Ordering::SeqCst), 6, "{logs}");
+    // Backoff between the attempts (each throttled answer is immediate): at most 2.1 s in all,
+    // and the budget is 2 s; 4 s leaves Cognito's 5 s intact even on a slow machine.
+    assert!(waited < Duration::from_secs(4), "init took {waited:?}");
+
+    // With one, three attempts, then the file serves, counted as the fallback.
+    let (addr, calls) = throttling_endpoint();
+    let (mut lambda, _) = start_with(addr, true);
+    assert_eq!(lambda.invoke(&support::fixture(V2)), support::expected(V2));
+    let logs = lambda.stop();
+    assert!(logs.contains("serving the fallback file"), "{logs}");
+    assert!(logs.contains("throttled by SSM"), "{logs}");
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "{logs}");
+    let lines = support::emf::lines(&logs);
+    assert_eq!(lines[0]["FallbackServed"], 1);
+}

@@ -175,3 +175,64 @@ fn ssm_mapping_logs_carry_no_values_and_no_parameter_content() {
         "the live source is named"
     );
 }
+
+/// The Logs Insights queries of docs/operations.md (fences marked `logs-insights`).
+fn documented_queries() -> Vec<String> {
+    let doc = std::fs::read_to_string(support::root().join("docs/operations.md")).unwrap();
+    doc.split("```logs-insights\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap().to_owned())
+        .collect()
+}
+
+/// The quoted literal after `key = "` in `query`, if any.
+fn literal_after<'q>(query: &'q str, key: &str) -> Option<&'q str> {
+    let start = query.find(&format!("{key} = \""))? + key.len() + 4;
+    query[start..].split('"').next()
+}
+
+#[test]
+fn the_documented_queries_read_fields_the_function_writes() {
+    let mapping = "version: 1\non_error: ON_ERROR\nclaims:\n  - claim: seats\n    from: custom:seat_count\n    transform: [to_number]\n";
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = Vec::new();
+    for (on_error, mode) in [("skip", "apply"), ("fail", "apply"), ("skip", "shadow")] {
+        let file = dir.path().join(format!("{on_error}.yaml"));
+        std::fs::write(&file, mapping.replace("ON_ERROR", on_error)).unwrap();
+        let mut lambda = Lambda::start(&[
+            ("CLAIM_MAPPING_FILE", file.to_str().unwrap().to_owned()),
+            ("CLAIM_MAPPING_MODE", mode.into()),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON".into()),
+        ]);
+        let mut event = support::fixture("v2-authentication-custom-attrs-groups");
+        event["request"]["userAttributes"]["custom:seat_count"] = "many".into();
+        lambda.invoke_bytes(serde_json::to_vec(&event).unwrap());
+        event["request"]["userAttributes"]["custom:seat_count"] = "12".into();
+        lambda.invoke_bytes(serde_json::to_vec(&event).unwrap());
+        lines.extend(json_lines(&lambda.stop()));
+    }
+    let queries = documented_queries();
+    assert_eq!(queries.len(), 4, "{queries:?}");
+    for query in &queries {
+        // The lines a query selects: by message, or the metric lines.
+        let selected: Vec<&Value> = match literal_after(query, "fields.message") {
+            Some(message) => lines
+                .iter()
+                .filter(|l| l["fields"]["message"] == message)
+                .collect(),
+            None => lines.iter().filter(|l| l.get("_aws").is_some()).collect(),
+        };
+        assert!(!selected.is_empty(), "no line is selected by:\n{query}");
+        let words = query.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'));
+        for word in words {
+            let field = match word.strip_prefix("fields.") {
+                Some(name) => &selected[0]["fields"][name],
+                // With a file mapping there is no version (ssm.rs checks it on SSM lines).
+                None if word == "mapping_version" => continue,
+                None if word.starts_with("mapping_") => &selected[0][word],
+                None => continue,
+            };
+            assert!(!field.is_null(), "`{word}` is not in {}", selected[0]);
+        }
+    }
+}
