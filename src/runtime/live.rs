@@ -100,9 +100,31 @@ mod refresh {
         /// The last version rejected, with its text's digest, so a bad version is reported once,
         /// not at every refresh.
         rejected: Mutex<Option<(i64, String)>>,
-        /// Refreshes that made a new version live, failed, or found an invalid version, since
-        /// the counts were last taken.
-        counts: [AtomicU32; 3],
+        /// How refreshes ended since the counts were last taken.
+        counts: Counters,
+    }
+
+    /// [`RefreshCounts`], counted as refreshes end (in the background) and taken by invocations.
+    #[derive(Debug, Default)]
+    struct Counters {
+        refreshed: AtomicU32,
+        failed: AtomicU32,
+        rejected: AtomicU32,
+    }
+
+    impl Counters {
+        fn add(count: &AtomicU32) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+
+        fn take(&self) -> RefreshCounts {
+            let take = |count: &AtomicU32| count.swap(0, Ordering::Relaxed);
+            RefreshCounts {
+                refreshed: take(&self.refreshed),
+                failed: take(&self.failed),
+                rejected: take(&self.rejected),
+            }
+        }
     }
 
     impl Refreshing {
@@ -120,7 +142,7 @@ mod refresh {
                     Arc::new(Refresher {
                         from,
                         due: Mutex::new(Instant::now() + first),
-                        failures: AtomicU32::new(0),
+                        failures: AtomicU32::new(failures),
                         in_flight: AtomicBool::new(false),
                         rejected: Mutex::new(None),
                         counts: Default::default(),
@@ -153,30 +175,11 @@ mod refresh {
         }
 
         fn take_refresh_counts(&self) -> Option<RefreshCounts> {
-            let [refreshed, failed, rejected] = self
-                .refresher
-                .as_ref()?
-                .counts
-                .each_ref()
-                .map(|count| count.swap(0, Ordering::Relaxed));
-            Some(RefreshCounts {
-                refreshed,
-                failed,
-                rejected,
-            })
+            Some(self.refresher.as_ref()?.counts.take())
         }
     }
 
-    /// Indexes into [`Refresher::counts`].
-    const REFRESHED: usize = 0;
-    const FAILED: usize = 1;
-    const REJECTED: usize = 2;
-
     impl Refresher {
-        fn count(&self, outcome: usize) {
-            self.counts[outcome].fetch_add(1, Ordering::Relaxed);
-        }
-
         /// Whether a refresh is due and none is running; claims the refresh if so.
         fn due(&self) -> bool {
             let due = *self.due.lock().unwrap_or_else(|e| e.into_inner());
@@ -203,7 +206,7 @@ mod refresh {
                 .map(|cause| *cause == SsmError::Throttled);
             match fetched {
                 Err(cause) => {
-                    self.count(FAILED);
+                    Counters::add(&self.counts.failed);
                     tracing::warn!(
                         parameter = %parameter,
                         cause = %cause,
@@ -228,11 +231,11 @@ mod refresh {
                                         version: fetched.version,
                                     },
                                 });
-                                self.count(REFRESHED);
+                                Counters::add(&self.counts.refreshed);
                                 tracing::info!(live = %live.current().describe(), "mapping refreshed");
                             }
                             Err(error) => {
-                                self.count(REJECTED);
+                                Counters::add(&self.counts.rejected);
                                 *rejected = Some(seen);
                                 tracing::error!(
                                     parameter = %parameter,

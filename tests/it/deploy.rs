@@ -224,6 +224,7 @@ fn permissions_are_least_privilege() {
 
 /// A template value as the stack would see it with `Environment=prod`: a plain string, or a
 /// `!Sub` of `${Environment}`.
+#[cfg(feature = "ssm")]
 fn resolved(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
