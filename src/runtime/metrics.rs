@@ -164,6 +164,8 @@ impl std::fmt::Debug for Metrics {
 impl Metrics {
     /// Metrics under `settings`, written to standard output.
     pub fn stdout(settings: MetricsSettings) -> Self {
+        // No dimensions besides the line's own sets (`metrique` crosses the line's sets with these
+        // "global" ones, and one empty set leaves them as they are).
         let format = Emf::builder(settings.namespace.clone(), vec![vec![]]).build();
         Metrics {
             settings,
@@ -177,7 +179,7 @@ impl Metrics {
     pub fn write(&self, invocation: &InvocationMetrics) {
         let line = self.line(invocation);
         if let Err(error) = line.and_then(|l| Ok(std::io::stdout().lock().write_all(&l)?)) {
-            tracing::warn!(%error, "the metric line was not written");
+            tracing::warn!(%error, "no metric line for this invocation");
         }
     }
 
@@ -217,21 +219,20 @@ impl Metrics {
         self.format
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .format(&RootEntry::new(line.close()), &mut out)
-            .map_err(|e| MetricsError(e.to_string()))?;
+            .format(&RootEntry::new(line.close()), &mut out)?;
         Ok(out)
     }
 }
 
 /// Why a metric line could not be written.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct MetricsError(String);
-
-impl From<std::io::Error> for MetricsError {
-    fn from(error: std::io::Error) -> Self {
-        MetricsError(error.to_string())
-    }
+pub enum MetricsError {
+    /// `metrique` refused the line.
+    #[error("the metric line could not be formatted: {0}")]
+    Format(#[from] metrique::writer::IoStreamError),
+    /// Standard output refused it.
+    #[error("the metric line could not be written: {0}")]
+    Write(#[from] std::io::Error),
 }
 
 #[cfg(test)]
