@@ -13,8 +13,10 @@ transactions per second (TPS) that Systems Manager can process. This applies to 
 GetParameters, and PutParameter API calls for your AWS account and AWS Region." (AWS Systems
 Manager API Reference, GetParameter, note;
 https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html). The
-default rate, 40, is the standard-throughput figure (AWS Systems Manager endpoints and quotas,
-https://docs.aws.amazon.com/general/latest/gr/ssm.html); `--operations` changes the set.
+default rate, 40, is the standard-throughput figure other sources quote from AWS Systems Manager
+endpoints and quotas (https://docs.aws.amazon.com/general/latest/gr/ssm.html), not checked
+against that page here (docs/operations.md, "At scale", says so); `--rate` changes it and
+`--operations` the set.
 
 The throttling answer (AWS JSON 1.1 protocol, which SSM speaks):
 
