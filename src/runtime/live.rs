@@ -224,6 +224,9 @@ mod refresh {
                         let origin = format!("{parameter} (version {})", fetched.version);
                         match crate::Mapping::from_yaml(&fetched.text, &origin) {
                             Ok(mapping) => {
+                                // Counted first, so that the first invocation served by the new
+                                // version reports it.
+                                Counters::add(&self.counts.refreshed);
                                 live.replace(Loaded {
                                     mapping,
                                     origin: Origin::Ssm {
@@ -231,7 +234,6 @@ mod refresh {
                                         version: fetched.version,
                                     },
                                 });
-                                Counters::add(&self.counts.refreshed);
                                 tracing::info!(live = %live.current().describe(), "mapping refreshed");
                             }
                             Err(error) => {

@@ -227,11 +227,13 @@ fn the_file_is_the_fallback_when_the_parameter_is_unusable() {
 #[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn refresh_moves_from_the_fallback_file_to_the_parameter_once_it_is_good() {
     let name = unique("recover");
+    // A refresh interval far longer than the test: the fallback tries the parameter again within
+    // seconds, not after the interval.
     let mut l = lambda(
         &name,
         &[
             ("CLAIM_MAPPING_FILE", "mappings/default.yaml".into()),
-            ("CLAIM_MAPPING_REFRESH_SECONDS", "1".into()),
+            ("CLAIM_MAPPING_REFRESH_SECONDS", "600".into()),
         ],
     );
     let event = support::fixture(V2);
@@ -247,10 +249,12 @@ fn refresh_moves_from_the_fallback_file_to_the_parameter_once_it_is_good() {
     );
     let claims = invoke_until(&mut l, &event, |c| c.get("plan_level").is_some());
     assert_eq!(claims["plan_level"], json!(3));
-    assert!(
-        l.stop()
-            .contains(&format!("mapping refreshed live=ssm {name} version 1"))
-    );
+    let logs = l.stop();
+    assert!(logs.contains(&format!("mapping refreshed live=ssm {name} version 1")));
+    let lines = support::emf::lines(&logs);
+    assert_eq!(lines[0]["FallbackServed"], 1);
+    assert_eq!(lines.last().unwrap()["FallbackServed"], 0);
+    assert_eq!(support::emf::sum(&lines, "MappingRefreshed"), 1);
 }
 
 /// Invokes until the access-token claims satisfy `done`, for at most 15 s (refresh runs in the
