@@ -140,6 +140,21 @@ clients:
         value: true
 "#;
 
+/// The alias ARN the attach tests point pools at (moto does not check that it exists).
+const FUNCTION: &str = "arn:aws:lambda:us-east-1:111122223333:function:cognito-claim-mapper:live";
+
+/// `claim-mapper attach` of [`FUNCTION`] to `pool`, with `--trigger-version` when given.
+fn attach(pool: &str, version: Option<&str>) -> Output {
+    let mut args = vec!["attach", "--user-pool-id", pool, "--function-arn", FUNCTION];
+    args.extend(
+        version
+            .map(|v| ["--trigger-version", v])
+            .into_iter()
+            .flatten(),
+    );
+    cli(&args)
+}
+
 fn write_mapping(dir: &tempfile::TempDir) -> String {
     let file = dir.path().join("audited.yaml");
     std::fs::write(&file, MAPPING).unwrap();
@@ -344,16 +359,7 @@ async fn attach_sets_the_trigger_and_keeps_the_pools_other_settings() {
             ),
     )
     .await;
-    let function = "arn:aws:lambda:us-east-1:111122223333:function:cognito-claim-mapper:live";
-    let out = cli(&[
-        "attach",
-        "--user-pool-id",
-        &pool,
-        "--function-arn",
-        function,
-        "--trigger-version",
-        "V2_0",
-    ]);
+    let out = attach(&pool, Some("V2_0"));
     assert!(
         out.status.success(),
         "{}",
@@ -370,7 +376,7 @@ async fn attach_sets_the_trigger_and_keeps_the_pools_other_settings() {
         .unwrap();
     let lambda = after.lambda_config.unwrap();
     let config = lambda.pre_token_generation_config.unwrap();
-    assert_eq!(config.lambda_arn, function);
+    assert_eq!(config.lambda_arn, FUNCTION);
     assert_eq!(
         config.lambda_version,
         PreTokenGenerationLambdaVersionType::V20
@@ -391,14 +397,8 @@ async fn attach_sets_the_trigger_and_keeps_the_pools_other_settings() {
         Some(vec![VerifiedAttributeType::Email])
     );
     // Attaching again says what it replaces.
-    let again = cli(&[
-        "attach",
-        "--user-pool-id",
-        &pool,
-        "--function-arn",
-        function,
-    ]);
-    assert!(String::from_utf8_lossy(&again.stdout).contains(&format!("was {function}")));
+    let again = attach(&pool, None);
+    assert!(String::from_utf8_lossy(&again.stdout).contains(&format!("was {FUNCTION}")));
 }
 
 #[tokio::test]
@@ -412,14 +412,7 @@ async fn attach_refuses_access_token_versions_on_the_lite_plan() {
             .user_pool_tier(UserPoolTierType::Lite),
     )
     .await;
-    let function = "arn:aws:lambda:us-east-1:111122223333:function:cognito-claim-mapper:live";
-    let out = cli(&[
-        "attach",
-        "--user-pool-id",
-        &pool,
-        "--function-arn",
-        function,
-    ]);
+    let out = attach(&pool, None);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("Lite feature plan"),
@@ -441,15 +434,7 @@ async fn attach_refuses_access_token_versions_on_the_lite_plan() {
             .and_then(|l| l.pre_token_generation_config)
             .is_none()
     );
-    let v1 = cli(&[
-        "attach",
-        "--user-pool-id",
-        &pool,
-        "--function-arn",
-        function,
-        "--trigger-version",
-        "V1_0",
-    ]);
+    let v1 = attach(&pool, Some("V1_0"));
     assert!(
         v1.status.success(),
         "{}",

@@ -42,26 +42,26 @@ fn markdown_files() -> Vec<PathBuf> {
 }
 
 /// One Markdown file as the parser sees it.
-struct Page {
+pub(crate) struct Page {
     path: PathBuf,
     text: String,
     /// Each fenced code block: its info string, its content, and its source text with the fences.
-    blocks: Vec<Block>,
+    pub(crate) blocks: Vec<Block>,
     /// Relative link destinations, as written.
     links: Vec<String>,
     /// The anchors GitHub gives the headings.
     anchors: HashSet<String>,
 }
 
-struct Block {
-    info: String,
-    content: String,
+pub(crate) struct Block {
+    pub(crate) info: String,
+    pub(crate) content: String,
     source: String,
     line: usize,
 }
 
 impl Page {
-    fn read(path: &Path) -> Page {
+    pub(crate) fn read(path: &Path) -> Page {
         let text = std::fs::read_to_string(path).unwrap();
         let mut page = Page {
             path: path.to_owned(),

@@ -178,10 +178,11 @@ fn ssm_mapping_logs_carry_no_values_and_no_parameter_content() {
 
 /// The Logs Insights queries of docs/operations.md (fences marked `logs-insights`).
 fn documented_queries() -> Vec<String> {
-    let doc = std::fs::read_to_string(support::root().join("docs/operations.md")).unwrap();
-    doc.split("```logs-insights\n")
-        .skip(1)
-        .map(|rest| rest.split("```").next().unwrap().to_owned())
+    crate::docs::Page::read(&support::root().join("docs/operations.md"))
+        .blocks
+        .into_iter()
+        .filter(|b| b.info == "logs-insights")
+        .map(|b| b.content)
         .collect()
 }
 

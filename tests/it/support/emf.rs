@@ -22,9 +22,12 @@ pub fn lines(logs: &str) -> Vec<Value> {
 /// rules that every metric and dimension a directive names is a member of the root node (metrics
 /// numbers, dimensions strings), at most 100 metrics per directive and 30 dimensions per set.
 pub fn validate(line: &Value) {
-    let schema: Value =
-        serde_json::from_str(include_str!("emf-schema.json")).expect("the EMF schema");
-    let validator = jsonschema::draft7::new(&schema).expect("a draft-07 schema");
+    static VALIDATOR: std::sync::LazyLock<jsonschema::Validator> = std::sync::LazyLock::new(|| {
+        let schema: Value =
+            serde_json::from_str(include_str!("emf-schema.json")).expect("the EMF schema");
+        jsonschema::draft7::new(&schema).expect("a draft-07 schema")
+    });
+    let validator = &*VALIDATOR;
     let errors: Vec<String> = validator.iter_errors(line).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:?}: {line}");
     for directive in line["_aws"]["CloudWatchMetrics"].as_array().unwrap() {
