@@ -92,13 +92,29 @@ fn switchable_proxy(stalled: Arc<AtomicBool>) -> SocketAddr {
             let Ok(server) = TcpStream::connect(target) else {
                 continue;
             };
-            let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-            let (mut c, mut s) = (client, server);
-            std::thread::spawn(move || std::io::copy(&mut c, &mut s2));
-            std::thread::spawn(move || std::io::copy(&mut s, &mut c2));
+            let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let up = Arc::clone(&stalled);
+            let down = Arc::clone(&stalled);
+            std::thread::spawn(move || relay(client, s2, &up));
+            std::thread::spawn(move || relay(server, c2, &down));
         }
     });
     addr
+}
+
+/// Copies `from` to `to` until the endpoint stalls: then nothing more gets through, also on a
+/// connection the client keeps alive and reuses.
+fn relay(mut from: TcpStream, mut to: TcpStream, stalled: &AtomicBool) {
+    let mut buf = [0; 4096];
+    while let Ok(n @ 1..) = from.read(&mut buf) {
+        if stalled.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_secs(60));
+            return;
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            return;
+        }
+    }
 }
 
 #[test]
