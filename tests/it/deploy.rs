@@ -53,13 +53,39 @@ fn the_parameter_starts_out_holding_the_file_the_function_falls_back_to() {
 fn the_function_reads_the_parameter_at_a_label() {
     let t = template();
     assert_eq!(t["Parameters"]["MappingLabel"]["Default"], "live");
+    // The stack's own parameter, or one created beforehand (a SecureString: CloudFormation
+    // cannot create one), at the label.
     assert_eq!(
         text(
             &resource(&t, "ClaimMapperFunction")["Environment"]["Variables"]["CLAIM_MAPPING_SSM_PARAMETER"]
         ),
-        "!Sub ${ClaimMappingParameter}:${MappingLabel}\n"
+        "!If\n- CreateParameter\n- !Sub ${ClaimMappingParameter}:${MappingLabel}\n- !Sub ${ExistingParameterName}:${MappingLabel}\n"
     );
     assert!(text(&t["Outputs"]["ReleaseCommand"]["Value"]).contains("claim-mapper release"));
+}
+
+#[test]
+fn a_changed_parameter_publishes_a_new_version_and_teardown_is_said() {
+    let t = template();
+    // scripts/deploy's hash over the zips, mappings/ and the values that reach the function
+    // names the version SAM publishes (scripts/check-template proves it with SAM's translator).
+    let hash = &t["Parameters"]["DeployHash"];
+    assert_eq!(hash["AllowedPattern"], "^[0-9a-f]{64}$");
+    assert!(hash.get("Default").is_none(), "{hash:?}");
+    for function in ["ClaimMapperFunction", "ClaimMapperFileFunction"] {
+        assert_eq!(
+            text(&resource(&t, function)["AutoPublishCodeSha256"]),
+            "!Ref DeployHash\n",
+            "{function}"
+        );
+    }
+    let statements = serde_yaml::to_string(&resource(&t, "MappingReadPolicy")).unwrap();
+    assert!(statements.contains("kms:ViaService"), "{statements}");
+    assert!(
+        text(&resource(&t, "FunctionLogGroup")["LogGroupName"]).contains("${AWS::StackName}"),
+        "two stacks of one environment need log groups of their own"
+    );
+    assert!(text(&t["Outputs"]["DetachCommand"]["Value"]).contains("claim-mapper detach"));
 }
 
 #[test]
