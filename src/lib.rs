@@ -10,13 +10,18 @@
 //!   case's verdict against a mapping.
 //! - [`audit`]: a mapping checked against the user pool it serves.
 //! - [`report`]: what the CLI shows: dry-run, explain, token preview, diff, test results.
+//! - [`workflow`]: what operators do to an AWS account (publish a mapping, move its label, set a
+//!   pool's trigger), written against small traits of the AWS APIs.
+//! - [`aws`] (feature `ssm`): the AWS clients, implementing those traits with the AWS SDK.
 //! - [`runtime`]: the Lambda function (init, serve, the live mapping and its refresh, loading,
-//!   SSM, logging), which uses the token preview for shadow mode.
+//!   logging), which uses the token preview for shadow mode.
 //!
-//! The binaries in `src/bin/` are thin shells over [`runtime`] and [`report`].
+//! The binaries in `src/bin/` are thin shells over [`runtime`], [`workflow`] and [`report`].
 #![warn(missing_docs)]
 
 pub mod audit;
+#[cfg(feature = "ssm")]
+pub mod aws;
 pub mod claim_size;
 pub mod cognito;
 pub mod engine;
@@ -24,5 +29,6 @@ pub mod mapping;
 pub mod report;
 pub mod runtime;
 pub mod suite;
+pub mod workflow;
 
 pub use mapping::{Location, Mapping, MappingError};

@@ -129,7 +129,9 @@ fn load_file_only(settings: &Settings) -> Result<Loaded, LoadError> {
 #[cfg(feature = "ssm")]
 pub async fn init(settings: &Settings) -> Result<super::live::Refreshing, LoadError> {
     use super::live::{RefreshFrom, Refreshing, load_at_start};
-    use super::ssm::{Budget, ParameterRef, Ssm};
+    use crate::aws::config::Budget;
+    use crate::aws::ssm::Ssm;
+    use crate::workflow::parameter::ParameterRef;
 
     let Some(parameter) = &settings.parameter else {
         return Ok(Refreshing::new(load_file_only(settings)?, None));

@@ -67,9 +67,11 @@ mod refresh {
     use std::time::{Duration, Instant};
 
     use super::{Live, RefreshCounts};
+    use crate::aws::ssm::Ssm;
     use crate::mapping::compile;
     use crate::runtime::load::{self, LoadError, Loaded, Origin};
-    use crate::runtime::ssm::{ParameterRef, Ssm, SsmError};
+    use crate::workflow::ApiErrorKind;
+    use crate::workflow::parameter::ParameterRef;
 
     /// What a refresh reads.
     #[derive(Debug, Clone)]
@@ -203,13 +205,13 @@ mod refresh {
             let failed = fetched
                 .as_ref()
                 .err()
-                .map(|cause| *cause == SsmError::Throttled);
+                .map(|cause| cause.kind == ApiErrorKind::Throttled);
             match fetched {
                 Err(cause) => {
                     Counters::add(&self.counts.failed);
                     tracing::warn!(
                         parameter = %parameter,
-                        cause = %cause,
+                        cause = %load::ssm_cause(&cause),
                         live = %live.current().describe(),
                         "mapping refresh failed; the live mapping stays"
                     )

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::mapping::limits::read_at_most;
 use crate::mapping::{MAX_MAPPING_BYTES, Mapping, MappingError};
+use crate::workflow::parameter::{ParameterRef, ParameterStore};
+use crate::workflow::{ApiError, ApiErrorKind};
 
 /// Where a live mapping came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,15 +128,17 @@ pub fn load_file(path: &Path) -> Result<Loaded, MappingError> {
 }
 
 /// Reads, validates and compiles the mapping in an SSM parameter.
-#[cfg(feature = "ssm")]
 pub async fn load_parameter(
-    ssm: &super::ssm::Ssm,
-    parameter: &super::ssm::ParameterRef,
+    store: &impl ParameterStore,
+    parameter: &ParameterRef,
 ) -> Result<Loaded, LoadError> {
-    let fetched = ssm.fetch(parameter).await.map_err(|cause| LoadError::Ssm {
-        parameter: parameter.to_string(),
-        cause: cause.to_string(),
-    })?;
+    let fetched = store
+        .fetch(parameter)
+        .await
+        .map_err(|cause| LoadError::Ssm {
+            parameter: parameter.to_string(),
+            cause: ssm_cause(&cause),
+        })?;
     let mapping = Mapping::from_yaml(
         &fetched.text,
         &format!("{parameter} (version {})", fetched.version),
@@ -147,6 +151,19 @@ pub async fn load_parameter(
             version: fetched.version,
         },
     })
+}
+
+/// Why a parameter could not be read, as the function's log and init error say it.
+pub fn ssm_cause(error: &ApiError) -> String {
+    match &error.kind {
+        ApiErrorKind::NotFound => "not found (no such parameter, version or label)".into(),
+        ApiErrorKind::Throttled => "throttled by SSM".into(),
+        ApiErrorKind::Denied(code) => format!(
+            "access denied: {code}; the function's role needs ssm:GetParameter on it (and \
+             kms:Decrypt on the key of a SecureString encrypted with a customer managed key)"
+        ),
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]

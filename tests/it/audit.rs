@@ -140,21 +140,6 @@ clients:
         value: true
 "#;
 
-/// The alias ARN the attach tests point pools at (moto does not check that it exists).
-const FUNCTION: &str = "arn:aws:lambda:us-east-1:111122223333:function:cognito-claim-mapper:live";
-
-/// `claim-mapper attach` of [`FUNCTION`] to `pool`, with `--trigger-version` when given.
-fn attach(pool: &str, version: Option<&str>) -> Output {
-    let mut args = vec!["attach", "--user-pool-id", pool, "--function-arn", FUNCTION];
-    args.extend(
-        version
-            .map(|v| ["--trigger-version", v])
-            .into_iter()
-            .flatten(),
-    );
-    cli(&args)
-}
-
 fn write_mapping(dir: &tempfile::TempDir) -> String {
     let file = dir.path().join("audited.yaml");
     std::fs::write(&file, MAPPING).unwrap();
@@ -311,6 +296,7 @@ async fn push_refuses_a_mapping_with_high_findings_and_audit_says_what_it_cannot
         "mappings/prod.yaml",
         "--ssm-parameter",
         &name,
+        "--create",
         "--audit-user-pool-id",
         &pool,
     ]);
@@ -332,112 +318,5 @@ async fn push_refuses_a_mapping_with_high_findings_and_audit_says_what_it_cannot
         String::from_utf8_lossy(&out.stderr).contains("was not found"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-#[tokio::test]
-#[ignore = "needs moto_server, the local SSM and Cognito APIs: run scripts/test"]
-async fn attach_sets_the_trigger_and_keeps_the_pools_other_settings() {
-    use aws_sdk_cognitoidentityprovider::types::{
-        PasswordPolicyType, UserPoolPolicyType, VerifiedAttributeType,
-    };
-    let c = cognito().await;
-    let confirm = "arn:aws:lambda:us-east-1:111122223333:function:post-confirmation";
-    let pool = created(
-        c.create_user_pool()
-            .pool_name(format!("attach-{}", std::process::id()))
-            .auto_verified_attributes(VerifiedAttributeType::Email)
-            .policies(
-                UserPoolPolicyType::builder()
-                    .password_policy(PasswordPolicyType::builder().minimum_length(12).build())
-                    .build(),
-            )
-            .lambda_config(
-                LambdaConfigType::builder()
-                    .post_confirmation(confirm)
-                    .build(),
-            ),
-    )
-    .await;
-    let out = attach(&pool, Some("V2_0"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("was none"));
-    let after = c
-        .describe_user_pool()
-        .user_pool_id(&pool)
-        .send()
-        .await
-        .unwrap()
-        .user_pool
-        .unwrap();
-    let lambda = after.lambda_config.unwrap();
-    let config = lambda.pre_token_generation_config.unwrap();
-    assert_eq!(config.lambda_arn, FUNCTION);
-    assert_eq!(
-        config.lambda_version,
-        PreTokenGenerationLambdaVersionType::V20
-    );
-    // What the pool had stays.
-    assert_eq!(lambda.post_confirmation.as_deref(), Some(confirm));
-    assert_eq!(
-        after
-            .policies
-            .unwrap()
-            .password_policy
-            .unwrap()
-            .minimum_length,
-        Some(12)
-    );
-    assert_eq!(
-        after.auto_verified_attributes,
-        Some(vec![VerifiedAttributeType::Email])
-    );
-    // Attaching again says what it replaces.
-    let again = attach(&pool, None);
-    assert!(String::from_utf8_lossy(&again.stdout).contains(&format!("was {FUNCTION}")));
-}
-
-#[tokio::test]
-#[ignore = "needs moto_server, the local SSM and Cognito APIs: run scripts/test"]
-async fn attach_refuses_access_token_versions_on_the_lite_plan() {
-    use aws_sdk_cognitoidentityprovider::types::UserPoolTierType;
-    let c = cognito().await;
-    let pool = created(
-        c.create_user_pool()
-            .pool_name(format!("lite-{}", std::process::id()))
-            .user_pool_tier(UserPoolTierType::Lite),
-    )
-    .await;
-    let out = attach(&pool, None);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("Lite feature plan"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // Nothing was changed; version 1 (ID-token claims only) is allowed.
-    let after = c
-        .describe_user_pool()
-        .user_pool_id(&pool)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        after
-            .user_pool
-            .unwrap()
-            .lambda_config
-            .and_then(|l| l.pre_token_generation_config)
-            .is_none()
-    );
-    let v1 = attach(&pool, Some("V1_0"));
-    assert!(
-        v1.status.success(),
-        "{}",
-        String::from_utf8_lossy(&v1.stderr)
     );
 }

@@ -8,13 +8,15 @@ use std::path::Path;
 use crate::support;
 
 /// The layers, bottom first: each may use those before it, never those after.
-const LAYERS: [(&str, &[&str]); 7] = [
+const LAYERS: [(&str, &[&str]); 9] = [
     ("contract", &["cognito", "claim_size"]),
     ("mapping", &["mapping"]),
     ("engine", &["engine"]),
     ("suite", &["suite"]),
     ("audit", &["audit"]),
     ("report", &["report"]),
+    ("workflow", &["workflow"]),
+    ("aws", &["aws"]),
     ("runtime", &["runtime"]),
 ];
 

@@ -5,6 +5,8 @@
 mod support;
 
 #[cfg(feature = "user-pool")]
+mod attach;
+#[cfg(feature = "user-pool")]
 mod audit;
 mod cli;
 mod conditions;

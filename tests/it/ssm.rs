@@ -460,6 +460,7 @@ fn push_with_tests_publishes_only_a_mapping_that_passes_them() {
         "mappings/prod.yaml",
         "--ssm-parameter",
         &name,
+        "--create",
         "--test",
         "mappings/tests/prod.yaml",
     ]);
@@ -495,7 +496,13 @@ fn push_prints_warnings_then_pushes() {
     )
     .unwrap();
     let name = unique("push-warned");
-    let out = cli(&["push", warned.to_str().unwrap(), "--ssm-parameter", &name]);
+    let out = cli(&[
+        "push",
+        warned.to_str().unwrap(),
+        "--ssm-parameter",
+        &name,
+        "--create",
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let said = text(&out);
     let warning = said.find("warning: ").expect("the warning is printed");
@@ -542,6 +549,7 @@ fn push_secure_then_dry_run_by_label() {
         "mappings/default.yaml",
         "--ssm-parameter",
         &name,
+        "--create",
         "--secure",
         "--label",
         "live",
@@ -727,5 +735,85 @@ fn release_moves_the_label_forward_and_back_and_refuses_an_invalid_version() {
         text(&refused_label).contains("invalid --label"),
         "{}",
         text(&refused_label)
+    );
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn push_keeps_the_type_and_key_of_an_existing_parameter_and_creates_only_when_asked() {
+    use support::ssm::{kind_and_key, put_raw_with_key};
+    let name = unique("push-keeps");
+    let key = "alias/team-mappings";
+    put_raw_with_key(
+        &name,
+        &mapping_text("mappings/dev.yaml"),
+        ParameterType::SecureString,
+        Some(key),
+    );
+    // A push without --secure or --kms-key-id keeps the SecureString and its key.
+    let out = cli(&["push", "mappings/prod.yaml", "--ssm-parameter", &name]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("a SecureString with key {key}")),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        kind_and_key(&name),
+        ("SecureString".into(), Some(key.into()))
+    );
+    let sent = support::gate::requests("PutParameter", &name);
+    let ours = sent.last().unwrap();
+    assert_eq!(ours["input"]["KeyId"], key, "{ours}");
+    assert_eq!(ours["violations"], json!([]), "{ours}");
+
+    // A String cannot become a SecureString: refused before anything is written.
+    let plain = unique("push-plain");
+    let v1 = put_raw(
+        &plain,
+        &mapping_text("mappings/dev.yaml"),
+        ParameterType::String,
+    );
+    let out = cli(&[
+        "push",
+        "mappings/prod.yaml",
+        "--ssm-parameter",
+        &plain,
+        "--secure",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot make an existing String"),
+        "{}",
+        text(&out)
+    );
+    let served = cli(&["dry-run", "--ssm-parameter", &plain]);
+    assert!(
+        text(&served).contains(&format!("version {v1}")),
+        "{}",
+        text(&served)
+    );
+
+    // A name that does not exist is not created without --create.
+    let typo = unique("push-typo");
+    let out = cli(&["push", "mappings/prod.yaml", "--ssm-parameter", &typo]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--create"), "{}", text(&out));
+    assert!(support::gate::requests("PutParameter", &typo).is_empty());
+    // With --create --secure --kms-key-id, a SecureString under that key.
+    let out = cli(&[
+        "push",
+        "mappings/prod.yaml",
+        "--ssm-parameter",
+        &typo,
+        "--create",
+        "--secure",
+        "--kms-key-id",
+        key,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        kind_and_key(&typo),
+        ("SecureString".into(), Some(key.into()))
     );
 }

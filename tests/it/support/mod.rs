@@ -3,6 +3,8 @@
 
 pub mod cognito_local;
 pub mod emf;
+#[cfg(feature = "ssm")]
+pub mod gate;
 pub mod http;
 pub mod invoke_api;
 pub mod lambda;

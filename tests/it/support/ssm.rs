@@ -57,6 +57,11 @@ pub fn delete(name: &str) {
 
 /// Writes a parameter directly (no validation), as an operator editing it in the console would.
 pub fn put_raw(name: &str, value: &str, kind: ParameterType) -> i64 {
+    put_raw_with_key(name, value, kind, None)
+}
+
+/// [`put_raw`] of a SecureString encrypted with `key`.
+pub fn put_raw_with_key(name: &str, value: &str, kind: ParameterType, key: Option<&str>) -> i64 {
     let (client, runtime) = client();
     runtime
         .block_on(
@@ -65,9 +70,35 @@ pub fn put_raw(name: &str, value: &str, kind: ParameterType) -> i64 {
                 .name(name)
                 .value(value)
                 .r#type(kind)
+                .set_key_id(key.map(str::to_owned))
                 .overwrite(true)
                 .send(),
         )
         .expect("put parameter")
         .version
+}
+
+/// The parameter's type and KMS key, as `DescribeParameters` reports them.
+pub fn kind_and_key(name: &str) -> (String, Option<String>) {
+    let (client, runtime) = client();
+    let out = runtime
+        .block_on(
+            client
+                .describe_parameters()
+                .parameter_filters(
+                    aws_sdk_ssm::types::ParameterStringFilter::builder()
+                        .key("Name")
+                        .option("Equals")
+                        .values(name)
+                        .build()
+                        .unwrap(),
+                )
+                .send(),
+        )
+        .expect("describe parameters");
+    let p = &out.parameters()[0];
+    (
+        p.r#type().unwrap().as_str().to_owned(),
+        p.key_id().map(str::to_owned),
+    )
 }

@@ -1,0 +1,156 @@
+//! SSM Parameter Store through the AWS SDK: reading a mapping (String or SecureString, always
+//! decrypted), and the calls `push` and `release` make.
+
+use aws_sdk_ssm::Client;
+use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType};
+
+use super::config::{Budget, operator_config, sdk_config};
+use super::error::api_error;
+use crate::workflow::parameter::{Existing, Fetched, Kind, ParameterRef, ParameterStore, Put};
+use crate::workflow::{ApiError, ApiErrorKind};
+
+/// An SSM client set up once with the time limits and retries of a [`Budget`].
+#[derive(Debug, Clone)]
+pub struct Ssm {
+    client: Client,
+    budget: Budget,
+}
+
+impl Ssm {
+    /// Builds the client with `budget`. Costs no network call.
+    pub async fn new(budget: Budget) -> Self {
+        Ssm {
+            client: Client::new(&sdk_config(budget).await),
+            budget,
+        }
+    }
+
+    /// The client the CLI uses ([`Budget::OPERATOR`]), once a region and credentials are known to
+    /// be configured: a missing one is said in one sentence, not as the SDK's chain of errors.
+    pub async fn operator() -> Result<Self, ApiError> {
+        let config = operator_config().await.map_err(|m| ApiError {
+            action: "configuration",
+            kind: ApiErrorKind::Setup(m),
+        })?;
+        Ok(Ssm {
+            client: Client::new(&config),
+            budget: Budget::OPERATOR,
+        })
+    }
+
+    /// Reads a parameter once, without retrying: for refreshes, which wait far longer than any
+    /// retry would before they try again, and which must not add to the load that throttled them.
+    pub async fn fetch_once(&self, parameter: &ParameterRef) -> Result<Fetched, ApiError> {
+        // The override replaces the client's timeouts too: they are given again.
+        let once = aws_sdk_ssm::config::Builder::default()
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .timeout_config(self.budget.timeouts());
+        self.get(parameter, Some(once)).await
+    }
+
+    async fn get(
+        &self,
+        parameter: &ParameterRef,
+        config: Option<aws_sdk_ssm::config::Builder>,
+    ) -> Result<Fetched, ApiError> {
+        const ACTION: &str = "GetParameter";
+        let request = self
+            .client
+            .get_parameter()
+            .name(parameter.query())
+            .with_decryption(true);
+        let out = match config {
+            Some(config) => request.customize().config_override(config).send().await,
+            None => request.send().await,
+        }
+        .map_err(|e| api_error(ACTION, e))?;
+        let empty = || ApiError {
+            action: ACTION,
+            kind: ApiErrorKind::Refused {
+                code: "(empty)".into(),
+                message: "the parameter has no value".into(),
+            },
+        };
+        let p = out.parameter.ok_or_else(empty)?;
+        Ok(Fetched {
+            text: p.value.ok_or_else(empty)?,
+            version: p.version,
+        })
+    }
+}
+
+impl ParameterStore for Ssm {
+    async fn existing(&self, name: &str) -> Result<Option<Existing>, ApiError> {
+        let filter = ParameterStringFilter::builder()
+            .key("Name")
+            .option("Equals")
+            .values(name)
+            .build()
+            .map_err(|e| ApiError {
+                action: "DescribeParameters",
+                kind: ApiErrorKind::Refused {
+                    code: "(request)".into(),
+                    message: e.to_string(),
+                },
+            })?;
+        let out = self
+            .client
+            .describe_parameters()
+            .parameter_filters(filter)
+            .send()
+            .await
+            .map_err(|e| api_error("DescribeParameters", e))?;
+        Ok(out.parameters().first().map(|p| Existing {
+            kind: match p.r#type() {
+                Some(ParameterType::SecureString) => Kind::SecureString,
+                Some(ParameterType::StringList) => Kind::StringList,
+                _ => Kind::String,
+            },
+            key_id: p.key_id().map(str::to_owned),
+            version: p.version(),
+        }))
+    }
+
+    async fn fetch(&self, parameter: &ParameterRef) -> Result<Fetched, ApiError> {
+        self.get(parameter, None).await
+    }
+
+    async fn put(&self, put: &Put, value: &str) -> Result<i64, ApiError> {
+        let out = self
+            .client
+            .put_parameter()
+            .name(&put.name)
+            .value(value)
+            .r#type(ParameterType::from(put.kind.name()))
+            .set_key_id(put.key_id.clone())
+            .overwrite(put.overwrite)
+            // The advanced tier (a charge) only for values over 4 KB, which it needs.
+            .tier(ParameterTier::IntelligentTiering)
+            .send()
+            .await
+            .map_err(|e| api_error("PutParameter", e))?;
+        Ok(out.version)
+    }
+
+    async fn label(&self, name: &str, version: i64, label: &str) -> Result<(), ApiError> {
+        let out = self
+            .client
+            .label_parameter_version()
+            .name(name)
+            .parameter_version(version)
+            .labels(label)
+            .send()
+            .await
+            .map_err(|e| api_error("LabelParameterVersion", e))?;
+        match out.invalid_labels() {
+            [] => Ok(()),
+            invalid => Err(ApiError {
+                action: "LabelParameterVersion",
+                kind: ApiErrorKind::Refused {
+                    code: "InvalidLabels".into(),
+                    message: format!("SSM refused the label(s) {invalid:?}"),
+                },
+            }),
+        }
+    }
+}

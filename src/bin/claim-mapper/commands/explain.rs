@@ -1,0 +1,57 @@
+//! `claim-mapper explain`: why each rule did what it did, for one event.
+
+use std::path::PathBuf;
+
+use claim_mapper::report::{dry_run, explain};
+use claim_mapper::runtime::load;
+use claim_mapper::runtime::settings;
+use time::Date;
+
+use super::{Status, parse_date, say};
+
+/// Explain one event: every rule with its outcome, the group pipeline step by step, and the
+/// final response.
+#[derive(clap::Args)]
+#[command(after_help = "\
+Example:
+  claim-mapper explain --mapping mappings/prod.yaml examples/events/v2-authentication-custom-attrs-groups.json
+
+Exit codes: 0 the event was processed; 1 the Lambda would return an error for it; 2 the command
+could not run (unreadable or invalid mapping, unreadable event).")]
+pub struct Args {
+    /// The mapping file.
+    #[arg(long, default_value = settings::DEFAULT_FILE)]
+    mapping: PathBuf,
+    /// The event file.
+    event: PathBuf,
+    /// Evaluate date transforms (`age`) as of this date (YYYY-MM-DD) instead of today (UTC).
+    #[arg(long, value_parser = parse_date)]
+    today: Option<Date>,
+    /// One JSON object: {"mapping", "event", "trigger", "version", "client", "overlays",
+    /// "groups", "rules", then "warnings" and "response", or "error"}.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<Status> {
+    let loaded = load::load_file(&args.mapping)?;
+    let event = &args.event;
+    let value =
+        dry_run::read_event(event).map_err(|e| anyhow::anyhow!("{}: {e}", event.display()))?;
+    let today = args.today.unwrap_or_else(super::today);
+    let explained = explain::explain(&loaded.mapping, value, today);
+    if args.json {
+        let mut line = explained.to_json();
+        line["mapping"] = serde_json::json!(loaded.describe());
+        line["event"] = serde_json::json!(event.display().to_string());
+        say!("{line}")?;
+    } else {
+        say!(
+            "mapping {}\nevent {}\n{}",
+            loaded.describe(),
+            event.display(),
+            explained.to_human().trim_end()
+        )?;
+    }
+    Ok(Status::of(explained.processed()))
+}

@@ -1,0 +1,129 @@
+//! The commands, one file each (its arguments and `run`), and what several share: where a mapping
+//! comes from, which events, the date `age` counts from, printing.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use claim_mapper::report;
+use claim_mapper::runtime::load::{self, Loaded};
+use claim_mapper::runtime::settings;
+use time::{Date, OffsetDateTime};
+
+#[cfg(feature = "user-pool")]
+pub mod attach;
+#[cfg(feature = "user-pool")]
+pub mod audit;
+#[cfg(feature = "user-pool")]
+pub mod detach;
+pub mod diff;
+pub mod dry_run;
+pub mod explain;
+#[cfg(feature = "ssm")]
+pub mod push;
+#[cfg(feature = "ssm")]
+pub mod release;
+pub mod schema;
+pub mod test;
+pub mod validate;
+
+/// How a command that ran ended; a command that could not run returns an error instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Everything held (exit 0).
+    Success,
+    /// The command ran and found something: an invalid mapping, a failed event or case, a
+    /// difference, a high finding, a refused write (exit 1).
+    Found,
+}
+
+impl Status {
+    /// [`Status::Success`] when `ok`, else [`Status::Found`].
+    pub fn of(ok: bool) -> Status {
+        if ok { Status::Success } else { Status::Found }
+    }
+}
+
+/// `println!` that returns write errors instead of panicking, so a closed pipe
+/// (`claim-mapper dry-run | head`) ends the command quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+pub(crate) use say;
+
+/// The mapping a command reads: a file, or an SSM parameter.
+#[derive(clap::Args)]
+pub struct MappingSource {
+    /// The mapping file.
+    #[arg(long, default_value = settings::DEFAULT_FILE)]
+    #[cfg_attr(feature = "ssm", arg(conflicts_with = "ssm_parameter"))]
+    pub mapping: PathBuf,
+    /// Read the mapping from this SSM parameter (NAME, NAME:VERSION or NAME:LABEL) instead.
+    #[cfg(feature = "ssm")]
+    #[arg(long, value_name = "PARAMETER")]
+    pub ssm_parameter: Option<String>,
+}
+
+impl MappingSource {
+    /// The mapping, read and compiled.
+    pub async fn load(&self) -> anyhow::Result<Loaded> {
+        #[cfg(feature = "ssm")]
+        if let Some(parameter) = &self.ssm_parameter {
+            return load_parameter(parameter).await;
+        }
+        Ok(load::load_file(&self.mapping)?)
+    }
+}
+
+/// The mapping in `parameter` (NAME, NAME:VERSION, NAME:LABEL), read with the operator's client.
+#[cfg(feature = "ssm")]
+pub async fn load_parameter(parameter: &str) -> anyhow::Result<Loaded> {
+    use claim_mapper::aws::ssm::Ssm;
+    use claim_mapper::workflow::parameter::ParameterRef;
+    let parameter = ParameterRef::parse(parameter).map_err(anyhow::Error::msg)?;
+    let ssm = Ssm::operator().await?;
+    Ok(load::load_parameter(&ssm, &parameter).await?)
+}
+
+/// Event files and the evaluation date.
+#[derive(clap::Args)]
+pub struct Events {
+    /// Evaluate date transforms (`age`) as of this date (YYYY-MM-DD) instead of today (UTC).
+    #[arg(long, value_parser = parse_date)]
+    pub today: Option<Date>,
+    /// Event files or folders of `*.json` events.
+    #[arg(default_value = "examples/events")]
+    pub events: Vec<PathBuf>,
+}
+
+impl Events {
+    /// The event files, folders expanded; at least one.
+    pub fn files(&self) -> anyhow::Result<Vec<PathBuf>> {
+        let files =
+            report::dry_run::event_files(&self.events).context("cannot list event files")?;
+        anyhow::ensure!(
+            !files.is_empty(),
+            "no event files found in {:?}",
+            self.events
+        );
+        Ok(files)
+    }
+
+    /// The evaluation date: `--today`, else today (UTC).
+    pub fn today(&self) -> Date {
+        self.today.unwrap_or_else(today)
+    }
+}
+
+/// Today, in UTC.
+pub fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// A `YYYY-MM-DD` argument.
+pub fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,131 @@
+//! `claim-mapper push`: a mapping file, checked, published as a new version of its parameter.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use claim_mapper::Mapping;
+use claim_mapper::aws::ssm::Ssm;
+use claim_mapper::workflow::parameter::{
+    self, MAX_PARAMETER_BYTES, ParameterRef, ParameterStore, PushOptions, label_restriction,
+};
+
+use super::{Status, say};
+
+/// Validate a mapping file and publish it as a new version of an SSM parameter.
+#[derive(clap::Args)]
+#[command(after_help = "\
+Examples:
+  claim-mapper push mappings/prod.yaml --ssm-parameter /cognito-claim-mapper/prod/claim-mapping --label live --test mappings/tests/prod.yaml
+  claim-mapper push mappings/prod.yaml --ssm-parameter /team/prod/claim-mapping --create --secure --kms-key-id alias/team
+
+An existing parameter keeps its type and its KMS key (--kms-key-id re-encrypts with another); a
+parameter is created only with --create.
+
+Exit codes: 0 pushed (warnings are printed first); 1 the mapping is invalid, a test case failed or
+the audit found something high, nothing pushed; 2 the command could not run (unreadable file,
+invalid label or test file, no such parameter without --create, a String parameter with --secure,
+AWS error or no credentials).")]
+pub struct Args {
+    /// The mapping file.
+    file: PathBuf,
+    /// The parameter name.
+    #[arg(long, value_name = "NAME")]
+    ssm_parameter: String,
+    /// Move this label to the new version.
+    #[arg(long)]
+    label: Option<String>,
+    /// Create the parameter if it does not exist (a String, or with --secure a SecureString).
+    #[arg(long)]
+    create: bool,
+    /// Create it as a SecureString (with the account's default key `alias/aws/ssm`, or
+    /// --kms-key-id). An existing String cannot become one.
+    #[arg(long)]
+    secure: bool,
+    /// The KMS key of a SecureString: for one created, or to re-encrypt an existing one.
+    #[arg(long, value_name = "KEY")]
+    kms_key_id: Option<String>,
+    /// Run these test files against the mapping first; nothing is pushed if a case fails.
+    #[arg(long = "test", value_name = "TESTFILE", num_args = 1..)]
+    tests: Vec<PathBuf>,
+    /// Audit the mapping against this user pool first; nothing is pushed if a finding is
+    /// high.
+    #[cfg(feature = "user-pool")]
+    #[arg(long, value_name = "POOL")]
+    audit_user_pool_id: Option<String>,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<Status> {
+    let parameter = ParameterRef::parse(&args.ssm_parameter).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(
+        parameter.selector.is_none(),
+        "push takes a parameter name without :VERSION or :LABEL (use --label to move a label)"
+    );
+    // Checked before anything is written: a label SSM refuses would leave a new version pushed
+    // but not released.
+    if let Some(reason) = args.label.as_deref().and_then(label_restriction) {
+        anyhow::bail!("invalid --label: {reason}; nothing pushed");
+    }
+    let suites = super::test::load_suites(&args.tests)?;
+    let file = &args.file;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mapping = match Mapping::from_yaml(&text, &file.display().to_string()) {
+        Ok(mapping) => mapping,
+        Err(e) => {
+            say!("{e}\nnot pushed: the mapping is invalid")?;
+            return Ok(Status::Found);
+        }
+    };
+    for warning in mapping.warnings() {
+        say!("warning: {}:{warning}", file.display())?;
+    }
+    if !super::test::passes(&suites, &mapping, file)? {
+        say!("not pushed: a test case failed")?;
+        return Ok(Status::Found);
+    }
+    #[cfg(feature = "user-pool")]
+    if let Some(pool) = &args.audit_user_pool_id {
+        let described = format!("file {} ({})", file.display(), mapping.digest());
+        let report = super::audit::against(&mapping, described, pool).await?;
+        say!("{}", report.to_human().trim_end())?;
+        if report.has_high() {
+            say!("not pushed: the audit found something high")?;
+            return Ok(Status::Found);
+        }
+    }
+    anyhow::ensure!(
+        text.len() <= MAX_PARAMETER_BYTES,
+        "{} is {} bytes; an SSM parameter holds at most {MAX_PARAMETER_BYTES}",
+        file.display(),
+        text.len()
+    );
+    let ssm = Ssm::operator().await?;
+    let name = &parameter.name;
+    let existing = ssm.existing(name).await?;
+    let options = PushOptions {
+        create: args.create,
+        secure: args.secure,
+        kms_key_id: args.kms_key_id,
+    };
+    let put = parameter::plan_put(name, existing.as_ref(), &options).map_err(anyhow::Error::msg)?;
+    let version = ssm
+        .put(&put, &text)
+        .await
+        .with_context(|| format!("cannot put parameter {name}"))?;
+    let how = match (&existing, &put.key_id) {
+        (None, _) => format!("created as a {}", put.kind.name()),
+        (Some(_), Some(key)) => format!("a {} with key {key}", put.kind.name()),
+        (Some(_), None) => format!("a {}", put.kind.name()),
+    };
+    say!(
+        "pushed {} to {name} ({how}) as version {version}",
+        file.display()
+    )?;
+    if let Some(label) = &args.label {
+        ssm.label(name, version, label)
+            .await
+            .with_context(|| format!("cannot label version {version} of {name}"))?;
+        say!("label {label} -> version {version}")?;
+    }
+    Ok(Status::Success)
+}

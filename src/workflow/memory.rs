@@ -1,0 +1,288 @@
+//! In-memory implementations of the workflows' AWS traits, and the workflows run against them:
+//! their logic checked without any endpoint (the SDK's requests are checked against AWS's models
+//! by the integration tests).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
+use serde_json::{Map, Value};
+
+use super::parameter::{Existing, Fetched, Kind, ParameterRef, ParameterStore, Put, Selector};
+use super::permission::Permission;
+use super::trigger::FunctionArn;
+use super::{ApiError, ApiErrorKind, FunctionPolicies, UserPools};
+
+/// Runs a future of these fakes, which never wait, to its end.
+pub(crate) fn run<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => unreachable!("the in-memory fakes never wait"),
+    }
+}
+
+fn not_found(action: &'static str) -> ApiError {
+    ApiError {
+        action,
+        kind: ApiErrorKind::NotFound,
+    }
+}
+
+/// User pools: `update` stores what it is given (with `PoolName` as `Name`) and keeps what
+/// `UpdateUserPool` cannot set, then applies `drift` to the stored pool.
+#[derive(Default)]
+pub(crate) struct Pools {
+    pub(crate) pools: RefCell<HashMap<String, Map<String, Value>>>,
+    pub(crate) updates: RefCell<Vec<Map<String, Value>>>,
+    pub(crate) drift: Option<fn(&mut Map<String, Value>)>,
+}
+
+impl UserPools for Pools {
+    async fn describe(&self, id: &str) -> Result<Value, ApiError> {
+        let pools = self.pools.borrow();
+        let pool = pools.get(id).ok_or(not_found("DescribeUserPool"))?;
+        Ok(serde_json::json!({ "UserPool": pool }))
+    }
+
+    async fn update(&self, body: &Map<String, Value>) -> Result<(), ApiError> {
+        self.updates.borrow_mut().push(body.clone());
+        let id = body["UserPoolId"].as_str().unwrap_or_default();
+        let mut pools = self.pools.borrow_mut();
+        let pool = pools.get_mut(id).ok_or(not_found("UpdateUserPool"))?;
+        let kept = ["Id", "Arn", "SchemaAttributes", "CreationDate"];
+        pool.retain(|k, _| kept.contains(&k.as_str()));
+        for (k, v) in body {
+            match k.as_str() {
+                "UserPoolId" => {}
+                "PoolName" => {
+                    pool.insert("Name".into(), v.clone());
+                }
+                _ => {
+                    pool.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        if let Some(drift) = self.drift {
+            drift(pool);
+        }
+        Ok(())
+    }
+}
+
+/// Function policies, by qualified ARN.
+#[derive(Default)]
+pub(crate) struct Functions {
+    pub(crate) added: RefCell<Vec<(String, Permission)>>,
+}
+
+impl FunctionPolicies for Functions {
+    async fn policy(&self, _: &FunctionArn) -> Result<Option<Value>, ApiError> {
+        Ok(None)
+    }
+
+    async fn add_permission(
+        &self,
+        function: &FunctionArn,
+        permission: &Permission,
+    ) -> Result<(), ApiError> {
+        self.added
+            .borrow_mut()
+            .push((function.arn.clone(), permission.clone()));
+        Ok(())
+    }
+}
+
+/// Parameters: versions of one name, labels, and errors to answer for some references.
+#[derive(Default)]
+pub(crate) struct Parameters {
+    pub(crate) versions: RefCell<Vec<String>>,
+    pub(crate) labels: RefCell<HashMap<String, i64>>,
+    /// `GetParameter` of a reference whose text is here fails with that error.
+    pub(crate) failing: HashMap<String, ApiErrorKind>,
+}
+
+impl ParameterStore for Parameters {
+    async fn existing(&self, _: &str) -> Result<Option<Existing>, ApiError> {
+        let versions = self.versions.borrow();
+        Ok((!versions.is_empty()).then(|| Existing {
+            kind: Kind::String,
+            key_id: None,
+            version: versions.len() as i64,
+        }))
+    }
+
+    async fn fetch(&self, parameter: &ParameterRef) -> Result<Fetched, ApiError> {
+        if let Some(kind) = self.failing.get(&parameter.query()) {
+            return Err(ApiError {
+                action: "GetParameter",
+                kind: kind.clone(),
+            });
+        }
+        let versions = self.versions.borrow();
+        let version = match &parameter.selector {
+            None => versions.len() as i64,
+            Some(Selector::Version(v)) => *v,
+            Some(Selector::Label(l)) => *self
+                .labels
+                .borrow()
+                .get(l)
+                .ok_or(not_found("GetParameter"))?,
+        };
+        let text = versions
+            .get((version - 1) as usize)
+            .ok_or(not_found("GetParameter"))?;
+        Ok(Fetched {
+            text: text.clone(),
+            version,
+        })
+    }
+
+    async fn put(&self, _: &Put, value: &str) -> Result<i64, ApiError> {
+        let mut versions = self.versions.borrow_mut();
+        versions.push(value.to_owned());
+        Ok(versions.len() as i64)
+    }
+
+    async fn label(&self, _: &str, version: i64, label: &str) -> Result<(), ApiError> {
+        self.labels.borrow_mut().insert(label.to_owned(), version);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workflow::attach::{AttachOptions, Done, Drift, Refusal, attach};
+    use crate::workflow::parameter::{Released, release};
+    use serde_json::json;
+
+    const POOL_ARN: &str = "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_Abc";
+    const OURS: &str = "arn:aws:lambda:us-east-1:111122223333:function:cm:live";
+
+    #[test]
+    fn a_setting_that_reads_back_differently_is_named_and_the_permission_comes_first() {
+        let members = json!({
+            "Id": "us-east-1_Abc", "Arn": POOL_ARN, "Name": "prod", "UserPoolTier": "ESSENTIALS",
+            "MfaConfiguration": "OPTIONAL", "LambdaConfig": {}
+        });
+        let pools = Pools {
+            // A Cognito that resets a setting it was given back.
+            drift: Some(|pool| {
+                pool.insert("MfaConfiguration".into(), json!("OFF"));
+            }),
+            ..Pools::default()
+        };
+        pools
+            .pools
+            .borrow_mut()
+            .insert("us-east-1_Abc".into(), members.as_object().unwrap().clone());
+        let functions = Functions::default();
+        let add = AttachOptions {
+            function: FunctionArn::parse(OURS).unwrap(),
+            version: None,
+            replace: false,
+            add_permission: true,
+            check_permission: true,
+        };
+        let (plan, done) = run(attach(
+            &pools,
+            &functions,
+            "us-east-1_Abc",
+            &add,
+            false,
+            |_| Ok(()),
+        ))
+        .unwrap();
+        assert_eq!(
+            done,
+            Err(Drift {
+                pool: "us-east-1_Abc".into(),
+                changed: vec!["MfaConfiguration".into()]
+            })
+        );
+        assert_eq!(functions.added.borrow().len(), 1);
+        assert_eq!(functions.added.borrow()[0].1, plan.add.unwrap());
+        assert_eq!(pools.updates.borrow().len(), 1);
+        // Without the drift, the same attach reads back as planned; a dry run writes nothing.
+        let calm = Pools::default();
+        calm.pools
+            .borrow_mut()
+            .insert("us-east-1_Abc".into(), members.as_object().unwrap().clone());
+        let dry = run(attach(
+            &calm,
+            &functions,
+            "us-east-1_Abc",
+            &add,
+            true,
+            |_| Ok(()),
+        ))
+        .unwrap();
+        assert_eq!(dry.1, Ok(Done::Planned));
+        assert!(calm.updates.borrow().is_empty());
+        let written = run(attach(
+            &calm,
+            &functions,
+            "us-east-1_Abc",
+            &add,
+            false,
+            |_| Ok(()),
+        ))
+        .unwrap();
+        assert_eq!(written.1, Ok(Done::Written));
+        // A failed save of the description stops the write.
+        let unsaved = Pools::default();
+        unsaved
+            .pools
+            .borrow_mut()
+            .insert("us-east-1_Abc".into(), members.as_object().unwrap().clone());
+        let refused = run(attach(
+            &unsaved,
+            &functions,
+            "us-east-1_Abc",
+            &add,
+            false,
+            |_| Err(Refusal::Plan("disk full".into())),
+        ));
+        assert!(refused.is_err());
+        assert!(unsaved.updates.borrow().is_empty());
+    }
+
+    #[test]
+    fn release_moves_the_label_only_after_reading_where_it_was() {
+        let store = Parameters::default();
+        store
+            .versions
+            .borrow_mut()
+            .extend(["a".to_owned(), "b".to_owned()]);
+        let ok = |_: &Fetched| Ok::<(), ()>(());
+        let first = run(release(&store, "/m", 2, "live", ok)).unwrap();
+        assert_eq!(first, Ok(Released { was: None }));
+        let back = run(release(&store, "/m", 1, "live", ok)).unwrap();
+        assert_eq!(back, Ok(Released { was: Some(2) }));
+        // An invalid version leaves the label where it is.
+        let invalid = run(release(&store, "/m", 2, "live", |_| Err("invalid"))).unwrap();
+        assert_eq!(invalid, Err("invalid"));
+        assert_eq!(store.labels.borrow()["live"], 1);
+        // The label cannot be read (not because it is unset): nothing moves.
+        let denied = Parameters {
+            failing: [(
+                "/m:live".to_owned(),
+                ApiErrorKind::Denied("AccessDeniedException".into()),
+            )]
+            .into(),
+            ..Parameters::default()
+        };
+        denied.versions.borrow_mut().push("a".to_owned());
+        let error = run(release(&denied, "/m", 1, "live", ok)).unwrap_err();
+        assert_eq!(
+            error.kind,
+            ApiErrorKind::Denied("AccessDeniedException".into())
+        );
+        assert!(denied.labels.borrow().is_empty());
+    }
+}
