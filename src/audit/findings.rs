@@ -1,4 +1,4 @@
-//! The findings of an audit: what in a mapping a user, an app or a caller of `InitiateAuth` could
+//! The findings of an audit: what in a mapping a user or the app asking for tokens could
 //! steer, what it would disclose, and what it names that the pool does not have.
 
 use super::pool::{Pool, TriggerVersion};
@@ -80,48 +80,52 @@ pub fn audit(mapping: &Mapping, pool: &Pool) -> Vec<Finding> {
     let mut findings = Vec::new();
     for input in mapping.inputs() {
         let what = describe(&input.decides);
+        let severity = |grants: Severity, copies: Severity| {
+            if input.decides.grants() {
+                grants
+            } else {
+                copies
+            }
+        };
+        let found = |severity, kind, clients, message, fix| Finding {
+            severity,
+            kind,
+            place: input.place.clone(),
+            field: input.field.clone(),
+            source: input.written.clone(),
+            clients,
+            message,
+            fix,
+        };
         match &input.read {
             Read::Attribute(name) => {
                 let writers = pool.writers(name);
                 if !writers.is_empty() {
-                    let severity = if input.decides.grants() {
-                        Severity::High
-                    } else {
-                        Severity::Medium
-                    };
-                    findings.push(Finding {
-                        severity,
-                        kind: Kind::UserWritable,
-                        place: input.place.clone(),
-                        field: input.field.clone(),
-                        source: name.clone(),
-                        clients: writers.iter().map(|c| c.label()).collect(),
-                        message: format!(
+                    findings.push(found(
+                        severity(Severity::High, Severity::Medium),
+                        Kind::UserWritable,
+                        writers.iter().map(|c| c.label()).collect(),
+                        format!(
                             "`{name}` decides {what}, and users can change it for themselves \
                              through these app clients"
                         ),
-                        fix: format!(
+                        format!(
                             "take `{name}` out of these clients' WriteAttributes (or make it \
                              immutable, or write it only with admin credentials, as a `dev:` \
                              attribute or from a back end), or decide {what} from groups"
                         ),
-                    });
+                    ));
                 }
                 if pool.attribute(name).is_none() && !name.starts_with("cognito:") {
-                    findings.push(Finding {
-                        severity: Severity::Medium,
-                        kind: Kind::Drift,
-                        place: input.place.clone(),
-                        field: input.field.clone(),
-                        source: name.clone(),
-                        clients: Vec::new(),
-                        message: format!(
-                            "the pool has no attribute `{name}`: nothing is ever read from it"
-                        ),
-                        fix: "correct the name to one in the pool's schema (`custom:...` for \
+                    findings.push(found(
+                        Severity::Medium,
+                        Kind::Drift,
+                        Vec::new(),
+                        format!("the pool has no attribute `{name}`: nothing is ever read from it"),
+                        "correct the name to one in the pool's schema (`custom:...` for \
                               the pool's own attributes)"
                             .into(),
-                    });
+                    ));
                 }
                 if let Decides::Claim { id: true, .. } = input.decides {
                     let blind: Vec<String> = pool
@@ -132,48 +136,57 @@ pub fn audit(mapping: &Mapping, pool: &Pool) -> Vec<Finding> {
                         .map(|c| c.label())
                         .collect();
                     if !blind.is_empty() && pool.attribute(name).is_some() {
-                        findings.push(Finding {
-                            severity: Severity::Medium,
-                            kind: Kind::Disclosure,
-                            place: input.place.clone(),
-                            field: input.field.clone(),
-                            source: name.clone(),
-                            clients: blind,
-                            message: format!(
+                        findings.push(found(
+                            Severity::Medium,
+                            Kind::Disclosure,
+                            blind,
+                            format!(
                                 "{what} copies `{name}` into the ID token of app clients that \
                                  may not read it: the token hands them what Cognito withholds"
                             ),
-                            fix: format!(
+                            format!(
                                 "add `{name}` to these clients' ReadAttributes if they may see \
                                  it, or limit the rule to the access token or to other clients"
                             ),
-                        });
+                        ));
                     }
                 }
             }
-            Read::Path {
-                text,
-                client_metadata: true,
-            } => findings.push(Finding {
-                severity: if input.decides.grants() {
-                    Severity::High
-                } else {
-                    Severity::Low
-                },
-                kind: Kind::ClientInput,
-                place: input.place.clone(),
-                field: input.field.clone(),
-                source: text.clone(),
-                clients: Vec::new(),
-                message: format!(
-                    "`{text}` decides {what}, and it is whatever the caller of InitiateAuth \
-                     sends: anyone with an app client id"
+            Read::AnyAttribute => {
+                let writable = pool.user_writable();
+                if !writable.is_empty() {
+                    let text = input.written.as_str();
+                    findings.push(found(
+                        severity(Severity::High, Severity::Medium),
+                        Kind::UserWritable,
+                        Vec::new(),
+                        format!(
+                            "`{text}` may read any user attribute and decides {what}; users can \
+                             change some for themselves: {}",
+                            writable.join(", ")
+                        ),
+                        "read one attribute by name that users cannot write (a path \
+                              `$.request.userAttributes['custom:x']` or `from: custom:x`), or \
+                              decide from groups"
+                            .into(),
+                    ));
+                }
+            }
+            Read::ClientMetadata => findings.push(found(
+                severity(Severity::High, Severity::Low),
+                Kind::ClientInput,
+                Vec::new(),
+                format!(
+                    "`{}` decides {what}, and it is whatever the app asking for the tokens \
+                     sends (`ClientMetadata` of RespondToAuthChallenge or \
+                     GetTokensFromRefreshToken, `aws_client_metadata` at the token endpoint): \
+                     anyone with an app client id",
+                    input.written
                 ),
-                fix: "decide grants from groups or attributes users cannot write; in a claim, \
+                "decide grants from groups or attributes users cannot write; in a claim, \
                       treat it as the client's word"
                     .into(),
-            }),
-            Read::Path { .. } => {}
+            )),
         }
     }
     for (client, field) in mapping.client_ids() {
@@ -323,5 +336,39 @@ mod tests {
             ["rule 1", "clients.nosuchclient"]
         );
         assert_eq!(drift(TriggerVersion::V2), ["clients.nosuchclient"]);
+    }
+
+    #[test]
+    fn attributes_read_through_a_jsonpath_are_audited_as_attributes() {
+        // The same grant written three ways: by name, and through paths the compiled mapping
+        // reads as that attribute, or as any attribute.
+        let by_name = "version: 1\nclaims:\n  - {claim: admin, value: true, when: {attributes: {custom:role: [admin]}}}\n";
+        let by_path = "version: 1\nclaims:\n  - {claim: admin, value: true, when: {paths: {\"$.request.userAttributes['custom:role']\": [admin]}}}\nscopes:\n  add:\n    - {scope: s, when: {paths: {\"$[ 'request' ].userAttributes['custom:role']\": [admin]}}}\n";
+        let any = "version: 1\nclaims:\n  - {claim: admin, value: true, when: {paths: {\"$.request.userAttributes.*\": [admin]}}}\n";
+        for (yaml, places) in [
+            (by_name, vec!["rule 1"]),
+            (by_path, vec!["rule 1", "scopes.add[0]"]),
+            (any, vec!["rule 1"]),
+        ] {
+            let found = audit(&mapping(yaml), &pool(TriggerVersion::V2));
+            let high: Vec<_> = found
+                .iter()
+                .filter(|f| f.severity == Severity::High && f.kind == Kind::UserWritable)
+                .map(|f| f.place.as_str())
+                .collect();
+            assert_eq!(high, places, "{yaml}\n{found:?}");
+            // Not client metadata, and named as written.
+            assert!(
+                !found.iter().any(|f| f.kind == Kind::ClientInput),
+                "{found:?}"
+            );
+        }
+        let found = audit(&mapping(any), &pool(TriggerVersion::V2));
+        assert_eq!(found[0].source, "$.request.userAttributes.*");
+        assert!(
+            found[0].message.contains("custom:role"),
+            "{}",
+            found[0].message
+        );
     }
 }

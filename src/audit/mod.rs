@@ -1,6 +1,6 @@
 //! Auditing a mapping against the user pool it serves (`claim-mapper audit`): which values that
 //! decide something a user can write for themselves, which come from whoever calls
-//! `InitiateAuth`, which claims hand an app attributes it may not read, and what the mapping
+//! the app asking for tokens, which claims hand an app attributes it may not read, and what the mapping
 //! names that the pool does not have.
 //!
 //! The pool's configuration (`pool.rs`) is plain data: the runtime reads it through the Cognito

@@ -87,6 +87,22 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// Every attribute of the pool users can change for themselves through some app client
+    /// (standard ones and the schema's), each once, in name order.
+    pub fn user_writable(&self) -> Vec<String> {
+        let mut names: Vec<String> = STANDARD_ATTRIBUTES
+            .iter()
+            .map(|n| (*n).to_owned())
+            .chain(self.attributes.iter().map(|a| a.name.clone()))
+            .filter(|n| !self.writers(n).is_empty())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
 impl Client {
     /// Whether the client's effective write set holds `name`.
     pub fn may_write(&self, name: &str) -> bool {

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::event::Event;
 use super::source::Attributes;
-use crate::mapping::MAX_VALUE_BYTES;
+use crate::cognito::CLIENT_CREDENTIALS;
+use crate::mapping::MAX_REGEX_INPUT_BYTES;
 use crate::mapping::condition::{Condition, ValueCondition, ValueTest};
 use crate::mapping::source::Lookup;
 
@@ -64,6 +65,8 @@ pub enum Unmet<'m> {
     Triggers,
     /// A value condition, by its key (`attributes.custom:tier`): the key only, never the value.
     Value(&'m str),
+    /// A value condition on a user attribute, and the event has no user (client credentials).
+    NoUser(&'m str),
 }
 
 impl<'m> Unmet<'m> {
@@ -73,7 +76,7 @@ impl<'m> Unmet<'m> {
             Unmet::Groups => "groups",
             Unmet::Clients => "clients",
             Unmet::Triggers => "triggers",
-            Unmet::Value(key) => key,
+            Unmet::Value(key) | Unmet::NoUser(key) => key,
         }
     }
 }
@@ -101,8 +104,16 @@ impl Condition {
                 return Err(Unmet::Clients);
             }
         }
-        if let Some(unmet) = self.values.iter().find(|v| !v.holds(event, attributes)) {
-            return Err(Unmet::Value(&unmet.key));
+        // An event without a user has no attributes: a condition on one says nothing about the
+        // caller, so it does not hold, whatever it tests (`{present: false}` included).
+        let no_user = event.trigger_source() == CLIENT_CREDENTIALS;
+        for value in &self.values {
+            if no_user && value.reads_user {
+                return Err(Unmet::NoUser(&value.key));
+            }
+            if !value.holds(event, attributes) {
+                return Err(Unmet::Value(&value.key));
+            }
         }
         if let Some(wanted) = &self.groups
             && !groups.any_of(wanted)
@@ -136,23 +147,34 @@ impl ValueCondition {
 }
 
 impl ValueTest {
-    /// Whether `value` (`None` when absent) passes the test.
+    /// Whether `value` (`None` when absent) passes the test: a list when one of its items does.
     fn holds(&self, value: Option<&Value>) -> bool {
         let Some(value) = value.filter(|v| !v.is_null()) else {
             return matches!(self, ValueTest::Present(false));
         };
+        match (self, value) {
+            (ValueTest::Present(present), _) => *present,
+            (_, Value::Array(items)) => items.iter().any(|item| self.passes(item)),
+            (_, one) => self.passes(one),
+        }
+    }
+
+    /// Whether one value that is there equals or matches: strings as they are, numbers and
+    /// booleans as their JSON text; lists and objects never.
+    fn passes(&self, value: &Value) -> bool {
         let text = match value {
             Value::String(s) => Cow::Borrowed(s.as_str()),
             Value::Number(n) => Cow::Owned(n.to_string()),
             Value::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
-            // Lists and objects are present, and never equal or match a value.
-            _ => return matches!(self, ValueTest::Present(true)),
+            _ => return false,
         };
         match self {
             ValueTest::Present(present) => *present,
             ValueTest::OneOf(texts) => texts.iter().any(|t| *t == text),
-            // The regex engine runs in time linear in the text; the cap bounds the text.
-            ValueTest::Matches(regex) => text.len() <= MAX_VALUE_BYTES && regex.is_match(&text),
+            // A regex's cost grows with the text it reads; the cap bounds the text.
+            ValueTest::Matches(regex) => {
+                text.len() <= MAX_REGEX_INPUT_BYTES && regex.is_match(&text)
+            }
         }
     }
 }
@@ -197,16 +219,23 @@ mod tests {
     }
 
     #[test]
-    fn value_tests_read_text_and_a_value_over_the_cap_never_matches_a_regex() {
+    fn value_tests_read_text_and_a_value_over_the_regex_input_cap_never_matches_a_regex() {
         let regex = ValueTest::Matches(regex::Regex::new("a").unwrap());
         assert!(regex.holds(Some(&json!("xa"))));
-        let long = "a".repeat(crate::mapping::MAX_VALUE_BYTES + 1);
+        let long = "a".repeat(MAX_REGEX_INPUT_BYTES + 1);
+        assert!(regex.holds(Some(&json!(&long[1..]))));
         assert!(!regex.holds(Some(&json!(long))));
         let one_of = ValueTest::OneOf(vec!["12".into(), "true".into()]);
         assert!(one_of.holds(Some(&json!(12))) && one_of.holds(Some(&json!(true))));
-        assert!(!one_of.holds(Some(&json!(["12"]))) && !one_of.holds(None));
+        assert!(!one_of.holds(None));
         assert!(ValueTest::Present(false).holds(Some(&Value::Null)));
         assert!(ValueTest::Present(true).holds(Some(&json!({}))));
+        // A list passes when one of its items does (a path matching several nodes finds one);
+        // nested lists and objects never do.
+        assert!(one_of.holds(Some(&json!(["x", "12"]))));
+        assert!(!one_of.holds(Some(&json!(["x", ["12"], {"a": "12"}]))));
+        assert!(regex.holds(Some(&json!(["b", "xa"]))));
+        assert!(!ValueTest::Present(false).holds(Some(&json!(["x"]))));
     }
 
     #[test]

@@ -53,7 +53,8 @@ pub fn evaluate<'a>(
         out.notes
             .push(Note::AnsweredAsVersion1(version.chars().take(40).collect()));
     }
-    let mut group_override = None;
+    // The pipeline's groups, and whether they fit the token to be written as its override.
+    let (mut piped, mut fits) = (None, false);
     let pipeline = mapping.groups.as_ref().filter(|_| id_token);
     if pipeline.is_some() && event.groups_unreadable() {
         out.notes.push(Note::GroupsUnreadable);
@@ -61,22 +62,25 @@ pub fn evaluate<'a>(
     if let Some(pipeline) = pipeline.filter(|_| !event.groups_unreadable()) {
         let groups = pipeline.run(event, |stage, groups| observer.group_stage(stage, groups));
         let size = name_size("cognito:groups") + serialized_size(&groups.groups);
-        if size > limit {
-            let reason = FailureReason::Refused(
-                "the groups would exceed limits.token_claim_bytes; cap them with `max`",
-            );
-            fail(mapping, &mut out, RuleId::Groups, "cognito:groups", reason)?;
-        } else {
+        fits = size <= limit;
+        if fits {
             // Cognito writes the overridden groups into both tokens' `cognito:groups`: they count
             // with the claims added there.
             id_bytes = TokenBytes::starting_at(size);
             if access_token {
                 access_bytes = TokenBytes::starting_at(size);
             }
-            group_override = Some(groups);
+        } else {
+            let reason = FailureReason::Refused(
+                "the groups would exceed limits.token_claim_bytes; cap them with `max`",
+            );
+            fail(mapping, &mut out, RuleId::Groups, "cognito:groups", reason)?;
         }
+        piped = Some(groups);
     }
-    let groups = Held::new(event, group_override.as_ref().map(|g| g.groups.as_slice()));
+    // `when.groups` reads the pipeline's groups even when they are not written (too large): a
+    // group the pipeline drops or renames must not grant what it names.
+    let groups = Held::new(event, piped.as_ref().map(|g| g.groups.as_slice()));
     // The attributes the rules read, found once; on the stack for the usual few dozen.
     let names = &mapping.attribute_names;
     let (mut on_stack, mut on_heap) = ([None; 32], Vec::new());
@@ -158,7 +162,7 @@ pub fn evaluate<'a>(
         }
         out.scopes_suppress = &mapping.scopes_suppress;
     }
-    out.groups = group_override;
+    out.groups = piped.filter(|_| fits);
     Ok(out)
 }
 

@@ -87,7 +87,7 @@ impl GroupPipeline {
             observe(Stage::DroppedIdpGroup, &groups);
         }
         if let Some(keep) = &self.keep {
-            groups.retain(|g| keep.matches(g));
+            keep.retain(&mut groups);
             observe(Stage::Kept, &groups);
         }
         if self.strip_prefix.is_some() || !self.rename.is_empty() {
@@ -276,6 +276,28 @@ mod tests {
         let mut stages = Vec::new();
         let out = p.run(&ev, |s, g| stages.push((s, g.to_vec())));
         (out, stages)
+    }
+
+    #[test]
+    fn keep_patterns_read_names_up_to_the_caps() {
+        use crate::mapping::{MAX_KEEP_PATTERN_BYTES, MAX_REGEX_INPUT_BYTES};
+        let p = pipeline("keep: {patterns: ['^g'], prefixes: [gp-]}").unwrap();
+        let keep = p.keep.as_ref().unwrap();
+        let long = format!("g{}", "x".repeat(MAX_REGEX_INPUT_BYTES));
+        assert!(keep.matches(&long[..MAX_REGEX_INPUT_BYTES]));
+        assert!(!keep.matches(&long), "a name over the cap is not read");
+        assert!(
+            keep.matches(&format!("gp-{long}")),
+            "prefixes still keep it"
+        );
+        // Names of 1 KiB: the patterns read 64 of them, then keep no more; a prefix still does.
+        let name = &long[..MAX_REGEX_INPUT_BYTES];
+        let fits = MAX_KEEP_PATTERN_BYTES / MAX_REGEX_INPUT_BYTES;
+        let mut groups = vec![name.to_owned(); fits + 2];
+        groups.push(format!("gp-{name}"));
+        keep.retain(&mut groups);
+        assert_eq!(groups.len(), fits + 1);
+        assert!(groups[fits].starts_with("gp-"));
     }
 
     #[test]

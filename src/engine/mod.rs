@@ -34,7 +34,7 @@ pub use note::Note;
 pub use observe::{Observer, RuleOutcome};
 pub use outcome::Outcome;
 pub use payload::Payload;
-pub use response::{OwnedReply, Reply, ResponseView, TokenChanges, TokenView};
+pub use response::{OwnedReply, Reply, ResponseView, TokenChanges, TokenView, read_response};
 pub use transform::TransformError;
 
 use crate::mapping::Mapping;

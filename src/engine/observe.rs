@@ -41,6 +41,10 @@ impl fmt::Display for RuleOutcome<'_> {
         match self {
             RuleOutcome::Applied => write!(f, "applied"),
             RuleOutcome::NoTargetToken => write!(f, "skipped: no target token in this event"),
+            RuleOutcome::ConditionFalse(Unmet::NoUser(key)) => write!(
+                f,
+                "skipped: condition `{key}` is false: a client-credentials event has no user"
+            ),
             RuleOutcome::ConditionFalse(unmet) => {
                 write!(f, "skipped: condition `{}` is false", unmet.key())
             }

@@ -26,61 +26,90 @@ use crate::cognito::Token;
 /// `claimsOverrideDetails`: the details object of a version 1 response (ID token only).
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(
+    deserialize = "Claims: Deserialize<'de> + Default, Names: Deserialize<'de> + Default, Groups: Deserialize<'de>"
+))]
 pub struct ClaimsOverrideDetails<Claims, Names, Groups> {
     /// Claims added or overridden.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub claims_to_add_or_override: Claims,
     /// Claims removed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub claims_to_suppress: Names,
     /// The user's groups and roles, replaced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "null_as_default"
+    )]
     pub group_override_details: Option<Groups>,
 }
 
 /// `claimsAndScopeOverrideDetails`: the details object of a version 2 or 3 response.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(
+    deserialize = "Claims: Deserialize<'de> + Default, Names: Deserialize<'de> + Default, Scopes: Deserialize<'de> + Default, Groups: Deserialize<'de>"
+))]
 pub struct ClaimsAndScopeOverrideDetails<Claims, Names, Scopes, Groups> {
     /// The ID token's changes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub id_token_generation: IdTokenGeneration<Claims, Names>,
     /// The access token's changes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub access_token_generation: AccessTokenGeneration<Claims, Names, Scopes>,
     /// The user's groups and roles, replaced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "null_as_default"
+    )]
     pub group_override_details: Option<Groups>,
 }
 
 /// `idTokenGeneration`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(
+    deserialize = "Claims: Deserialize<'de> + Default, Names: Deserialize<'de> + Default"
+))]
 pub struct IdTokenGeneration<Claims, Names> {
     /// Claims added or overridden.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub claims_to_add_or_override: Claims,
     /// Claims removed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub claims_to_suppress: Names,
 }
 
 /// `accessTokenGeneration`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(bound(
+    deserialize = "Claims: Deserialize<'de> + Default, Names: Deserialize<'de> + Default, Scopes: Deserialize<'de> + Default"
+))]
 pub struct AccessTokenGeneration<Claims, Names, Scopes> {
     /// Claims added or overridden.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub claims_to_add_or_override: Claims,
     /// Claims removed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub claims_to_suppress: Names,
     /// Scopes added.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub scopes_to_add: Scopes,
     /// Scopes removed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub scopes_to_suppress: Names,
+}
+
+/// A member Cognito's responses may send as null or leave out: read as its empty value.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 impl Shape {
@@ -130,9 +159,13 @@ impl<'a> Reply<'a> {
 
     /// The reply as a JSON value with what the mapping did, for reports and tests.
     pub fn into_owned(self) -> Result<OwnedReply, ApplyError> {
-        let event = serde_json::to_value(&self).map_err(|e| ApplyError::Response(e.to_string()))?;
+        let unwritten = |e: serde_json::Error| ApplyError::Response(e.to_string());
+        let written = serde_json::to_string(&self).map_err(unwritten)?;
+        // Not parsed back from `written`: parsing a float is not exact in every case.
+        let event = serde_json::to_value(&self).map_err(unwritten)?;
         Ok(OwnedReply {
             event,
+            written: serde_json::value::RawValue::from_string(written).map_err(unwritten)?,
             shape: self.shape(),
             skipped: self.outcome.skipped,
             notes: self.outcome.notes,
@@ -146,6 +179,8 @@ impl<'a> Reply<'a> {
 pub struct OwnedReply {
     /// The whole event, as the Lambda returns it.
     pub event: Value,
+    /// The same, exactly the bytes the Lambda writes (its fields in the order it writes them).
+    pub written: Box<serde_json::value::RawValue>,
     /// The response shape used.
     pub shape: Shape,
     /// Rules that failed and were skipped.
@@ -285,60 +320,76 @@ type ReadClaims = Map<String, Value>;
 
 impl OwnedReply {
     /// The response the reply holds, read through the same shape types the Lambda wrote it with
-    /// (an unreadable one reads as empty).
+    /// (what the engine wrote always reads).
     pub fn response(&self) -> ResponseView {
-        let details = self
-            .event
-            .get("response")
-            .and_then(|r| r.get(self.shape.details_key()))
-            .unwrap_or(&Value::Null);
-        match self.shape {
-            Shape::V1 => {
-                let d =
-                    ClaimsOverrideDetails::<ReadClaims, Vec<String>, GroupOverride>::deserialize(
-                        details,
-                    )
-                    .unwrap_or_default();
-                ResponseView {
-                    id: TokenView {
-                        changes: TokenChanges {
-                            add: d.claims_to_add_or_override,
-                            suppress: d.claims_to_suppress,
-                        },
-                        ..TokenView::default()
+        read_response(&self.event, self.shape).unwrap_or_default()
+    }
+}
+
+/// The response `event` carries in the details object of `shape` (what another trigger wrote, in
+/// compare mode), read through the shape types the Lambda writes: a member null or left out is
+/// empty; any other member of the wrong type makes the response unreadable, and the error names
+/// it (`claimsAndScopeOverrideDetails.idTokenGeneration.claimsToSuppress: invalid type ...`).
+pub fn read_response(event: &Value, shape: Shape) -> Result<ResponseView, String> {
+    let key = shape.details_key();
+    let details = event
+        .get("response")
+        .and_then(|r| r.get(key))
+        .unwrap_or(&Value::Null);
+    let unreadable = |e: serde_path_to_error::Error<serde_json::Error>| {
+        let at = e.path().to_string();
+        let at = if at == "." {
+            key.to_owned()
+        } else {
+            format!("{key}.{at}")
+        };
+        format!("{at}: {}", e.into_inner())
+    };
+    if details.is_null() {
+        return Ok(ResponseView::default());
+    }
+    match shape {
+        Shape::V1 => {
+            let d: ClaimsOverrideDetails<ReadClaims, Vec<String>, GroupOverride> =
+                serde_path_to_error::deserialize(details).map_err(unreadable)?;
+            Ok(ResponseView {
+                id: TokenView {
+                    changes: TokenChanges {
+                        add: d.claims_to_add_or_override,
+                        suppress: d.claims_to_suppress,
                     },
-                    access: TokenView::default(),
-                    groups: d.group_override_details,
-                }
-            }
-            Shape::V2AndV3 => {
-                let d = ClaimsAndScopeOverrideDetails::<
-                    ReadClaims,
-                    Vec<String>,
-                    Vec<String>,
-                    GroupOverride,
-                >::deserialize(details)
-                .unwrap_or_default();
-                let (id, access) = (d.id_token_generation, d.access_token_generation);
-                ResponseView {
-                    id: TokenView {
-                        changes: TokenChanges {
-                            add: id.claims_to_add_or_override,
-                            suppress: id.claims_to_suppress,
-                        },
-                        ..TokenView::default()
+                    ..TokenView::default()
+                },
+                access: TokenView::default(),
+                groups: d.group_override_details,
+            })
+        }
+        Shape::V2AndV3 => {
+            let d: ClaimsAndScopeOverrideDetails<
+                ReadClaims,
+                Vec<String>,
+                Vec<String>,
+                GroupOverride,
+            > = serde_path_to_error::deserialize(details).map_err(unreadable)?;
+            let (id, access) = (d.id_token_generation, d.access_token_generation);
+            Ok(ResponseView {
+                id: TokenView {
+                    changes: TokenChanges {
+                        add: id.claims_to_add_or_override,
+                        suppress: id.claims_to_suppress,
                     },
-                    access: TokenView {
-                        changes: TokenChanges {
-                            add: access.claims_to_add_or_override,
-                            suppress: access.claims_to_suppress,
-                        },
-                        scopes_add: access.scopes_to_add,
-                        scopes_suppress: access.scopes_to_suppress,
+                    ..TokenView::default()
+                },
+                access: TokenView {
+                    changes: TokenChanges {
+                        add: access.claims_to_add_or_override,
+                        suppress: access.claims_to_suppress,
                     },
-                    groups: d.group_override_details,
-                }
-            }
+                    scopes_add: access.scopes_to_add,
+                    scopes_suppress: access.scopes_to_suppress,
+                },
+                groups: d.group_override_details,
+            })
         }
     }
 }

@@ -28,7 +28,7 @@ impl JsonPath {
                 Some(field) => find_direct(field, steps),
                 None => Ok(None),
             },
-            JsonPath::Query(query) => match jsonpath_rust::query::js_path_process(query, root) {
+            JsonPath::Query(query, _) => match jsonpath_rust::query::js_path_process(query, root) {
                 Ok(found) => matches(found.into_iter().map(|r| r.val).filter(|v| !v.is_null())),
                 Err(_) => Ok(None),
             },
@@ -269,7 +269,10 @@ mod tests {
                 matches!(direct, JsonPath::Direct(_) | JsonPath::Field(..)),
                 "{path}"
             );
-            let query = JsonPath::Query(jsonpath_rust::parser::parse_json_path(path).unwrap());
+            let query = JsonPath::Query(
+                jsonpath_rust::parser::parse_json_path(path).unwrap(),
+                path.to_owned(),
+            );
             assert_eq!(direct.find(&e), query.find(&e), "{path}");
             let view = Event::new(&e).unwrap();
             assert_eq!(direct.find_in(&view), query.find(&e), "{path}");
@@ -285,7 +288,7 @@ mod tests {
         ] {
             if let Ok(p) = JsonPath::compile(path) {
                 assert!(
-                    matches!(p, JsonPath::Query(_)),
+                    matches!(p, JsonPath::Query(..)),
                     "{path} must use the query engine"
                 );
             }
@@ -308,7 +311,7 @@ mod tests {
                 let query = jsonpath_rust::parser::parse_json_path(&text);
                 proptest::prop_assert!(query.is_ok(), "{text} taken directly but refused by the crate");
                 let e = event();
-                let query = JsonPath::Query(query.unwrap());
+                let query = JsonPath::Query(query.unwrap(), text.clone());
                 proptest::prop_assert_eq!(JsonPath::Direct(direct).find(&e), query.find(&e), "{}", text);
                 // As compiled (paths below `request` start from the event view's request).
                 let compiled = JsonPath::compile(&text).unwrap();

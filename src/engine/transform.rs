@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use time::Date;
 
 use crate::mapping::transform::{TextOp, Transform};
-use crate::mapping::{MAX_VALUE_BYTES, OVER_VALUE_CAP};
+use crate::mapping::{MAX_REGEX_INPUT_BYTES, MAX_VALUE_BYTES, OVER_REGEX_INPUT, OVER_VALUE_CAP};
 
 /// Why a transform could not be applied to a value; never contains the value itself.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -164,6 +164,9 @@ impl TextOp {
             TextOp::Prefix(p) => Some(format!("{p}{s}")),
             TextOp::Suffix(p) => Some(format!("{s}{p}")),
             TextOp::ToString => None,
+            TextOp::Replace { .. } if s.len() > MAX_REGEX_INPUT_BYTES => {
+                return Err(OVER_REGEX_INPUT);
+            }
             TextOp::Replace { pattern, with } => replace(pattern, with, s),
             TextOp::Sha256 => {
                 let mut hex = [0; 64];
@@ -440,6 +443,18 @@ mod tests {
     }
 
     #[test]
+    fn replace_reads_values_up_to_the_regex_input_cap() {
+        let spec = "{replace: {pattern: 'a', with: b}}";
+        let at_cap = "a".repeat(MAX_REGEX_INPUT_BYTES);
+        assert_eq!(
+            run(spec, json!(at_cap)).unwrap(),
+            json!("b".repeat(MAX_REGEX_INPUT_BYTES))
+        );
+        let err = run(spec, json!(format!("{at_cap}a"))).unwrap_err();
+        assert!(err.to_string().contains(OVER_REGEX_INPUT), "{err}");
+    }
+
+    #[test]
     fn age_counts_whole_years() {
         assert_eq!(run("age", json!("1990-04-23")).unwrap(), json!("36"));
         assert_eq!(run("age", json!("2008-11-26")).unwrap(), json!("18"));
@@ -475,7 +490,7 @@ mod tests {
         assert!(err("lowercse").starts_with("unknown transform `lowercse`"));
         assert!(err("prefix").contains("needs an argument"));
         assert!(err("{trim: x}").contains("takes no argument"));
-        assert!(err("{replace: {pattern: '(', with: ''}}").contains("invalid regex"));
+        assert!(err("{replace: {pattern: '(', with: ''}}").contains("invalid regular expression"));
         assert!(err("{replace: {pattern: 'a'}}").contains("pattern: REGEX"));
         assert!(err("{truncate: -1}").contains("positive"));
         assert!(err("{split: ''}").contains("non-empty"));

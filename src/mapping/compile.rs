@@ -7,18 +7,20 @@ use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
 
-use super::condition::{Condition, value_conditions};
+use std::sync::Arc;
+
+use super::condition::{Condition, RawWhen, value_conditions};
 use super::file::RawMapping;
 use super::groups::{GroupPipeline, GroupSource};
 use super::limits::{
-    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_QUERY_PATHS, MAX_REGEXES, MAX_RULES,
-    MAX_TOKEN_CLAIM_BYTES, MAX_TRANSFORMS, MAX_YAML_DEPTH,
+    Costs, DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_RULES, MAX_TOKEN_CLAIM_BYTES,
+    MAX_YAML_DEPTH,
 };
-use super::location::LocationIndex;
+use super::location::{LocationIndex, Written};
 use super::overlay::{self, MAX_CLIENT_OVERLAYS, Plans};
 use super::problems::{self, MappingError, Problem, Problems, Site};
 use super::rule::{self, Rule};
-use super::source::{JsonPath, Lookup, Source};
+use super::source::{Lookup, Source};
 use super::transform::Transform;
 use super::yaml::too_deep;
 use super::{Mapping, ScopeRule};
@@ -127,12 +129,16 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         );
         return empty(raw, text);
     }
+    if !within_limits(&raw, problems) {
+        return empty(raw, text);
+    }
+    let written = Written::new(text);
     let suppress_id = compile_suppressions(&raw.suppress.id, "suppress.id", problems);
     let suppress_access = compile_suppressions(&raw.suppress.access, "suppress.access", problems);
     let tokens = &raw.defaults.tokens;
 
     let mut rules = Vec::with_capacity(total);
-    let base = rule::compile_rules(&raw.claims, None, tokens, &mut rules, problems);
+    let base = rule::compile_rules(&raw.claims, None, tokens, &written, &mut rules, problems);
     let base_claims: HashSet<String> = rules.iter().map(|r: &Rule| r.claim.clone()).collect();
     let mut triggers = Vec::with_capacity(raw.triggers.len());
     for (source, overlay) in &raw.triggers {
@@ -146,8 +152,15 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
                 ),
             );
         }
-        let layer =
-            overlay::compile_layer(&key, overlay, &base_claims, tokens, &mut rules, problems);
+        let layer = overlay::compile_layer(
+            &key,
+            overlay,
+            &base_claims,
+            tokens,
+            &written,
+            &mut rules,
+            problems,
+        );
         triggers.push((source.clone(), layer));
     }
     if raw.clients.len() > MAX_CLIENT_OVERLAYS {
@@ -167,8 +180,15 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         if let Some(reason) = cognito::client_id_restriction(client) {
             problems.add(key.clone(), reason);
         }
-        let layer =
-            overlay::compile_layer(&key, overlay, &earlier_claims, tokens, &mut rules, problems);
+        let layer = overlay::compile_layer(
+            &key,
+            overlay,
+            &earlier_claims,
+            tokens,
+            &written,
+            &mut rules,
+            problems,
+        );
         clients.push((client.clone(), layer));
     }
 
@@ -207,15 +227,18 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         if let Some(reason) = cognito::scope_restriction(&add.scope) {
             problems.add(format!("{path}.scope"), reason);
         }
-        let when = Condition::compile(add.when.as_ref(), &format!("{path}.when"), &mut |f, m| {
-            problems.add(f, m)
-        });
+        let when = Condition::compile(
+            add.when.as_ref(),
+            &format!("{path}.when"),
+            &written,
+            &mut |f, m| problems.add(f, m),
+        );
         scopes_add.push(ScopeRule {
             scope: add.scope.clone(),
             when,
         });
     }
-    check_costly_parts(&rules, &scopes_add, problems);
+    warn_about_inputs(&rules, &scopes_add, problems);
     let attribute_names = number_names(
         rules
             .iter_mut()
@@ -281,6 +304,20 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             problems.add(format!("scopes.suppress[{i}]"), "a scope cannot be empty");
         }
     }
+    // As for a claim both added and suppressed: one of the two would never count, and Cognito
+    // documents no order between adding and suppressing a scope.
+    for (i, add) in raw.scopes.add.iter().enumerate() {
+        if raw.scopes.suppress.contains(&add.scope) {
+            problems.add(
+                format!("scopes.add[{i}].scope"),
+                format!(
+                    "`{}` is also in `scopes.suppress`: a scope both added and suppressed is \
+                     one or the other by chance; remove it from one of the two",
+                    add.scope
+                ),
+            );
+        }
+    }
     Mapping {
         rules,
         plans,
@@ -299,6 +336,49 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
     }
 }
 
+/// Counts what the load-time limits bound (transforms, regular expressions, JSONPaths that are not
+/// plain paths) in the mapping as written, before anything is compiled: a mapping past a limit is
+/// refused without paying for it. Compiling 1,000 regexes, 64 over the limit, took 300 MB and 1.6 s
+/// before it refused them, which a 128 MB function refreshing a version put into its parameter by
+/// hand would not survive. Each limit is reported where it is passed.
+fn within_limits(raw: &RawMapping, problems: &mut Problems) -> bool {
+    let mut total = Costs::default();
+    let mut within = true;
+    let layers = raw.triggers.iter().chain(&raw.clients);
+    let overlays = layers.map(|(key, overlay)| (Some(key), &overlay.claims));
+    for (owner, claims) in std::iter::once((None, &raw.claims)).chain(overlays) {
+        let key: Option<Arc<str>> = owner.map(|name| {
+            let kind = if raw.triggers.contains_key(name) {
+                "triggers"
+            } else {
+                "clients"
+            };
+            Arc::from(format!("{kind}.{name}"))
+        });
+        for (i, rule) in claims.iter().enumerate() {
+            let site = rule.site(key.as_ref(), i);
+            for (field, costs) in rule.costs() {
+                for passed in total.add(costs) {
+                    within = false;
+                    problems.add_rule(&site, field, passed);
+                }
+            }
+        }
+    }
+    for (i, add) in raw.scopes.add.iter().enumerate() {
+        let costs = add.when.as_ref().map(RawWhen::costs).unwrap_or_default();
+        for passed in total.add(costs) {
+            within = false;
+            problems.add(format!("scopes.add[{i}].when"), passed);
+        }
+    }
+    for passed in raw.groups.iter().flat_map(|g| total.add(g.costs())) {
+        within = false;
+        problems.add("groups.keep.patterns".to_owned(), passed);
+    }
+    within
+}
+
 /// Where a part of the mapping is, for its problems: a field of a rule, or a field path of a
 /// `scopes.add` entry.
 enum Place<'r> {
@@ -307,13 +387,6 @@ enum Place<'r> {
 }
 
 impl Place<'_> {
-    fn add(&self, problems: &mut Problems, message: String) {
-        match self {
-            Place::Rule(site, field) => problems.add_rule(site, field, message),
-            Place::Field(path) => problems.add(path.clone(), message),
-        }
-    }
-
     fn warn(&self, problems: &mut Problems, message: String) {
         match self {
             Place::Rule(site, field) => problems.warn_rule(site, field, message),
@@ -322,118 +395,49 @@ impl Place<'_> {
     }
 }
 
-/// What each rule may cost per event is bounded by MAX_VALUE_BYTES; these bound how many costly
-/// parts a mapping may have (docs/performance.md, "Worst case"): regular expressions, transforms,
-/// JSONPaths that are not plain paths. Each limit is reported once, where it is passed. Also warns
-/// about attribute names no pool can have.
-fn check_costly_parts(rules: &[Rule], scopes: &[ScopeRule], problems: &mut Problems) {
-    let (mut regexes, mut transforms, mut queries) = (0, 0, 0);
-    let rule_parts = rules.iter().map(|rule| {
+/// Warns about what the rules and added scopes read that is probably a mistake: attribute names
+/// no pool can have, and values from `request.clientMetadata`.
+fn warn_about_inputs(rules: &[Rule], scopes: &[ScopeRule], problems: &mut Problems) {
+    let rule_places = rules.iter().flat_map(|rule| {
         let (lookups, key) = rule.source.lookups();
-        let mut places: Vec<(Place, &Lookup)> = lookups
+        let sources = lookups
             .into_iter()
-            .map(|l| (Place::Rule(rule.site(), key.to_owned()), l))
-            .collect();
-        for value in value_conditions(&rule.when) {
-            places.push((
-                Place::Rule(rule.site(), format!("when.{}", value.key)),
-                &value.lookup,
-            ));
-        }
-        let regex_field = if rule.transforms.iter().any(Transform::is_regex) {
-            "transform"
-        } else {
-            "when"
-        };
-        let regex_count = rule.transforms.iter().filter(|t| t.is_regex()).count()
-            + value_conditions(&rule.when)
-                .iter()
-                .filter(|v| v.test.is_regex())
-                .count();
-        (
-            Place::Rule(rule.site(), regex_field.to_owned()),
-            regex_count,
-            Some((rule.site(), rule.transforms.len())),
-            places,
-        )
+            .map(move |l| (Place::Rule(rule.site(), key.to_owned()), l));
+        let conditions = value_conditions(&rule.when).iter().map(move |v| {
+            (
+                Place::Rule(rule.site(), format!("when.{}", v.key)),
+                &v.lookup,
+            )
+        });
+        sources.chain(conditions)
     });
-    let scope_parts = scopes.iter().enumerate().map(|(n, scope)| {
-        let path = format!("scopes.add[{n}].when");
-        let conditions = value_conditions(&scope.when);
-        let places = conditions
-            .iter()
-            .map(|v| (Place::Field(format!("{path}.{}", v.key)), &v.lookup))
-            .collect();
-        let regex_count = conditions.iter().filter(|v| v.test.is_regex()).count();
-        (Place::Field(path), regex_count, None, places)
+    let scope_places = scopes.iter().enumerate().flat_map(|(n, scope)| {
+        value_conditions(&scope.when).iter().map(move |v| {
+            (
+                Place::Field(format!("scopes.add[{n}].when.{}", v.key)),
+                &v.lookup,
+            )
+        })
     });
-    for (place, regex_count, rule_transforms, places) in rule_parts.chain(scope_parts) {
-        let before = regexes;
-        regexes += regex_count;
-        if regexes > MAX_REGEXES && before <= MAX_REGEXES {
-            place.add(
-                problems,
-                format!(
-                    "more than {MAX_REGEXES} regular expressions (`replace` transforms and \
-                     `matches` conditions) in the mapping; each costs memory at every cold start"
-                ),
-            );
-        }
-        if let Some((site, count)) = rule_transforms {
-            let before = transforms;
-            transforms += count;
-            if transforms > MAX_TRANSFORMS && before <= MAX_TRANSFORMS {
-                problems.add_rule(
-                    &site,
-                    "transform",
-                    format!(
-                        "more than {MAX_TRANSFORMS} transforms in the mapping; each may work on \
-                         up to 64 KiB per event"
-                    ),
-                );
-            }
-        }
-        for (place, lookup) in places {
-            match lookup {
-                Lookup::Attribute { name, .. } => {
-                    if let Some(warning) = super::source::attribute_warning(name) {
-                        place.warn(problems, warning);
-                    }
-                }
-                Lookup::Path(path) => {
-                    if path.may_read_client_metadata() {
-                        place.warn(problems, CLIENT_INPUT.into());
-                    }
-                    count_query(path, &mut queries, &place, problems);
+    for (place, lookup) in rule_places.chain(scope_places) {
+        match lookup {
+            Lookup::Attribute { name, .. } => {
+                if let Some(warning) = super::source::attribute_warning(name) {
+                    place.warn(problems, warning);
                 }
             }
+            Lookup::Path(path) if path.may_read_client_metadata() => {
+                place.warn(problems, CLIENT_INPUT.into());
+            }
+            Lookup::Path(_) => {}
         }
     }
 }
 
 /// The warning for a value read from `request.clientMetadata`.
-const CLIENT_INPUT: &str = "this reads `request.clientMetadata`, which is whatever the caller of \
-    InitiateAuth sends (any app that has the client id): never let it grant anything, and in a \
+const CLIENT_INPUT: &str = "this reads `request.clientMetadata`, which is whatever the app asking \
+    for the tokens sends (any app that has the client id): never let it grant anything, and in a \
     claim treat it as the client's word, not the user pool's";
-
-/// Counts a JSONPath that is not a plain path toward [`MAX_QUERY_PATHS`], reporting the one that
-/// passes it.
-fn count_query(path: &JsonPath, queries: &mut usize, place: &Place, problems: &mut Problems) {
-    if !matches!(path, JsonPath::Query(_)) {
-        return;
-    }
-    *queries += 1;
-    if *queries == MAX_QUERY_PATHS + 1 {
-        place.add(
-            problems,
-            format!(
-                "more than {MAX_QUERY_PATHS} JSONPaths with wildcards, descendants, filters or \
-                 slices in the mapping; each may visit every node of every event: use plain \
-                 paths (`$.a.b`, `$['c:d'][0]`) where they do"
-            ),
-        );
-    }
-}
 
 /// A mapping with no rules, returned alongside problems that stop compiling early.
 fn empty(raw: RawMapping, text: &str) -> Mapping {

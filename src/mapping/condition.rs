@@ -1,13 +1,14 @@
 //! `when:` conditions on rules and scopes: their format and their compiled form.
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_yaml::Value as Yaml;
 
-use super::limits::MAX_REGEX_SIZE;
+use super::limits::{self, Costs};
+use super::location::Written;
 use super::problems::did_you_mean;
-use super::source::{JsonPath, Lookup, Step};
+use super::source::{Lookup, is_query};
 use crate::cognito::{self, Field};
 
 /// Conditions; each listed one must hold.
@@ -61,11 +62,15 @@ pub(crate) struct ValueCondition {
     pub(crate) lookup: Lookup,
     /// What the value must be.
     pub(crate) test: ValueTest,
+    /// Whether it reads a user attribute (by name, or a path that may): then it never holds for
+    /// an event without a user (client credentials).
+    pub(crate) reads_user: bool,
 }
 
 /// What a value must be for its [`ValueCondition`] to hold. A value is present when the event
 /// has it and it is not null; strings compare as they are, numbers and booleans as their JSON
-/// text (`12`, `true`), lists and objects never equal or match.
+/// text (`12`, `true`); a list (what a path matching several nodes finds, too) passes when one
+/// of its items does; objects never equal or match.
 #[derive(Debug, Clone)]
 pub(crate) enum ValueTest {
     /// Present and one of these texts.
@@ -77,14 +82,14 @@ pub(crate) enum ValueTest {
 }
 
 impl ValueTest {
-    /// Whether the test holds a regular expression (they count against the mapping's limit).
-    pub(crate) fn is_regex(&self) -> bool {
-        matches!(self, ValueTest::Matches(_))
-    }
-
     /// Compiles what a value must be: a value or a list of values (one of them), `{present:
     /// true|false}` or `{matches: REGEX}`. Problems are reported as (path below `path`, message).
-    fn compile(raw: &Yaml, path: &str, report: &mut dyn FnMut(String, String)) -> Option<Self> {
+    fn compile(
+        raw: &Yaml,
+        path: &str,
+        written: &Written,
+        report: &mut dyn FnMut(String, String),
+    ) -> Option<Self> {
         const SHAPE: &str = "a condition is a value, a list of values (the value is one of \
                              them), `{present: true}`, `{present: false}` or `{matches: REGEX}`";
         match raw {
@@ -98,9 +103,10 @@ impl ValueTest {
             Yaml::Sequence(items) => {
                 let mut texts = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    match compared_text(item) {
+                    let at = format!("{path}[{i}]");
+                    match compared_text(item, written.plain(&at)) {
                         Ok(text) => texts.push(text),
-                        Err(why) => report(format!("{path}[{i}]"), why),
+                        Err(why) => report(at, why),
                     }
                 }
                 (texts.len() == items.len()).then_some(ValueTest::OneOf(texts))
@@ -126,17 +132,10 @@ impl ValueTest {
                             );
                             return None;
                         };
-                        match RegexBuilder::new(pattern)
-                            .size_limit(MAX_REGEX_SIZE)
-                            .dfa_size_limit(MAX_REGEX_SIZE)
-                            .build()
-                        {
+                        match limits::regex(pattern) {
                             Ok(regex) => Some(ValueTest::Matches(regex)),
-                            Err(e) => {
-                                report(
-                                    format!("{path}.matches"),
-                                    format!("invalid regular expression: {e}"),
-                                );
+                            Err(why) => {
+                                report(format!("{path}.matches"), why);
                                 None
                             }
                         }
@@ -167,7 +166,7 @@ impl ValueTest {
                 report(path.into(), format!("the condition is empty: {SHAPE}"));
                 None
             }
-            scalar => match compared_text(scalar) {
+            scalar => match compared_text(scalar, written.plain(path)) {
                 Ok(text) => Some(ValueTest::OneOf(vec![text])),
                 Err(why) => {
                     report(path.into(), why);
@@ -178,19 +177,48 @@ impl ValueTest {
     }
 }
 
-/// The text a listed value is compared as: a string as written, an integer or boolean as its
-/// YAML text (Cognito sends every attribute as a string: `12` matches `"12"`). A decimal number
-/// is refused, its text being ambiguous (`1.50` reads as `1.5`); quoted, it compares as written.
-pub(crate) fn compared_text(value: &Yaml) -> Result<String, String> {
-    match value {
-        Yaml::String(s) => Ok(s.clone()),
-        Yaml::Bool(b) => Ok(b.to_string()),
-        Yaml::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
-        Yaml::Number(n) => Err(format!(
-            "write the decimal number quoted ('{n}'): values compare as text, and YAML reads \
-             `1.50` as 1.5"
-        )),
-        _ => Err("a listed value is a string, an integer or a boolean".into()),
+/// The text a listed value is compared as (Cognito sends every attribute as a string): a string
+/// as written; an integer or a boolean as its text (`12` matches `"12"`), when that is what was
+/// written (`written`: how the unquoted scalar was written). YAML reads `+44` as the number 44,
+/// `0x1A` as 26, `True` as true and `1.50` as 1.5: compared as their YAML text they would match
+/// what the mapping does not say, so they are refused, with the quoted form that compares as
+/// written.
+pub(crate) fn compared_text(value: &Yaml, written: Option<&str>) -> Result<String, String> {
+    let (read, kind) = match value {
+        Yaml::String(s) => return Ok(s.clone()),
+        Yaml::Bool(b) => (b.to_string(), "the boolean"),
+        Yaml::Number(n) if n.is_i64() || n.is_u64() => (n.to_string(), "the number"),
+        Yaml::Number(n) => (n.to_string(), "the decimal number"),
+        _ => return Err("a listed value is a string, an integer or a boolean".into()),
+    };
+    let written = written.unwrap_or(&read);
+    if written == read && kind != "the decimal number" {
+        return Ok(read);
+    }
+    Err(format!(
+        "YAML reads `{written}` as {kind} {read}, and values compare as text: write it quoted \
+         ('{written}') to compare the text as written"
+    ))
+}
+
+impl RawWhen {
+    /// What the conditions as written cost, as the load-time limits count them: `matches`
+    /// regexes, and paths that are not plain paths. Counted before anything is compiled.
+    pub(crate) fn costs(&self) -> Costs {
+        let mut costs = Costs::default();
+        for (kind, tests) in [("attributes", &self.attributes), ("paths", &self.paths)] {
+            for (name, test) in tests.iter().flatten() {
+                let matches = test.get("matches");
+                costs.regexes += usize::from(matches.is_some());
+                costs.regex_positions += matches
+                    .and_then(|m| m.as_str())
+                    .map_or(0, limits::pattern_positions);
+                if kind == "paths" {
+                    costs.queries += usize::from(name.as_str().is_some_and(is_query));
+                }
+            }
+        }
+        costs
     }
 }
 
@@ -199,6 +227,7 @@ impl Condition {
     pub(crate) fn compile(
         raw: Option<&RawWhen>,
         path: &str,
+        written: &Written,
         report: &mut dyn FnMut(String, String),
     ) -> Option<Condition> {
         let raw = raw?;
@@ -254,9 +283,18 @@ impl Condition {
                     _ => path_lookup(name),
                 };
                 let lookup = lookup.map_err(|why| report(here.clone(), why)).ok();
-                let test = ValueTest::compile(test, &here, report);
+                let test = ValueTest::compile(test, &here, written, report);
                 if let (Some(lookup), Some(test)) = (lookup, test) {
-                    values.push(ValueCondition { key, lookup, test });
+                    let reads_user = match &lookup {
+                        Lookup::Attribute { .. } => true,
+                        Lookup::Path(path) => path.user_attributes().is_some(),
+                    };
+                    values.push(ValueCondition {
+                        key,
+                        lookup,
+                        test,
+                        reads_user,
+                    });
                 }
             }
         }
@@ -312,17 +350,9 @@ fn path_lookup(text: &str) -> Result<Lookup, String> {
         ));
     }
     let lookup = Lookup::parse(text)?;
-    let into_response = match &lookup {
-        Lookup::Path(JsonPath::Field(field, _)) => matches!(field, Field::Response),
-        Lookup::Path(JsonPath::Direct(steps)) => {
-            matches!(steps.first(), Some(Step::Member(m)) if m == "response")
-        }
-        Lookup::Path(JsonPath::Query(_)) => ["$.response", "$['response']", "$[\"response\"]"]
-            .iter()
-            .any(|p| text.starts_with(p)),
-        Lookup::Attribute { .. } => false,
-    };
-    if into_response {
+    if let Lookup::Path(path) = &lookup
+        && path.starts_at(Field::Response)
+    {
         return Err(
             "a condition cannot read `response`: it is what the function writes, and \
                     Cognito sends it empty"
@@ -338,8 +368,14 @@ mod tests {
 
     fn compile(yaml: &str) -> (Option<Condition>, Vec<(String, String)>) {
         let raw: RawWhen = serde_yaml::from_str(yaml).unwrap();
+        // The document the paths are in: `when:` holding `yaml`.
+        let indented: String = yaml.lines().map(|l| format!("  {l}\n")).collect();
+        let document = format!("when:\n{indented}");
+        let written = Written::new(&document);
         let mut problems = Vec::new();
-        let condition = Condition::compile(Some(&raw), "when", &mut |f, m| problems.push((f, m)));
+        let condition = Condition::compile(Some(&raw), "when", &written, &mut |f, m| {
+            problems.push((f, m))
+        });
         (condition, problems)
     }
 
@@ -365,7 +401,7 @@ mod tests {
         );
         assert!(matches!(&values[0].test, ValueTest::OneOf(v) if v == &["gold", "2", "true"]));
         assert!(matches!(values[1].test, ValueTest::Present(false)));
-        assert!(values[2].test.is_regex());
+        assert!(matches!(values[2].test, ValueTest::Matches(_)));
         assert!(matches!(&values[3].test, ValueTest::OneOf(v) if v == &["admin"]));
     }
 
@@ -381,6 +417,26 @@ mod tests {
                 "attributes:\n  custom:tier: [1.5]\n",
                 "when.attributes.custom:tier[0]",
                 "quoted",
+            ),
+            (
+                "attributes:\n  custom:country_code: +44\n",
+                "when.attributes.custom:country_code",
+                "('+44')",
+            ),
+            (
+                "attributes:\n  custom:code: [0x1A, 7]\n",
+                "when.attributes.custom:code[0]",
+                "('0x1A')",
+            ),
+            (
+                "attributes:\n  custom:flag: [True]\n",
+                "when.attributes.custom:flag[0]",
+                "('True')",
+            ),
+            (
+                "attributes:\n  custom:n: 1e3\n",
+                "when.attributes.custom:n",
+                "('1e3')",
             ),
             (
                 "attributes:\n  custom:tier: [[a]]\n",

@@ -11,7 +11,9 @@ use regex::RegexSet;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::limits::MAX_REGEX_SIZE;
+use super::limits::{
+    Costs, MAX_KEEP_PATTERN_BYTES, MAX_REGEX_INPUT_BYTES, MAX_REGEX_SIZE, pattern_positions,
+};
 
 /// Longest group name Cognito accepts.
 pub const MAX_GROUP_NAME: usize = 128;
@@ -182,14 +184,46 @@ pub(crate) struct Keep {
 }
 
 impl Keep {
-    /// Whether `keep:` keeps `group`.
+    /// Whether `keep:` keeps `group`, as the first group of an event.
     pub(crate) fn matches(&self, group: &str) -> bool {
-        self.names.contains(group)
-            || self.prefixes.iter().any(|p| group.starts_with(p.as_str()))
-            || self
-                .patterns
-                .as_ref()
-                .is_some_and(|set| set.is_match(group))
+        self.keeps(group, &mut MAX_KEEP_PATTERN_BYTES.clone())
+    }
+
+    /// Keeps the groups `keep:` keeps, in order. The patterns read names of at most
+    /// [`MAX_REGEX_INPUT_BYTES`], [`MAX_KEEP_PATTERN_BYTES`] of them in all.
+    pub(crate) fn retain<S: AsRef<str>>(&self, groups: &mut Vec<S>) {
+        let mut budget = MAX_KEEP_PATTERN_BYTES;
+        groups.retain(|g| self.keeps(g.as_ref(), &mut budget));
+    }
+
+    /// Whether `keep:` keeps `group`, its patterns reading it out of `budget` bytes.
+    fn keeps(&self, group: &str, budget: &mut usize) -> bool {
+        if self.names.contains(group) || self.prefixes.iter().any(|p| group.starts_with(p.as_str()))
+        {
+            return true;
+        }
+        let Some(set) = &self.patterns else {
+            return false;
+        };
+        if group.len() > MAX_REGEX_INPUT_BYTES || group.len() > *budget {
+            return false;
+        }
+        *budget -= group.len();
+        set.is_match(group)
+    }
+}
+
+impl RawGroups {
+    /// What `keep.patterns` as written cost, as the load-time limits count them: the positions
+    /// they spell out. Counted before anything is compiled.
+    pub(crate) fn costs(&self) -> Costs {
+        let patterns = self.keep.iter().flat_map(|k| &k.patterns);
+        Costs {
+            regex_positions: patterns
+                .map(|p| pattern_positions(p))
+                .fold(0, u64::saturating_add),
+            ..Costs::default()
+        }
     }
 }
 
@@ -264,11 +298,8 @@ impl GroupPipeline {
                     attribute,
                     delimiter,
                 }) => {
-                    if attribute.is_empty() {
-                        problem(
-                            format!("groups.from[{i}].attribute"),
-                            "an attribute name cannot be empty".into(),
-                        );
+                    if let Some(why) = super::source::attribute_name_restriction(attribute) {
+                        problem(format!("groups.from[{i}].attribute"), why);
                     }
                     if delimiter.is_empty() {
                         problem(
@@ -298,7 +329,13 @@ impl GroupPipeline {
                     );
                 }
             }
+            let costly = k.patterns.iter().enumerate().find_map(|(i, p)| {
+                super::limits::check_regex(p).err().map(|why| (i, why))
+            });
             let patterns = if k.patterns.is_empty() {
+                None
+            } else if let Some((i, why)) = costly {
+                problem(format!("groups.keep.patterns[{i}]"), why);
                 None
             } else {
                 match regex::RegexSetBuilder::new(&k.patterns)
@@ -321,7 +358,7 @@ impl GroupPipeline {
                             .map_or("groups.keep.patterns".into(), |i| {
                                 format!("groups.keep.patterns[{i}]")
                             });
-                        problem(at, format!("invalid regex: {e}"));
+                        problem(at, format!("invalid regular expression: {e}"));
                         None
                     }
                 }

@@ -1,13 +1,13 @@
 //! What a compiled mapping reads from the event, and what each value read decides: the questions
-//! an audit asks of a mapping (`claim-mapper audit`: can the user, or the caller of
-//! `InitiateAuth`, set a value that decides something?), answered from the compiled rules, so
-//! that they see exactly what the engine reads.
+//! an audit asks of a mapping (`claim-mapper audit`: can the user, or the app asking for tokens,
+//! set a value that decides something?), answered from the compiled rules (paths by what they
+//! select, not by their text), so that they see exactly what the engine reads.
 
 use super::Mapping;
 use super::condition::value_conditions;
 use super::groups::GroupSource;
 use super::rule_id::RuleId;
-use super::source::Lookup;
+use super::source::{AttributeReach, Lookup};
 
 /// A value the mapping reads, where, and what it decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +19,10 @@ pub struct Input {
     pub field: String,
     /// What the value decides.
     pub decides: Decides,
-    /// Where the value is read.
+    /// What is read.
     pub read: Read,
+    /// The attribute name or JSONPath as the mapping writes it.
+    pub written: String,
     /// The app clients the place is limited to (a client overlay, `when.clients`); empty for
     /// every client.
     pub clients: Vec<String>,
@@ -51,7 +53,6 @@ pub enum Decides {
         scope: String,
     },
 }
-
 impl Decides {
     /// Whether the value grants something (a condition, groups and roles, a scope) rather than
     /// being copied into a claim.
@@ -60,30 +61,46 @@ impl Decides {
     }
 }
 
-/// Where a value is read.
+/// What a value the mapping reads comes from, as far as someone other than the user pool could
+/// set it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Read {
-    /// A user attribute, by name.
+    /// A user attribute, by name (`from: custom:role`, or a path naming it:
+    /// `$.request.userAttributes['custom:role']`).
     Attribute(String),
-    /// A JSONPath into the event.
-    Path {
-        /// The path as written in the mapping's terms (`$.request.clientMetadata.tier`).
-        text: String,
-        /// Whether it reads, or may read, `request.clientMetadata`: what the caller of
-        /// `InitiateAuth` sends, not the user pool.
-        client_metadata: bool,
-    },
+    /// Any user attribute: a path that searches them (`$.request.userAttributes.*`, `$..role`,
+    /// `$.request`).
+    AnyAttribute,
+    /// `request.clientMetadata`, or a path that may read it: whatever the caller of
+    /// the app asking for tokens sends.
+    ClientMetadata,
 }
 
-impl Read {
-    fn of(lookup: &Lookup) -> Read {
-        match lookup {
-            Lookup::Attribute { name, .. } => Read::Attribute(name.clone()),
-            Lookup::Path(path) => Read::Path {
-                text: path.to_string(),
-                client_metadata: path.may_read_client_metadata(),
-            },
+/// What `lookup` reads that someone other than the pool could set, as the compiled path says:
+/// none, one or both of a user attribute and the client metadata.
+fn reads(lookup: &Lookup) -> Vec<Read> {
+    match lookup {
+        Lookup::Attribute { name, .. } => vec![Read::Attribute(name.clone())],
+        Lookup::Path(path) => {
+            let mut reads = Vec::new();
+            match path.user_attributes() {
+                Some(AttributeReach::Named(name)) => reads.push(Read::Attribute(name)),
+                Some(AttributeReach::Any) => reads.push(Read::AnyAttribute),
+                None => {}
+            }
+            if path.may_read_client_metadata() {
+                reads.push(Read::ClientMetadata);
+            }
+            reads
         }
+    }
+}
+
+/// The attribute name or path of `lookup`, as the mapping writes it.
+fn written(lookup: &Lookup) -> String {
+    match lookup {
+        Lookup::Attribute { name, .. } => name.clone(),
+        Lookup::Path(path) => path.to_string(),
     }
 }
 
@@ -106,28 +123,20 @@ impl Mapping {
             }
             let (lookups, key) = rule.source.lookups();
             for lookup in lookups {
-                inputs.push(Input {
-                    place: place.clone(),
-                    field: format!("{}.{key}", rule.path),
-                    decides: Decides::Claim {
-                        claim: rule.claim.clone(),
-                        id: rule.to_id,
-                        access: rule.to_access,
-                    },
-                    read: Read::of(lookup),
-                    clients: clients.clone(),
-                });
+                let decides = Decides::Claim {
+                    claim: rule.claim.clone(),
+                    id: rule.to_id,
+                    access: rule.to_access,
+                };
+                let field = format!("{}.{key}", rule.path);
+                push(&mut inputs, &place, field, decides, lookup, &clients);
             }
             for value in value_conditions(&rule.when) {
-                inputs.push(Input {
-                    place: place.clone(),
-                    field: format!("{}.when.{}", rule.path, value.key),
-                    decides: Decides::Condition {
-                        claim: rule.claim.clone(),
-                    },
-                    read: Read::of(&value.lookup),
-                    clients: clients.clone(),
-                });
+                let decides = Decides::Condition {
+                    claim: rule.claim.clone(),
+                };
+                let field = format!("{}.when.{}", rule.path, value.key);
+                push(&mut inputs, &place, field, decides, &value.lookup, &clients);
             }
         }
         for (i, source) in self.groups.iter().flat_map(|g| &g.sources).enumerate() {
@@ -137,6 +146,7 @@ impl Mapping {
                     field: format!("groups.from[{i}].attribute"),
                     decides: Decides::Groups,
                     read: Read::Attribute(name.clone()),
+                    written: name.clone(),
                     clients: Vec::new(),
                 });
             }
@@ -148,15 +158,12 @@ impl Mapping {
                 .and_then(|w| w.clients.clone())
                 .unwrap_or_default();
             for value in value_conditions(&scope.when) {
-                inputs.push(Input {
-                    place: format!("scopes.add[{i}]"),
-                    field: format!("scopes.add[{i}].when.{}", value.key),
-                    decides: Decides::Scope {
-                        scope: scope.scope.clone(),
-                    },
-                    read: Read::of(&value.lookup),
-                    clients: clients.clone(),
-                });
+                let decides = Decides::Scope {
+                    scope: scope.scope.clone(),
+                };
+                let field = format!("scopes.add[{i}].when.{}", value.key);
+                let place = format!("scopes.add[{i}]");
+                push(&mut inputs, &place, field, decides, &value.lookup, &clients);
             }
         }
         inputs
@@ -212,5 +219,26 @@ impl Mapping {
                 )
             })
             .collect()
+    }
+}
+
+/// One input per thing `lookup` reads that someone other than the pool could set.
+fn push(
+    inputs: &mut Vec<Input>,
+    place: &str,
+    field: String,
+    decides: Decides,
+    lookup: &Lookup,
+    clients: &[String],
+) {
+    for read in reads(lookup) {
+        inputs.push(Input {
+            place: place.to_owned(),
+            field: field.clone(),
+            decides: decides.clone(),
+            read,
+            written: written(lookup),
+            clients: clients.to_vec(),
+        });
     }
 }

@@ -1,12 +1,16 @@
-//! Line/column lookup for a path such as `claims[2].transform[1]` in a YAML document.
+//! What `serde_yaml` does not keep of a YAML document, by path (`claims[2].transform[1]`): where
+//! each node starts (line and column), and how each unquoted scalar was written.
 //!
 //! `serde_yaml` reports positions only for errors raised while it deserialises, and not precisely
-//! for errors found while compiling the typed rules. This index walks the document's parse events
-//! once, on the error path only, and records where every node starts.
+//! for errors found while compiling the typed rules. And its values hold a scalar as YAML reads it:
+//! `+44` is the number 44, `0x1A` is 26, `True` is `true`. Where a value is compared as text, what
+//! was written matters. This index walks the document's parse events once, only when asked (on the
+//! error path, or for a scalar whose written form is needed), and records both.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser};
+use saphyr_parser::{Event, Parser, ScalarStyle};
 
 /// A 1-based line and column in a mapping file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,9 +21,13 @@ pub struct Location {
     pub column: usize,
 }
 
-/// Where each node of a YAML document starts, by path.
+/// Where each node of a YAML document starts, and how each unquoted scalar was written, by path.
 pub(crate) struct LocationIndex {
     nodes: HashMap<String, Location>,
+    /// The text of each scalar written without quotes, by its path; for a mapping's keys, by the
+    /// mapping's path, in order.
+    plain: HashMap<String, String>,
+    keys: HashMap<String, Vec<String>>,
 }
 
 enum Frame {
@@ -37,7 +45,8 @@ enum Frame {
 impl LocationIndex {
     /// Indexes `text`; a document the parser refuses yields an index of what came before the error.
     pub(crate) fn new(text: &str) -> Self {
-        let mut nodes = HashMap::new();
+        let (mut nodes, mut plain) = (HashMap::new(), HashMap::new());
+        let mut keys: HashMap<String, Vec<String>> = HashMap::new();
         let mut stack: Vec<Frame> = Vec::new();
         for item in Parser::new_from_str(text) {
             let Ok((event, span)) = item else { break };
@@ -62,10 +71,21 @@ impl LocationIndex {
                     if let Some(Frame::Mapping { path, key }) = stack.last_mut() {
                         // Errors about a field point at its key, which is what an editor jumps to.
                         nodes.entry(join(path, &value)).or_insert(here);
+                        keys.entry(path.clone())
+                            .or_default()
+                            .push(value.to_string());
                         *key = Some(value.into_owned());
                     }
                 }
-                Event::Scalar(..) | Event::Alias(_) => {
+                Event::Scalar(value, style, ..) => {
+                    if style == ScalarStyle::Plain {
+                        plain
+                            .entry(path.clone())
+                            .or_insert_with(|| value.into_owned());
+                    }
+                    nodes.entry(path).or_insert(here);
+                }
+                Event::Alias(_) => {
                     nodes.entry(path).or_insert(here);
                 }
                 Event::SequenceStart(..) => {
@@ -82,7 +102,7 @@ impl LocationIndex {
                 _ => {}
             }
         }
-        LocationIndex { nodes }
+        LocationIndex { nodes, plain, keys }
     }
 
     /// The location of `path`, or of its nearest indexed ancestor.
@@ -94,6 +114,36 @@ impl LocationIndex {
             }
             path = &path[..path.rfind(['.', '['])?];
         }
+    }
+}
+
+/// A YAML document's text, and (indexed on first use) how each of its unquoted scalars was
+/// written: for values compared as text, where `+44` must not become `44`.
+pub(crate) struct Written<'t> {
+    text: &'t str,
+    index: OnceCell<LocationIndex>,
+}
+
+impl<'t> Written<'t> {
+    pub(crate) fn new(text: &'t str) -> Self {
+        Written {
+            text,
+            index: OnceCell::new(),
+        }
+    }
+
+    fn index(&self) -> &LocationIndex {
+        self.index.get_or_init(|| LocationIndex::new(self.text))
+    }
+
+    /// How the scalar at `path` was written, when it was written without quotes.
+    pub(crate) fn plain(&self, path: &str) -> Option<&str> {
+        self.index().plain.get(path).map(String::as_str)
+    }
+
+    /// The keys of the mapping at `path`, as written, in order.
+    pub(crate) fn keys(&self, path: &str) -> &[String] {
+        self.index().keys.get(path).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -121,6 +171,16 @@ mod tests {
         assert_eq!(at("claims[1].transform"), Some((6, 5)));
         assert_eq!(at("claims[1].transform[1]"), Some((6, 23)));
         assert_eq!(at("claims[1].transform[1].prefix"), Some((6, 24)));
+    }
+
+    #[test]
+    fn unquoted_scalars_are_kept_as_written() {
+        let written = Written::new("a: [+44, '+44', 0x1A]\nm: {True: 1, 'x': 2}\n");
+        assert_eq!(written.plain("a[0]"), Some("+44"));
+        assert_eq!(written.plain("a[1]"), None, "quoted");
+        assert_eq!(written.plain("a[2]"), Some("0x1A"));
+        assert_eq!(written.keys("m"), ["True", "x"]);
+        assert_eq!(written.keys("nope"), Vec::<String>::new());
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod inputs;
 pub(crate) mod limits;
 pub(crate) mod location;
 pub(crate) mod overlay;
+pub mod parts;
 pub(crate) mod problems;
 mod rule;
 mod rule_id;
@@ -27,9 +28,10 @@ pub mod transform;
 pub(crate) mod yaml;
 
 pub use limits::{
-    DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_QUERY_PATHS, MAX_REGEX_SIZE, MAX_REGEXES,
-    MAX_RULES, MAX_TOKEN_CLAIM_BYTES, MAX_TRANSFORMS, MAX_VALUE_BYTES, MAX_YAML_DEPTH,
-    OVER_VALUE_CAP,
+    DEFAULT_TOKEN_CLAIM_BYTES, MAX_KEEP_PATTERN_BYTES, MAX_MAPPING_BYTES,
+    MAX_MAPPING_REGEX_POSITIONS, MAX_QUERY_PATHS, MAX_REGEX_INPUT_BYTES, MAX_REGEX_POSITIONS,
+    MAX_REGEX_SIZE, MAX_REGEXES, MAX_RULES, MAX_TOKEN_CLAIM_BYTES, MAX_TRANSFORMS, MAX_VALUE_BYTES,
+    MAX_YAML_DEPTH, OVER_REGEX_INPUT, OVER_VALUE_CAP, regex_positions,
 };
 pub use location::Location;
 pub use problems::{MappingError, Problem};

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::location::Written;
 use super::problems::Problems;
 use super::rule::{self, RawRule, Rule};
 use crate::cognito::Token;
@@ -51,6 +52,7 @@ pub(super) fn compile_layer(
     raw: &RawOverlay,
     earlier: &HashSet<String>,
     default_tokens: &[Token],
+    written: &Written,
     rules: &mut Vec<Rule>,
     problems: &mut Problems,
 ) -> Layer {
@@ -62,7 +64,14 @@ pub(super) fn compile_layer(
              what it changes",
         );
     }
-    let indexes = rule::compile_rules(&raw.claims, Some(&key), default_tokens, rules, problems);
+    let indexes = rule::compile_rules(
+        &raw.claims,
+        Some(&key),
+        default_tokens,
+        written,
+        rules,
+        problems,
+    );
     let own: HashSet<&str> = raw.claims.iter().map(|r| r.claim.as_str()).collect();
     for (i, claim) in raw.disable.iter().enumerate() {
         let path = format!("{key}.disable[{i}]");
@@ -179,5 +188,13 @@ impl Plans {
     /// Every plan (for load-time checks).
     pub fn all(&self) -> &[Plan] {
         &self.plans
+    }
+
+    /// Takes the rule at `index` out of every plan (for test coverage: the mapping without it).
+    pub(crate) fn remove_rule(&mut self, index: u32) {
+        for plan in &mut self.plans {
+            plan.rules.retain(|&i| i != index);
+            plan.dropped.retain(|(i, _)| *i != index);
+        }
     }
 }

@@ -7,11 +7,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::condition::{Condition, RawWhen};
+use super::condition::{Condition, RawWhen, compared_text};
+use super::limits::Costs;
+use super::location::Written;
 use super::problems::{Problems, Site};
 use super::rule_id::RuleId;
-use super::source::Source;
-use super::transform::Transform;
+use super::source::{Source, is_query, template_queries};
+use super::transform::{self, Transform};
 use super::yaml::yaml_to_json;
 use crate::cognito::{self, Token};
 
@@ -108,24 +110,14 @@ pub(super) fn compile_rules(
     raw: &[RawRule],
     overlay: Option<&Arc<str>>,
     default_tokens: &[Token],
+    written: &Written,
     rules: &mut Vec<Rule>,
     problems: &mut Problems,
 ) -> Vec<u32> {
     let mut indexes = Vec::with_capacity(raw.len());
     for (i, r) in raw.iter().enumerate() {
-        let site = match overlay {
-            None => Site {
-                id: RuleId::Base(i + 1),
-                path: format!("claims[{i}]"),
-                claim: &r.claim,
-            },
-            Some(key) => Site {
-                id: RuleId::Overlay(Arc::clone(key), i + 1),
-                path: format!("{key}.claims[{i}]"),
-                claim: &r.claim,
-            },
-        };
-        if let Some(rule) = compile_rule(r, site, default_tokens, problems) {
+        let site = r.site(overlay, i);
+        if let Some(rule) = compile_rule(r, site, default_tokens, written, problems) {
             // MAX_RULES bounds the count far below u32::MAX.
             indexes.push(rules.len() as u32);
             rules.push(rule);
@@ -134,10 +126,77 @@ pub(super) fn compile_rules(
     indexes
 }
 
+impl RawRule {
+    /// Where the rule at `index` of `claims:` (of `overlay`, when it is in one) is.
+    pub(super) fn site(&self, overlay: Option<&Arc<str>>, index: usize) -> Site<'_> {
+        match overlay {
+            None => Site {
+                id: RuleId::Base(index + 1),
+                path: format!("claims[{index}]"),
+                claim: &self.claim,
+            },
+            Some(key) => Site {
+                id: RuleId::Overlay(Arc::clone(key), index + 1),
+                path: format!("{key}.claims[{index}]"),
+                claim: &self.claim,
+            },
+        }
+    }
+
+    /// What the rule as written costs, by field, as the load-time limits count it: its
+    /// source's JSONPaths that are not plain paths, its transforms and `replace` regexes, its
+    /// conditions' regexes and paths. Counted before anything is compiled.
+    pub(super) fn costs(&self) -> [(&'static str, Costs); 3] {
+        let queries = match (&self.from, &self.template) {
+            (Some(from), _) => match from {
+                serde_yaml::Value::String(one) => usize::from(is_query(one)),
+                serde_yaml::Value::Sequence(many) => many
+                    .iter()
+                    .filter(|s| s.as_str().is_some_and(is_query))
+                    .count(),
+                _ => 0,
+            },
+            (None, Some(template)) => template_queries(template),
+            (None, None) => 0,
+        };
+        let source = if self.template.is_some() {
+            "template"
+        } else {
+            "from"
+        };
+        let transforms = match &self.transform {
+            Some(serde_yaml::Value::Sequence(steps)) => steps
+                .iter()
+                .map(transform::raw_costs)
+                .fold(Costs::default(), |mut all, one| {
+                    all.add(one);
+                    all
+                }),
+            Some(step) => transform::raw_costs(step),
+            None => Costs::default(),
+        };
+        [
+            (
+                source,
+                Costs {
+                    queries,
+                    ..Costs::default()
+                },
+            ),
+            ("transform", transforms),
+            (
+                "when",
+                self.when.as_ref().map(RawWhen::costs).unwrap_or_default(),
+            ),
+        ]
+    }
+}
+
 fn compile_rule(
     raw: &RawRule,
     site: Site,
     default_tokens: &[Token],
+    written: &Written,
     problems: &mut Problems,
 ) -> Option<Rule> {
     let mut ok = true;
@@ -235,8 +294,8 @@ fn compile_rule(
     }
 
     let mut transforms = Vec::new();
-    match &raw.transform {
-        None => {}
+    let steps: Vec<(String, &serde_yaml::Value)> = match &raw.transform {
+        None => Vec::new(),
         Some(serde_yaml::Value::Sequence(steps)) => {
             if steps.is_empty() {
                 report(
@@ -244,23 +303,27 @@ fn compile_rule(
                     "an empty list applies no transform: remove the key, or list transforms".into(),
                 );
             }
-            for (i, step) in steps.iter().enumerate() {
-                match Transform::parse(step) {
-                    Ok(t) => transforms.push(t),
-                    Err(e) => report(&format!("transform[{i}]"), e),
-                }
-            }
+            steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| (format!("transform[{i}]"), step))
+                .collect()
         }
-        Some(step) => match Transform::parse(step) {
+        Some(step) => vec![("transform".to_owned(), step)],
+    };
+    for (field, step) in steps {
+        let as_written = map_keys_as_written(step, &format!("{}.{field}", site.path), written);
+        match as_written.and_then(|()| Transform::parse(step)) {
             Ok(t) => transforms.push(t),
-            Err(e) => report("transform", e),
-        },
+            Err(e) => report(&field, e),
+        }
     }
 
     let prefix = format!("{}.", site.path);
     let when = Condition::compile(
         raw.when.as_ref(),
         &format!("{prefix}when"),
+        written,
         &mut |field, message| {
             ok = false;
             problems.add_rule(
@@ -270,6 +333,15 @@ fn compile_rule(
             );
         },
     );
+    for (field, value) in [("value", &raw.value), ("default", &raw.default)] {
+        let path = format!("{prefix}{field}");
+        if let Some(warning) = value
+            .as_ref()
+            .and_then(|v| read_otherwise(v, written.plain(&path)))
+        {
+            problems.warn_rule(&site, field, warning);
+        }
+    }
 
     Some(Rule {
         id: site.id,
@@ -286,6 +358,46 @@ fn compile_rule(
         name_size: crate::claim_size::name_size(&raw.claim),
     })
     .filter(|_| ok)
+}
+
+/// What a constant claim value YAML reads as a number or a boolean other than it was written
+/// (`+44` as 44, `0x1A` as 26, `True` as true, `1.50` as 1.5) is sent as, when it differs.
+fn read_otherwise(value: &serde_yaml::Value, written: Option<&str>) -> Option<String> {
+    let (read, kind) = match value {
+        serde_yaml::Value::Number(n) => (n.to_string(), "number"),
+        serde_yaml::Value::Bool(b) => (b.to_string(), "boolean"),
+        _ => return None,
+    };
+    let written = written.filter(|w| *w != read)?;
+    Some(format!(
+        "YAML reads `{written}` as the {kind} {read}, which is what the token gets: quote it \
+         ('{written}') to send the text as written"
+    ))
+}
+
+/// A `map` table's keys are compared with text: a key YAML reads as a number or boolean must be
+/// written as that reading's text (`+44` would be looked up as `44`).
+fn map_keys_as_written(
+    step: &serde_yaml::Value,
+    path: &str,
+    written: &Written,
+) -> Result<(), String> {
+    let Some(serde_yaml::Value::Mapping(table)) = step.get("map") else {
+        return Ok(());
+    };
+    let scalar = |k: &serde_yaml::Value| {
+        matches!(k, serde_yaml::Value::Number(_) | serde_yaml::Value::Bool(_))
+    };
+    if !table.keys().any(scalar) {
+        return Ok(());
+    }
+    for (key, as_written) in table.keys().zip(written.keys(&format!("{path}.map"))) {
+        if scalar(key) {
+            compared_text(key, Some(as_written))
+                .map_err(|why| format!("transform `map`, key `{as_written}`: {why}"))?;
+        }
+    }
+    Ok(())
 }
 
 impl Rule {

@@ -44,6 +44,29 @@ pub(crate) fn attribute_warning(name: &str) -> Option<String> {
     ))
 }
 
+/// Why `name` cannot be an attribute's name, if it cannot. Attribute names hold no whitespace
+/// (custom attribute names are letters, marks, symbols, numbers and punctuation: the
+/// `CustomAttributeNameType` pattern of the Amazon Cognito API Reference), so a name with a space
+/// (`custom:blocked `, a stray space in quotes) would never be present, and `{present: false}` on
+/// it would hold for every user.
+pub(crate) fn attribute_name_restriction(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("an attribute name cannot be empty".into());
+    }
+    if !name.contains(char::is_whitespace) {
+        return None;
+    }
+    let trimmed = name.trim();
+    let hint = if trimmed.is_empty() || trimmed.contains(char::is_whitespace) {
+        String::new()
+    } else {
+        format!(": did you mean `{trimmed}`?")
+    };
+    Some(format!(
+        "`{name}` holds whitespace, which no attribute name does, so it would never be read{hint}"
+    ))
+}
+
 /// A compiled JSONPath expression over the whole event.
 #[derive(Debug, Clone)]
 pub enum JsonPath {
@@ -54,8 +77,9 @@ pub enum JsonPath {
     /// `$.userPoolId`), with the steps after that field: looked up from the field the event view
     /// found, not by searching the top of the event again.
     Field(Field, Vec<Step>),
-    /// Any other RFC 9535 query (wildcards, descendants, filters, slices).
-    Query(JpQuery),
+    /// Any other RFC 9535 query (wildcards, descendants, filters, slices), with its text as
+    /// written (for reports: the crate's own rendering drops the dots between names).
+    Query(JpQuery, String),
 }
 
 /// One step of a direct path.
@@ -89,32 +113,106 @@ impl JsonPath {
         let query = jsonpath_rust::parser::parse_json_path(text)
             .map_err(|e| format!("invalid JSONPath: {e}"))?;
         QueryCost::of(&query).check()?;
-        Ok(JsonPath::Query(query))
+        Ok(JsonPath::Query(query, text.to_owned()))
     }
 }
 
-impl JsonPath {
-    /// Whether the path reads `request.clientMetadata` or, searching the event (a descendant
-    /// segment, a wildcard over the request), may read it.
-    pub(crate) fn may_read_client_metadata(&self) -> bool {
-        let member =
-            |step: Option<&Step>, name: &str| matches!(step, Some(Step::Member(m)) if m == name);
-        let wide = |step: Option<&Step>| matches!(step, Some(Step::Elements));
+/// What a path selects at one level of the event, for telling what it may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Level {
+    /// The member of this name.
+    Name(String),
+    /// Some members or elements, by wildcard, index, slice or filter: any of them.
+    Any,
+    /// Every node at this level and below it: a descendant segment, or a path that ends above
+    /// this level (its value holds everything below).
+    All,
+}
+
+impl Level {
+    fn allows(&self, name: &str) -> bool {
         match self {
-            JsonPath::Field(Field::Request, steps) => {
-                member(steps.first(), "clientMetadata") || wide(steps.first())
-            }
-            JsonPath::Field(..) => false,
-            JsonPath::Direct(steps) => {
-                wide(steps.first())
-                    || (member(steps.first(), "request")
-                        && (member(steps.get(1), "clientMetadata") || wide(steps.get(1))))
-            }
-            JsonPath::Query(query) => {
-                let text = query.to_string();
-                text.contains("clientMetadata") || text.contains("..") || text.contains('*')
-            }
+            Level::Name(n) => n == name,
+            Level::Any | Level::All => true,
         }
+    }
+}
+
+/// Which user attributes a path may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributeReach {
+    /// One, by name: `$.request.userAttributes['custom:role']`.
+    Named(String),
+    /// Any of them: `$.request.userAttributes.*`, `$..role`, `$.request`.
+    Any,
+}
+
+impl JsonPath {
+    /// What the path selects at the event's top three levels (`request`, `userAttributes`, the
+    /// attribute), as its compiled form says: not by its text, which writes the same path many
+    /// ways (`$['request']`, `$[ 'request' ]`).
+    fn levels(&self) -> [Level; 3] {
+        let mut levels: Vec<Level> = match self {
+            JsonPath::Direct(steps) => steps.iter().map(step_level).collect(),
+            JsonPath::Field(field, steps) => std::iter::once(Level::Name(field.name().into()))
+                .chain(steps.iter().map(step_level))
+                .collect(),
+            JsonPath::Query(query, _) => {
+                let mut levels = Vec::new();
+                for segment in &query.segments {
+                    match segment {
+                        model::Segment::Descendant(_) => {
+                            levels.push(Level::All);
+                            break;
+                        }
+                        model::Segment::Selector(model::Selector::Name(name)) => {
+                            levels.push(Level::Name(name.clone()))
+                        }
+                        model::Segment::Selector(_) | model::Segment::Selectors(_) => {
+                            levels.push(Level::Any)
+                        }
+                    }
+                }
+                levels
+            }
+        };
+        // Past a descendant segment, or below where the path ends, everything is read.
+        if let Some(at) = levels.iter().position(|l| *l == Level::All) {
+            levels.truncate(at);
+        }
+        levels.resize(3, Level::All);
+        [levels[0].clone(), levels[1].clone(), levels[2].clone()]
+    }
+
+    /// Whether the path starts at the envelope's `field` (`$.response.x`, `$[ 'response' ]`).
+    pub(crate) fn starts_at(&self, field: Field) -> bool {
+        matches!(&self.levels()[0], Level::Name(name) if name == field.name())
+    }
+
+    /// Whether the path may read `request.clientMetadata`: what the app asking for tokens sends,
+    /// not the user pool.
+    pub(crate) fn may_read_client_metadata(&self) -> bool {
+        let [top, request, _] = self.levels();
+        top.allows("request") && request.allows("clientMetadata")
+    }
+
+    /// Which user attributes (`request.userAttributes`) the path may read, if any.
+    pub fn user_attributes(&self) -> Option<AttributeReach> {
+        let [top, request, attribute] = self.levels();
+        if !(top.allows("request") && request.allows("userAttributes")) {
+            return None;
+        }
+        Some(match attribute {
+            Level::Name(name) => AttributeReach::Named(name),
+            Level::Any | Level::All => AttributeReach::Any,
+        })
+    }
+}
+
+fn step_level(step: &Step) -> Level {
+    match step {
+        Step::Member(name) => Level::Name(name.clone()),
+        Step::Index(_) | Step::Elements => Level::Any,
     }
 }
 
@@ -142,7 +240,7 @@ impl std::fmt::Display for JsonPath {
                 write!(f, "$.{}", field.name())?;
                 steps(f, s)
             }
-            JsonPath::Query(query) => write!(f, "{query}"),
+            JsonPath::Query(_, text) => f.write_str(text),
         }
     }
 }
@@ -383,8 +481,8 @@ impl Lookup {
     pub fn parse(text: &str) -> Result<Self, String> {
         if text.starts_with('$') {
             JsonPath::compile(text).map(Lookup::Path)
-        } else if text.is_empty() {
-            Err("an attribute name cannot be empty".into())
+        } else if let Some(why) = attribute_name_restriction(text) {
+            Err(why)
         } else {
             Ok(Lookup::Attribute {
                 name: text.to_owned(),
@@ -413,56 +511,91 @@ pub(crate) enum Part {
     Value(Lookup),
 }
 
+/// A piece of a template as written: literal text, or a placeholder's attribute name or path.
+enum Piece {
+    Text(String),
+    Placeholder(String),
+}
+
+/// Splits `text` into literal text and placeholders (`{attribute}`, `{$.json.path}`); `{{` and
+/// `}}` are literal braces.
+fn pieces(text: &str) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut literal = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                literal.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                literal.push('}');
+            }
+            '{' => {
+                let mut name = String::new();
+                loop {
+                    match chars.next() {
+                        Some('}') => break,
+                        Some('{') => {
+                            return Err("`{` inside a placeholder: close the placeholder before \
+                                 it with `}` (write `{{` for a literal brace)"
+                                .into());
+                        }
+                        Some(c) => name.push(c),
+                        None => {
+                            return Err(
+                                "unclosed `{` in template (write `{{` for a literal brace)".into(),
+                            );
+                        }
+                    }
+                }
+                if !literal.is_empty() {
+                    pieces.push(Piece::Text(std::mem::take(&mut literal)));
+                }
+                pieces.push(Piece::Placeholder(name.trim().to_owned()));
+            }
+            '}' => {
+                return Err("unmatched `}` in template (write `}}` for a literal brace)".into());
+            }
+            c => literal.push(c),
+        }
+    }
+    if !literal.is_empty() {
+        pieces.push(Piece::Text(literal));
+    }
+    Ok(pieces)
+}
+
+/// Whether `text`, a `from:` entry or placeholder, is a JSONPath that is not a plain path: what
+/// [`MAX_QUERY_PATHS`](super::MAX_QUERY_PATHS) counts, told without the JSONPath parser.
+pub(crate) fn is_query(text: &str) -> bool {
+    text.starts_with('$') && direct_steps(text).is_none()
+}
+
+/// How many JSONPaths of `template` are not plain paths (an unreadable template counts none; it
+/// is refused when compiled).
+pub(crate) fn template_queries(template: &str) -> usize {
+    pieces(template).map_or(0, |pieces| {
+        pieces
+            .iter()
+            .filter(|p| matches!(p, Piece::Placeholder(name) if is_query(name)))
+            .count()
+    })
+}
+
 impl Template {
     /// Parses `{attribute}` and `{$.json.path}` placeholders; `{{` and `}}` are literal braces.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut parts = Vec::new();
-        let mut literal = String::new();
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '{' if chars.peek() == Some(&'{') => {
-                    chars.next();
-                    literal.push('{');
-                }
-                '}' if chars.peek() == Some(&'}') => {
-                    chars.next();
-                    literal.push('}');
-                }
-                '{' => {
-                    let mut name = String::new();
-                    loop {
-                        match chars.next() {
-                            Some('}') => break,
-                            Some('{') => {
-                                return Err("`{` inside a placeholder: close the placeholder \
-                                     before it with `}` (write `{{` for a literal brace)"
-                                    .into());
-                            }
-                            Some(c) => name.push(c),
-                            None => {
-                                return Err(
-                                    "unclosed `{` in template (write `{{` for a literal brace)"
-                                        .into(),
-                                );
-                            }
-                        }
-                    }
-                    if !literal.is_empty() {
-                        parts.push(Part::Text(std::mem::take(&mut literal)));
-                    }
-                    let lookup = Lookup::parse(name.trim())
-                        .map_err(|e| format!("template placeholder: {e}"))?;
-                    parts.push(Part::Value(lookup));
-                }
-                '}' => {
-                    return Err("unmatched `}` in template (write `}}` for a literal brace)".into());
-                }
-                c => literal.push(c),
-            }
-        }
-        if !literal.is_empty() {
-            parts.push(Part::Text(literal));
+        for piece in pieces(text)? {
+            parts.push(match piece {
+                Piece::Text(text) => Part::Text(text),
+                Piece::Placeholder(name) => Part::Value(
+                    Lookup::parse(&name).map_err(|e| format!("template placeholder: {e}"))?,
+                ),
+            });
         }
         if !parts.iter().any(|p| matches!(p, Part::Value(_))) {
             return Err("template has no `{placeholder}`; use `value:` for a constant".into());

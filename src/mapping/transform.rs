@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use regex::Regex;
 use serde_json::Value;
 
-use super::limits::MAX_REGEX_SIZE;
+use super::limits::Costs;
 use super::yaml::yaml_to_json;
 
 /// One compiled transform step.
@@ -231,6 +231,22 @@ fn spec(name: &str) -> Result<&'static Spec, String> {
     })
 }
 
+/// What a `transform:` entry as written costs, as the load-time limits count it: one transform,
+/// and a regular expression for `replace` with the positions its pattern spells out. Counted
+/// before anything is compiled.
+pub(crate) fn raw_costs(spec: &serde_yaml::Value) -> Costs {
+    let replace = spec.get("replace");
+    let pattern = replace
+        .and_then(|r| r.get("pattern"))
+        .and_then(|p| p.as_str());
+    Costs {
+        transforms: 1,
+        regexes: usize::from(replace.is_some()),
+        queries: 0,
+        regex_positions: pattern.map_or(0, super::limits::pattern_positions),
+    }
+}
+
 impl Transform {
     /// Parses one entry of a `transform:` list: a bare name or a one-key mapping.
     pub fn parse(spec_value: &serde_yaml::Value) -> Result<Transform, String> {
@@ -278,11 +294,6 @@ impl Transform {
             }
             _ => Err(shape()),
         }
-    }
-
-    /// Whether the transform is a regular expression (`replace`).
-    pub(crate) fn is_regex(&self) -> bool {
-        matches!(self, Transform::Text(TextOp::Replace { .. }))
     }
 
     /// Whether the transform reads the evaluation date (`today`): only `age` does.
@@ -339,11 +350,8 @@ fn parse_replace(arg: &serde_yaml::Value) -> Result<Transform, String> {
     }
     let Replace { pattern, with } = serde_yaml::from_value(arg.clone())
         .map_err(|e| format!("transform `replace` takes {{pattern: REGEX, with: STRING}}: {e}"))?;
-    let pattern = regex::RegexBuilder::new(&pattern)
-        .size_limit(MAX_REGEX_SIZE)
-        .dfa_size_limit(MAX_REGEX_SIZE)
-        .build()
-        .map_err(|e| format!("transform `replace`: invalid regex: {e}"))?;
+    let pattern =
+        super::limits::regex(&pattern).map_err(|e| format!("transform `replace`: {e}"))?;
     Ok(Transform::Text(TextOp::Replace { pattern, with }))
 }
 

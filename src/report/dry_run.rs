@@ -76,24 +76,28 @@ pub fn run_event(mapping: &Mapping, file: &Path, event: &Value, today: Date) -> 
 
 impl EventRun {
     /// One JSON line: `{"file", "output", "warnings"}` (with `tokens`, also `"tokens"`: the
-    /// token payloads), or `{"file", "error"}`.
+    /// token payloads), or `{"file", "error"}`. `output` is the Lambda's reply byte for byte.
     pub fn to_json_line(&self, tokens: bool) -> String {
+        #[derive(serde::Serialize)]
+        struct Line<'a> {
+            file: String,
+            output: &'a serde_json::value::RawValue,
+            warnings: Vec<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            tokens: Option<Value>,
+        }
         let file = self.file.display().to_string();
-        let line = match &self.result {
-            Ok(done) => {
-                let mut line = json!({
-                    "file": file,
-                    "output": done.event,
-                    "warnings": done.warnings(),
-                });
-                if tokens {
-                    line["tokens"] = preview::to_json(&preview::preview(done));
-                }
-                line
-            }
-            Err(error) => json!({ "file": file, "error": error }),
-        };
-        line.to_string()
+        match &self.result {
+            Ok(done) => serde_json::to_string(&Line {
+                file,
+                output: &done.written,
+                warnings: done.warnings(),
+                tokens: tokens.then(|| preview::to_json(&preview::preview(done))),
+            })
+            // A line of strings and JSON already written cannot fail to serialise.
+            .unwrap_or_default(),
+            Err(error) => json!({ "file": file, "error": error }).to_string(),
+        }
     }
 
     /// The human report: trigger, version and client, then per token what changed (with

@@ -55,13 +55,21 @@ impl Validation<'_> {
     /// `{"file", "valid": false, "problems"}` (or `"error"` when the file could not be read).
     pub fn to_json_line(&self) -> String {
         let line = match self.result {
-            Ok(mapping) => json!({
-                "file": self.file,
-                "valid": self.passes(),
-                "rules": mapping.rule_count(),
-                "digest": mapping.digest(),
-                "warnings": mapping.warnings().iter().map(problem_json).collect::<Vec<_>>(),
-            }),
+            Ok(mapping) => {
+                let warnings: Vec<Value> = mapping.warnings().iter().map(problem_json).collect();
+                let mut line = json!({
+                    "file": self.file,
+                    "valid": self.passes(),
+                    "rules": mapping.rule_count(),
+                    "digest": mapping.digest(),
+                    "warnings": warnings,
+                });
+                // Refused for its warnings alone (--strict): they are its problems.
+                if !self.passes() {
+                    line["problems"] = json!(warnings);
+                }
+                line
+            }
             Err(MappingError::Invalid { problems, .. }) => json!({
                 "file": self.file,
                 "valid": false,

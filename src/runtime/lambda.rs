@@ -96,6 +96,9 @@ async fn serve_or_fail(
 ) -> Result<(), lambda_runtime::Error> {
     match started {
         Ok((live, settings)) => {
+            for refused in settings.metrics.iter().flat_map(|m| &m.refused) {
+                tracing::error!("metric setting refused: {refused}");
+            }
             let metrics = settings.metrics.map(Metrics::stdout);
             serve(live, settings.mode, metrics).await
         }
@@ -378,7 +381,7 @@ pub fn shadow(
     payload: Result<Box<RawValue>, EventError>,
     tally: &mut Tally,
 ) -> Result<Box<RawValue>, ApplyError> {
-    let (payload, result) = aside(mapping, payload)?;
+    let (payload, result) = aside(mapping, payload, Evaluated::AsReceived)?;
     match result {
         Ok((_, done)) => {
             for token in preview::preview(&done) {
@@ -421,18 +424,25 @@ pub fn compare(
     payload: Result<Box<RawValue>, EventError>,
     tally: &mut Tally,
 ) -> Result<Box<RawValue>, ApplyError> {
-    let (payload, result) = aside(mapping, payload)?;
+    let (payload, result) = aside(mapping, payload, Evaluated::WithoutResponse)?;
     match result {
         Ok((event, done)) => {
-            let given = engine::OwnedReply {
-                event,
-                shape: done.shape,
-                skipped: Vec::new(),
-                notes: Vec::new(),
-                applied: 0,
-            }
-            .response();
             let ours = done.response();
+            let given = match engine::read_response(&event, done.shape) {
+                Ok(given) => given,
+                Err(unreadable) => {
+                    // Not a match: the other trigger's response is not one the engine reads as
+                    // Cognito would, so nothing can be said to agree.
+                    tally.would_change = true;
+                    tracing::warn!(
+                        %unreadable,
+                        "compare: the event's response cannot be read; it counts as differing"
+                    );
+                    warn_notes(&done.notes, Mode::Compare);
+                    warn_skipped(&done.skipped, Mode::Compare);
+                    return Ok(payload);
+                }
+            };
             let mut agree = given.groups == ours.groups;
             if !agree {
                 tracing::info!("compare: the mapping's group override differs from the event's");
@@ -478,18 +488,39 @@ type Aside = (
     Result<(Value, engine::OwnedReply), ApplyError>,
 );
 
+/// What shadow and compare modes evaluate the mapping on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Evaluated {
+    /// The event as received (shadow mode: Cognito's, with an empty response).
+    AsReceived,
+    /// The event with its response's details emptied (compare mode: the response is another
+    /// trigger's, which the mapping must not read, as it never can when Cognito calls it).
+    WithoutResponse,
+}
+
 /// Shadow and compare modes: the payload as it came, and the mapping evaluated aside on it (the
 /// event as read, and what the Lambda would return). Only a payload that is not JSON at all is
 /// refused.
 fn aside(
     mapping: &Mapping,
     payload: Result<Box<RawValue>, EventError>,
+    evaluated: Evaluated,
 ) -> Result<Aside, ApplyError> {
     let payload = payload.map_err(|e| refused(e.into()))?;
     let result = Payload::from_slice(payload.get().as_bytes())
         .map_err(ApplyError::from)
         .and_then(|event| {
-            let done = engine::apply(mapping, &event, today(mapping), &mut DebugLog)
+            let mut evaluated_on = std::borrow::Cow::Borrowed(&event);
+            if evaluated == Evaluated::WithoutResponse
+                && let Some(Value::Object(response)) = evaluated_on.to_mut().get_mut("response")
+            {
+                // The details keys stay (an emulator's event may need one to tell its shape),
+                // emptied.
+                for (_, details) in response.iter_mut() {
+                    *details = Value::Null;
+                }
+            }
+            let done = engine::apply(mapping, &evaluated_on, today(mapping), &mut DebugLog)
                 .and_then(Reply::into_owned)?;
             Ok((event, done))
         });

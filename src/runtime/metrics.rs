@@ -48,6 +48,48 @@ pub struct MetricsSettings {
     pub service: String,
     /// The `function_name` dimension.
     pub function_name: String,
+    /// Settings CloudWatch would refuse, each with why; the default serves in their place.
+    pub refused: Vec<String>,
+}
+
+/// Why CloudWatch would drop every metric under `namespace`, if it would: 1 to 255 ASCII letters,
+/// digits, `.`, `-`, `_`, `/`, `#`, `:` or spaces, at least one of them not a space, not starting
+/// with `AWS/`, which is AWS's own ("Amazon CloudWatch concepts", Namespaces,
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html>;
+/// `Namespace` of `PutMetricData` in the CloudWatch API Reference). A line breaking it is dropped
+/// without an error: only `EMFValidationErrors` in `AWS/Logs` counts it.
+fn namespace_restriction(namespace: &str) -> Option<&'static str> {
+    if namespace.is_empty() || namespace.len() > 255 {
+        Some("a namespace is 1 to 255 characters")
+    } else if !namespace
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || ".-_/#: ".contains(c))
+    {
+        Some(
+            "a namespace holds only ASCII letters, digits, `.`, `-`, `_`, `/`, `#`, `:` and spaces",
+        )
+    } else if namespace.trim().is_empty() {
+        Some("a namespace needs a character other than a space")
+    } else if namespace.starts_with("AWS/") {
+        Some("namespaces starting with `AWS/` are AWS's own")
+    } else {
+        None
+    }
+}
+
+/// Why CloudWatch would refuse `value` as a dimension value, if it would: 1 to 1,024 ASCII
+/// characters, no control characters, at least one not whitespace (`Dimension` in the CloudWatch
+/// API Reference, <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Dimension.html>).
+fn dimension_restriction(value: &str) -> Option<&'static str> {
+    if value.is_empty() || value.len() > 1024 {
+        Some("a dimension value is 1 to 1,024 characters")
+    } else if !value.chars().all(|c| c.is_ascii() && !c.is_ascii_control()) {
+        Some("a dimension value holds only ASCII characters, no control characters")
+    } else if value.trim().is_empty() {
+        Some("a dimension value needs a character other than whitespace")
+    } else {
+        None
+    }
 }
 
 impl MetricsSettings {
@@ -62,12 +104,33 @@ impl MetricsSettings {
         if set(DISABLED_VAR).is_some_and(|v| v.eq_ignore_ascii_case("true")) {
             return None;
         }
+        let mut refused = Vec::new();
+        // A setting CloudWatch would refuse leaves the alarms blind: the default serves instead,
+        // and the init says so.
+        let mut checked =
+            |var: &str, default: String, check: fn(&str) -> Option<&'static str>| match set(var) {
+                Some(value) => match check(&value) {
+                    Some(why) => {
+                        refused.push(format!("{var}: {why}; `{default}` is used instead"));
+                        default
+                    }
+                    None => value,
+                },
+                None => default,
+            };
+        let namespace = checked(
+            NAMESPACE_VAR,
+            DEFAULT_NAMESPACE.into(),
+            namespace_restriction,
+        );
+        let service = checked(SERVICE_VAR, DEFAULT_SERVICE.into(), dimension_restriction);
+        let own_name = set("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "local".into());
+        let function_name = checked(FUNCTION_NAME_VAR, own_name, dimension_restriction);
         Some(MetricsSettings {
-            namespace: set(NAMESPACE_VAR).unwrap_or_else(|| DEFAULT_NAMESPACE.into()),
-            service: set(SERVICE_VAR).unwrap_or_else(|| DEFAULT_SERVICE.into()),
-            function_name: set(FUNCTION_NAME_VAR)
-                .or_else(|| set("AWS_LAMBDA_FUNCTION_NAME"))
-                .unwrap_or_else(|| "local".into()),
+            namespace,
+            service,
+            function_name,
+            refused,
         })
     }
 }
@@ -298,6 +361,42 @@ mod tests {
         ]);
         assert_eq!(named.unwrap().function_name, "stable");
         assert_eq!(settings(&[(DISABLED_VAR, "TRUE")]), None);
+        // What CloudWatch would drop is refused, and the default serves.
+        let long = "x".repeat(1025);
+        let bad = settings(&[
+            (NAMESPACE_VAR, "AWS/Lambda"),
+            (SERVICE_VAR, "clàim"),
+            (FUNCTION_NAME_VAR, &long),
+            ("AWS_LAMBDA_FUNCTION_NAME", "fn-1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                bad.namespace.as_str(),
+                bad.service.as_str(),
+                bad.function_name.as_str()
+            ),
+            ("ClaimMapper", "claim-mapper", "fn-1")
+        );
+        assert_eq!(bad.refused.len(), 3, "{:?}", bad.refused);
+        assert!(
+            bad.refused[0]
+                .starts_with("POWERTOOLS_METRICS_NAMESPACE: namespaces starting with `AWS/`")
+        );
+        for namespace in ["Auth Team/claims-1.0#a:b", "a"] {
+            assert!(
+                settings(&[(NAMESPACE_VAR, namespace)])
+                    .unwrap()
+                    .refused
+                    .is_empty()
+            );
+        }
+        assert!(
+            !settings(&[(NAMESPACE_VAR, "bad!")])
+                .unwrap()
+                .refused
+                .is_empty()
+        );
         assert!(settings(&[(DISABLED_VAR, "false")]).is_some());
     }
 

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::cognito::{self, CLIENT_CREDENTIALS};
 use crate::mapping::condition::compared_text;
+use crate::mapping::location::Written;
 use crate::mapping::yaml::present;
 
 /// An event, described by what a mapping reads.
@@ -40,7 +41,7 @@ pub(crate) struct RawEvent {
     /// The scopes requested (`request.scopes`; versions 2 and 3).
     #[serde(default, deserialize_with = "present")]
     pub(crate) scopes: Option<Vec<String>>,
-    /// What the app passed to `InitiateAuth` (`request.clientMetadata`).
+    /// What the app passed as `ClientMetadata` (`request.clientMetadata`).
     #[serde(default, deserialize_with = "present")]
     pub(crate) client_metadata: Option<BTreeMap<String, String>>,
 }
@@ -69,6 +70,7 @@ const DEFAULT_SUB: &str = "00000000-0000-4000-8000-000000000000";
 pub(crate) fn build(
     raw: &RawEvent,
     at: &str,
+    written: &Written,
     report: &mut dyn FnMut(String, String),
 ) -> Option<Value> {
     let mut problems: Vec<(String, String)> = Vec::new();
@@ -117,7 +119,7 @@ pub(crate) fn build(
     }
     for (name, value) in raw.attributes.iter().flatten() {
         // As Cognito sends them: text.
-        match compared_text(value) {
+        match compared_text(value, written.plain(&format!("{at}.attributes.{name}"))) {
             Ok(text) => {
                 attributes.insert(name.clone(), Value::String(text));
             }

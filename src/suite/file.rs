@@ -12,10 +12,11 @@ use serde_json::{Map, Value};
 use time::Date;
 
 use super::event::{self, RawEvent};
-use crate::engine::Payload;
+use crate::cognito::CLIENT_CREDENTIALS;
+use crate::engine::{Event, Payload, Shape};
 use crate::mapping::Location;
 use crate::mapping::limits::read_at_most;
-use crate::mapping::location::LocationIndex;
+use crate::mapping::location::{LocationIndex, Written};
 use crate::mapping::problems::{with_suggestion, yaml_error_parts};
 use crate::mapping::yaml::{present, yaml_to_json};
 
@@ -100,6 +101,9 @@ struct RawTokenExpect {
     /// Scopes added (access token).
     #[serde(default, deserialize_with = "present")]
     scopes_added: Option<Vec<String>>,
+    /// Scopes the mapping does not add (access token).
+    #[serde(default, deserialize_with = "present")]
+    scopes_absent: Option<Vec<String>>,
     /// Scopes suppressed (access token).
     #[serde(default, deserialize_with = "present")]
     scopes_suppressed: Option<Vec<String>>,
@@ -160,6 +164,7 @@ pub struct TokenExpect {
     pub(crate) absent: Vec<String>,
     pub(crate) suppressed: Vec<String>,
     pub(crate) scopes_added: Vec<String>,
+    pub(crate) scopes_absent: Vec<String>,
     pub(crate) scopes_suppressed: Vec<String>,
 }
 
@@ -245,7 +250,8 @@ impl Suite {
         })?;
         let folder = path.parent().unwrap_or(Path::new("."));
         let mut problems = Vec::new();
-        let suite = compile(raw, path, folder, &mut |field, message| {
+        let written = Written::new(text);
+        let suite = compile(raw, path, folder, &written, &mut |field, message| {
             problems.push((field, message))
         });
         if problems.is_empty() {
@@ -279,6 +285,7 @@ fn compile(
     raw: RawSuite,
     path: &Path,
     folder: &Path,
+    written: &Written,
     report: &mut dyn FnMut(String, String),
 ) -> Suite {
     if raw.version != 1 {
@@ -307,6 +314,13 @@ fn compile(
         let at = format!("cases[{i}]");
         if case.name.trim().is_empty() {
             report(format!("{at}.name"), "a case needs a name".into());
+        } else if case.name.contains(char::is_control) {
+            // Reports name cases on one line, and the JUnit XML cannot hold most control
+            // characters at all.
+            report(
+                format!("{at}.name"),
+                "a case name is one line of text, without control characters".into(),
+            );
         } else if !names.insert(case.name.clone()) {
             report(
                 format!("{at}.name"),
@@ -316,25 +330,32 @@ fn compile(
                 ),
             );
         }
-        let (event, version) = match (&case.event, &case.event_file) {
-            (Some(described), None) => (
-                event::build(described, &format!("{at}.event"), report),
-                Some(described.version.unwrap_or(event::DEFAULT_VERSION)),
-            ),
-            (None, Some(file)) => (
-                read_event(&folder.join(file), &format!("{at}.event_file"), report),
-                None,
-            ),
+        let event = match (&case.event, &case.event_file) {
+            (Some(described), None) => {
+                event::build(described, &format!("{at}.event"), written, report)
+            }
+            (None, Some(file)) => {
+                read_event(&folder.join(file), &format!("{at}.event_file"), report)
+            }
             _ => {
                 report(
                     at.clone(),
                     "give the event as `event` (described) or `event_file` (a JSON file), one of them"
                         .into(),
                 );
-                (None, None)
+                None
             }
         };
-        let expect = compile_expect(&case.expect, &format!("{at}.expect"), version, report);
+        // The tokens the event can change, as the engine reads it: an expectation of a token it
+        // cannot change could never fail.
+        let tokens = event
+            .as_ref()
+            .and_then(|e| Event::new(e).ok())
+            .map(|e| Tokens {
+                id: e.trigger_source() != CLIENT_CREDENTIALS,
+                access: e.shape() == Shape::V2AndV3,
+            });
+        let expect = compile_expect(&case.expect, &format!("{at}.expect"), tokens, report);
         if let (Some(event), Some(expect)) = (event, expect) {
             cases.push(Case {
                 name: case.name,
@@ -384,10 +405,19 @@ fn read_event(path: &Path, field: &str, report: &mut dyn FnMut(String, String)) 
         .ok()
 }
 
+/// Which tokens an event lets a mapping change.
+#[derive(Debug, Clone, Copy)]
+struct Tokens {
+    /// The ID token: not in a client-credentials event, which has no user.
+    id: bool,
+    /// The access token: versions 2 and 3.
+    access: bool,
+}
+
 fn compile_expect(
     raw: &RawExpect,
     at: &str,
-    version: Option<u8>,
+    tokens: Option<Tokens>,
     report: &mut dyn FnMut(String, String),
 ) -> Option<Expect> {
     let mut ok = true;
@@ -416,20 +446,48 @@ fn compile_expect(
                 .into(),
         );
     }
-    if version == Some(1) && raw.access.is_some() {
-        fail(
-            format!("{at}.access"),
-            "a version 1 event cannot change the access token".into(),
-        );
+    if let Some(tokens) = tokens {
+        if raw.access.is_some() && !tokens.access {
+            fail(
+                format!("{at}.access"),
+                "a version 1 event cannot change the access token".into(),
+            );
+        }
+        if raw.id.is_some() && !tokens.id {
+            fail(
+                format!("{at}.id"),
+                "a client-credentials event has no ID token (machine tokens are access tokens)"
+                    .into(),
+            );
+        }
     }
     let mut token = |raw: &Option<RawTokenExpect>, name: &str| -> TokenExpect {
         let Some(raw) = raw else {
             return TokenExpect::default();
         };
         let here = format!("{at}.{name}");
+        let lists = [
+            &raw.absent,
+            &raw.suppressed,
+            &raw.scopes_added,
+            &raw.scopes_absent,
+            &raw.scopes_suppressed,
+        ];
+        let expects_nothing = raw.claims.as_ref().is_none_or(BTreeMap::is_empty)
+            && lists.iter().all(|l| l.as_ref().is_none_or(Vec::is_empty));
+        if expects_nothing {
+            fail(
+                here.clone(),
+                format!(
+                    "`{name}` expects nothing of the token, so it cannot fail: list `claims`, \
+                     `absent`, `suppressed` or scopes"
+                ),
+            );
+        }
         if name == "id" {
             for (key, list) in [
                 ("scopes_added", &raw.scopes_added),
+                ("scopes_absent", &raw.scopes_absent),
                 ("scopes_suppressed", &raw.scopes_suppressed),
             ] {
                 if list.is_some() {
@@ -462,6 +520,7 @@ fn compile_expect(
             absent: raw.absent.clone().unwrap_or_default(),
             suppressed: raw.suppressed.clone().unwrap_or_default(),
             scopes_added: raw.scopes_added.clone().unwrap_or_default(),
+            scopes_absent: raw.scopes_absent.clone().unwrap_or_default(),
             scopes_suppressed: raw.scopes_suppressed.clone().unwrap_or_default(),
         }
     };

@@ -3,16 +3,19 @@
 //! before it ships.
 //!
 //! A suite file's format and its compilation, once, at load (`file.rs`); the Cognito events its
-//! compact descriptions stand for (`event.rs`); and a case run against a mapping, with every
-//! expectation that does not hold (`verdict.rs`). What the CLI shows of the verdicts, and the JUnit
+//! compact descriptions stand for (`event.rs`); a case run against a mapping, with every
+//! expectation that does not hold (`verdict.rs`); and which parts of a mapping the cases pin down
+//! (`coverage.rs`). What the CLI shows of the verdicts, and the JUnit
 //! report, are [`crate::report::suite`]'s.
 //!
 //! Uses the mapping and the engine; must not know the reports or the runtime.
 
+mod coverage;
 mod event;
 mod file;
 mod verdict;
 
+pub use coverage::{Coverage, PartCoverage, State, coverage};
 pub use file::{Case, Expect, Suite, SuiteError, SuiteProblem, TokenExpect};
 
 /// The JSON Schema of suite files, as pretty-printed JSON with a trailing newline (the committed

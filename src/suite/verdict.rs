@@ -123,6 +123,17 @@ fn check_token(
             );
         }
     }
+    for scope in expect
+        .scopes_absent
+        .iter()
+        .filter(|s| view.scopes_add.contains(s))
+    {
+        differs(
+            &format!("{token}.scopes_absent"),
+            format!("{} not added", json_text(scope)),
+            format!("added: {}", json_text(&view.scopes_add)),
+        );
+    }
     let lists = [
         ("suppressed", &expect.suppressed, &view.changes.suppress),
         ("scopes_added", &expect.scopes_added, &view.scopes_add),

@@ -77,6 +77,35 @@ fn dry_run_json_is_the_lambda_output() {
         assert_eq!(line["output"], expected, "{file}");
         assert!(line["warnings"].is_array());
     }
+    // Byte for byte what the function writes: its handler's reply, serialised as lambda_runtime
+    // serialises it.
+    #[derive(serde::Deserialize)]
+    struct Line {
+        file: String,
+        output: Box<serde_json::value::RawValue>,
+    }
+    let mapping = std::sync::Arc::new(
+        claim_mapper::runtime::load::load_file(&support::root().join("mappings/default.yaml"))
+            .unwrap(),
+    );
+    for text in stdout(&out).lines() {
+        let line: Line = serde_json::from_str(text).unwrap();
+        let event =
+            serde_json::from_slice(&std::fs::read(support::root().join(&line.file)).unwrap())
+                .unwrap();
+        let reply = claim_mapper::runtime::lambda::handle(
+            std::sync::Arc::clone(&mapping),
+            event,
+            support::TODAY,
+        )
+        .unwrap();
+        assert_eq!(
+            line.output.get(),
+            serde_json::to_string(&reply).unwrap(),
+            "{}",
+            line.file
+        );
+    }
 }
 
 #[test]
@@ -325,10 +354,17 @@ fn validate_prints_warnings_passes_them_unless_strict_and_speaks_json() {
     assert_eq!(client_input["field"], "claims[6].from");
     assert!(
         client_input["message"].as_str().unwrap().contains(
-            "`request.clientMetadata`, which is whatever the caller of InitiateAuth sends"
+            "`request.clientMetadata`, which is whatever the app asking for the tokens sends"
         ),
         "{client_input}"
     );
+    // Refused by --strict for its warnings alone: they are its problems.
+    let strict = cli(&["validate", "--json", "--strict", file]);
+    assert_eq!(strict.status.code(), Some(1));
+    let line: Value = serde_json::from_str(stdout(&strict).trim()).unwrap();
+    assert_eq!(line["valid"], false);
+    assert_eq!(line["problems"], line["warnings"], "{line}");
+    assert_eq!(line["problems"][0]["field"], "claims[0].from");
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "version: 2\n").unwrap();
     let json = cli(&["validate", "--json", bad.to_str().unwrap()]);

@@ -169,7 +169,11 @@ claims:
     let added = reply.response().id.changes.add;
     let mut names: Vec<&str> = added.keys().map(String::as_str).collect();
     names.sort();
-    assert_eq!(names, ["boolean", "list_present", "null_absent", "number"]);
+    // A list holds when one of its items does: `request.scopes` has `openid`.
+    assert_eq!(
+        names,
+        ["boolean", "list", "list_present", "null_absent", "number"]
+    );
 }
 
 #[test]
@@ -193,7 +197,17 @@ fn load_refuses_what_cannot_work_with_file_line_column_rule_and_field() {
         ),
         (
             "version: 1\nclaims:\n  - claim: a\n    value: 1\n    when:\n      attributes:\n        custom:n: [1.5]\n",
-            "field `claims[0].when.attributes.custom:n[0]`: write the decimal number quoted ('1.5')",
+            "field `claims[0].when.attributes.custom:n[0]`: YAML reads `1.5` as the decimal number 1.5, and values compare as text: write it quoted ('1.5')",
+        ),
+        // Compared as YAML reads them, these would match other text than the mapping shows:
+        // `+44` would match "44".
+        (
+            "version: 1\nclaims:\n  - claim: a\n    value: 1\n    when:\n      attributes:\n        custom:country_code: +44\n",
+            "test.yaml:7:9: rule 1 (claim `a`), field `claims[0].when.attributes.custom:country_code`: YAML reads `+44` as the number 44, and values compare as text: write it quoted ('+44')",
+        ),
+        (
+            "version: 1\nclaims:\n  - claim: a\n    value: 1\n    when:\n      attributes:\n        custom:n: [0x1A, 0o17, -0, True, 1e3]\n",
+            "field `claims[0].when.attributes.custom:n[4]`: YAML reads `1e3` as the decimal number 1000.0, and values compare as text: write it quoted ('1e3')",
         ),
         (
             "version: 1\nclaims:\n  - claim: a\n    value: 1\n    when:\n      atributes:\n        custom:n: [1]\n",
@@ -264,4 +278,138 @@ fn explain_names_the_condition_that_did_not_hold_and_never_its_value() {
         "{report}"
     );
     assert!(!report.contains("superuser-secret"), "{report}");
+}
+
+/// A client-credentials event has no user: a condition on a user attribute, by name or by path,
+/// does not hold, whatever it tests; `{present: false}` ("not suspended") included.
+#[test]
+fn a_condition_on_a_user_attribute_never_holds_for_a_machine() {
+    let m = mapping(
+        "version: 1\nclaims:\n  - {claim: active, value: true, tokens: [access], when: {attributes: {custom:blocked: {present: false}}}}\n  - {claim: also, value: true, tokens: [access], when: {paths: {\"$.request.userAttributes['custom:blocked']\": {present: false}}}}\n  - {claim: metadata, value: true, tokens: [access], when: {paths: {$.request.clientMetadata.x: {present: false}}}}\nscopes:\n  add:\n    - {scope: orders/write, when: {attributes: {custom:blocked: {present: false}}}}\n",
+    );
+    let machine = json!({
+        "version": "3",
+        "triggerSource": "TokenGeneration_ClientCredentials",
+        "callerContext": {"clientId": "m2mclient"},
+        "request": {"userAttributes": {}, "groupConfiguration": null, "scopes": []},
+        "response": {"claimsAndScopeOverrideDetails": null}
+    });
+    let response = apply(&m, machine.clone(), TODAY).unwrap().response();
+    let added: Vec<&String> = response.access.changes.add.keys().collect();
+    assert_eq!(
+        added,
+        ["metadata"],
+        "a condition on the request still holds"
+    );
+    assert!(response.access.scopes_add.is_empty());
+    let said = explain::explain(&m, machine, TODAY).to_human();
+    assert!(
+        said.contains(
+            "condition `attributes.custom:blocked` is false: a client-credentials event has no user"
+        ),
+        "{said}"
+    );
+    // A user without the attribute gets them.
+    let mut user = event("3", "c", json!({}), json!({}));
+    user["response"] = json!({"claimsAndScopeOverrideDetails": null});
+    let response = apply(&m, user, TODAY).unwrap().response();
+    assert_eq!(response.access.changes.add.len(), 3);
+    assert_eq!(response.access.scopes_add, ["orders/write"]);
+}
+
+/// A path matching several nodes holds when one of them passes, as it does when it matches one.
+#[test]
+fn a_path_matching_several_nodes_holds_when_one_passes() {
+    let m = mapping(
+        "version: 1\nclaims:\n  - {claim: billing, value: true, when: {paths: {\"$.request.groupConfiguration.groupsToOverride[*]\": [billing]}}}\n",
+    );
+    for groups in [
+        json!(["billing"]),
+        json!(["billing", "sales"]),
+        json!(["sales", "billing"]),
+    ] {
+        let mut e = event("2", "c", json!({}), json!({}));
+        e["request"]["groupConfiguration"]["groupsToOverride"] = groups.clone();
+        let added = apply(&m, e, TODAY).unwrap().response().id.changes.add;
+        assert_eq!(added.get("billing"), Some(&json!(true)), "{groups}");
+    }
+    let mut e = event("2", "c", json!({}), json!({}));
+    e["request"]["groupConfiguration"]["groupsToOverride"] = json!(["sales", "support"]);
+    assert!(
+        apply(&m, e, TODAY)
+            .unwrap()
+            .response()
+            .id
+            .changes
+            .add
+            .is_empty()
+    );
+}
+
+#[test]
+fn what_could_only_ever_mean_less_is_refused() {
+    let cases = [
+        // The response, however the path is spelt.
+        (
+            "version: 1\nclaims:\n  - claim: a\n    value: 1\n    when:\n      paths:\n        \"$[ 'response' ].claimsAndScopeOverrideDetails\": { present: true }\n",
+            "a condition cannot read `response`",
+        ),
+        // An attribute name no attribute can have: `{present: false}` would hold for everyone.
+        (
+            "version: 1\nclaims:\n  - claim: a\n    value: 1\n    when:\n      attributes:\n        \"custom:blocked \": { present: false }\n",
+            "field `claims[0].when.attributes.custom:blocked `: `custom:blocked ` holds whitespace, which no attribute name does, so it would never be read: did you mean `custom:blocked`?",
+        ),
+        (
+            "version: 1\nclaims:\n  - {claim: a, from: \" custom:x\"}\n",
+            "did you mean `custom:x`?",
+        ),
+        // A scope both added and suppressed, as for a claim.
+        (
+            "version: 1\nscopes:\n  add:\n    - scope: orders/read\n  suppress: [orders/read]\n",
+            "test.yaml:4:7: field `scopes.add[0].scope`: `orders/read` is also in `scopes.suppress`",
+        ),
+        // A `map` key YAML reads as a number is looked up as that number's text.
+        (
+            "version: 1\nclaims:\n  - {claim: a, from: custom:cc, transform: {map: {+44: UK, 1: US}}}\n",
+            "transform `map`, key `+44`: YAML reads `+44` as the number 44",
+        ),
+    ];
+    for (yaml, message) in cases {
+        let error = mapping_error(yaml);
+        assert!(error.contains(message), "{yaml}\n{error}");
+    }
+    // A constant YAML reads otherwise than written is what it reads: said as a warning.
+    let m =
+        mapping("version: 1\nclaims:\n  - {claim: cc, value: +44}\n  - {claim: n, value: 12}\n");
+    let warnings: Vec<String> = m.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("field `claims[0].value`: YAML reads `+44` as the number 44, which is what the token gets: quote it ('+44')"), "{warnings:?}");
+}
+
+/// Compare mode reads another trigger's response as Cognito would: a member null is empty, one
+/// of another type makes the response differ (never "matches"); and the mapping is evaluated as
+/// Cognito would call it, without that response, so a path cannot read it.
+#[test]
+fn compare_mode_counts_an_unreadable_response_as_different_and_never_reads_it() {
+    use claim_mapper::runtime::lambda::compare;
+    use claim_mapper::runtime::metrics::Tally;
+    let raw = |v: &Value| Ok(serde_json::value::RawValue::from_string(v.to_string()).unwrap());
+    let m = mapping("version: 1\nclaims:\n  - {claim: tier, from: '$..tier', tokens: [id]}\n");
+    let mut e = event("2", "c", json!({}), json!({}));
+    let mut given = |response: Value| {
+        e["response"] = json!({"claimsAndScopeOverrideDetails": response});
+        let mut tally = Tally::default();
+        compare(&m, raw(&e), &mut tally).unwrap();
+        tally.would_change
+    };
+    // The other trigger adds `tier`; the mapping, which cannot read it, does not.
+    let adds_tier = json!({"idTokenGeneration": {"claimsToAddOrOverride": {"tier": "gold"}, "claimsToSuppress": null}});
+    assert!(
+        given(adds_tier),
+        "the mapping does not add `tier`: they differ"
+    );
+    let unreadable = json!({"idTokenGeneration": {"claimsToAddOrOverride": {}, "claimsToSuppress": "phone_number"}});
+    assert!(given(unreadable), "unreadable counts as differing");
+    let nothing = json!({"idTokenGeneration": {"claimsToAddOrOverride": null, "claimsToSuppress": null}, "accessTokenGeneration": null});
+    assert!(!given(nothing), "null is empty: they agree");
 }

@@ -177,7 +177,37 @@ fn oversized_groups_follow_on_error() {
     assert_eq!(err.to_string(), "claim mapping failed (rule groups)");
 }
 
-/// A `groupConfiguration` that is not an object (an array in an older version of the docs'
+/// When the pipeline's groups are too large to be written (`on_error: skip`), the token keeps
+/// Cognito's groups; but conditions still see the pipeline's groups, so a group the pipeline drops
+/// grants nothing.
+#[test]
+fn conditions_see_the_pipelines_groups_even_when_they_are_too_large_to_write() {
+    let m = mapping(
+        "version: 1\non_error: skip\nlimits: {token_claim_bytes: 60}\ngroups:\n  rename: {table: {admins: administrators-of-the-whole-company-and-more}}\n  max: 1\nclaims:\n  - {claim: intern, value: true, when: {groups: [interns]}}\n  - {claim: admin, value: true, when: {groups: [administrators-of-the-whole-company-and-more]}}\nscopes:\n  add:\n    - {scope: interns/read, when: {groups: [interns]}}\n",
+    );
+    let done = apply(&m, event("2", "TokenGeneration_HostedAuth"), TODAY).unwrap();
+    assert_eq!(
+        overrides(&done.event),
+        Value::Null,
+        "too large to write: Cognito's stay"
+    );
+    assert_eq!(done.skipped[0].rule.to_string(), "groups");
+    let response = done.response();
+    // `interns` is a Cognito group the pipeline drops (`max: 1`): no claim, no scope from it.
+    assert!(
+        response.id.changes.add.get("intern").is_none(),
+        "{:?}",
+        response.id
+    );
+    assert!(
+        response.access.scopes_add.is_empty(),
+        "{:?}",
+        response.access
+    );
+    assert_eq!(response.id.changes.add["admin"], json!(true));
+}
+
+/// A `groupConfiguration` that is not an object (an array in an older version of the docs''
 /// example) is not read as "no groups": the pipeline does not run, the groups stay as Cognito has
 /// them (an empty override would clear them), and a warning says why.
 #[test]

@@ -21,13 +21,70 @@ fn deeply_nested_mappings_are_refused() {
 
 #[test]
 fn enormous_regexes_are_refused() {
-    let pattern = "(a|b|c|d|e|f|g|h){1000}".repeat(10);
+    let refused = |pattern: &str| {
+        mapping_error(&format!(
+            "version: 1\nclaims:\n  - claim: a\n    from: x\n    transform: [{{replace: {{pattern: '{pattern}', with: ''}}}}]\n"
+        ))
+    };
+    // Refused from its syntax, before it is compiled: 10,000 positions spelt out.
+    let err = refused(&"(a|b|c|d|e|f|g|h){1000}".repeat(10));
+    assert!(err.contains("spells out 10000 positions"), "{err}");
+    // Few positions, but a compiled form past the size limit (a Unicode class is large).
+    let err = refused("\\w{40}");
+    assert!(
+        err.contains("invalid regular expression") && err.contains("exceeds size limit"),
+        "{err}"
+    );
+}
+
+/// The costliest regular expressions the position limit lets through stay cheap on the largest
+/// value a rule works on; one past it is refused. (Timings are `scripts/bench-worst-case`'s.)
+#[test]
+fn counted_repetitions_are_bounded_by_the_positions_they_spell_out() {
+    let max = claim_mapper::mapping::MAX_REGEX_POSITIONS;
+    let within = format!("(a{{10}}){{{}}}b", max / 10 - 1);
+    mapping(&format!(
+        "version: 1\nclaims:\n  - claim: a\n    value: 1\n    when:\n      paths:\n        $.request.clientMetadata.x: {{matches: '{within}'}}\n"
+    ));
+    let past = format!("(a{{10}}){{{}}}b", max / 10 + 1);
     let err = mapping_error(&format!(
-        "version: 1\nclaims:\n  - claim: a\n    from: x\n    transform: [{{replace: {{pattern: '{pattern}', with: ''}}}}]\n"
+        "version: 1\nclaims:\n  - claim: a\n    value: 1\n    when:\n      paths:\n        $.request.clientMetadata.x: {{matches: '{past}'}}\n"
     ));
     assert!(
-        err.contains("invalid regex") && err.contains("exceeds size limit"),
+        err.contains(&format!("spells out {} positions", max + 11)),
         "{err}"
+    );
+}
+
+/// The positions of all the regexes of a mapping are bounded together, `groups.keep.patterns`
+/// included: ten of the largest fit, and the next one is refused where it passes the total.
+#[test]
+fn the_regexes_of_a_mapping_are_bounded_by_their_positions_together() {
+    use claim_mapper::mapping::{MAX_MAPPING_REGEX_POSITIONS, MAX_REGEX_POSITIONS};
+    let largest = format!("a{{{MAX_REGEX_POSITIONS}}}");
+    let fit = usize::try_from(MAX_MAPPING_REGEX_POSITIONS / MAX_REGEX_POSITIONS).unwrap();
+    let rules = |n: usize| {
+        let mut yaml = String::from("version: 1\nclaims:\n");
+        for i in 0..n {
+            yaml.push_str(&format!(
+                "  - {{claim: c{i}, from: email, transform: {{replace: {{pattern: '{largest}', with: ''}}}}}}\n"
+            ));
+        }
+        yaml
+    };
+    mapping(&rules(fit));
+    let err = mapping_error(&rules(fit + 1));
+    assert!(
+        err.contains(&format!("field `claims[{fit}].transform`"))
+            && err.contains(&format!(
+                "spell out more than {MAX_MAPPING_REGEX_POSITIONS} positions together"
+            )),
+        "{err}"
+    );
+    let with_keep = format!("{}groups:\n  keep: {{patterns: ['^x$']}}\n", rules(fit));
+    assert!(
+        mapping_error(&with_keep).contains("`groups.keep.patterns`"),
+        "the keep patterns count with the rest"
     );
 }
 
@@ -130,16 +187,18 @@ fn no_rule_builds_a_value_past_the_cap() {
         "version: 1\nclaims:\n",
         // 40 placeholders of 2 KiB each: 80 KiB.
         "  - {claim: t, template: '{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}{custom:a}'}\n",
-        // Patterns matching at every `x` or every position, with long replacements: 1,024 x 80
-        // and 2,049 x 42 bytes.
-        "  - {claim: r, from: custom:a, transform: [{replace: {pattern: 'x*', with: '01234567890123456789012345678901234567890123456789012345678901234567890123456789'}}]}\n",
-        "  - {claim: r2, from: custom:a, transform: [{replace: {pattern: '', with: '$0 0123456789012345678901234567890123456789'}}]}\n",
+        // Patterns matching at every `x` or every position of the longest value a regex reads
+        // (1 KiB), with long replacements: 513 x 160 and 1,025 x 80 bytes.
+        "  - {claim: r, from: custom:b, transform: [{replace: {pattern: 'x*', with: '0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789'}}]}\n",
+        "  - {claim: r2, from: custom:b, transform: [{replace: {pattern: '', with: '$0 012345678901234567890123456789012345678901234567890123456789012345678901234567'}}]}\n",
         // A long separator between many items.
         "  - {claim: j, from: custom:a, transform: [{split: 'y'}, {join: '01234567890123456789012345678901234567890123456789012345678901234567890123456789'}]}\n",
         "  - {claim: small, from: custom:a, transform: [{truncate: 3}]}\n",
     ));
     let a = "xy".repeat(1024);
-    let event = json!({"version": "2", "request": {"userAttributes": {"custom:a": a}}});
+    let b = "xy".repeat(512);
+    let event =
+        json!({"version": "2", "request": {"userAttributes": {"custom:a": a, "custom:b": b}}});
     let done = apply(&m, event, TODAY).unwrap();
     let added = &done.event["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"];
     assert_eq!(added, &json!({"small": "xyx"}));

@@ -817,3 +817,110 @@ fn push_keeps_the_type_and_key_of_an_existing_parameter_and_creates_only_when_as
         ("SecureString".into(), Some(key.into()))
     );
 }
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn test_with_an_invalid_mapping_in_the_parameter_fails_its_cases() {
+    let name = unique("test-invalid");
+    put_raw(&name, "version: 2\n", ParameterType::String);
+    let out = cli(&[
+        "test",
+        "mappings/tests/default.yaml",
+        "--ssm-parameter",
+        &name,
+    ]);
+    // As with --mapping: the mapping under test is invalid, which fails its cases (exit 1); it
+    // is not a command that could not run (exit 2).
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("not tested: the mapping is invalid"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("did not run"), "{}", text(&out));
+}
+
+/// A version over a limit of the format, put into the parameter by hand (`aws ssm put-parameter`
+/// skips `push`'s checks), is rejected at refresh before any of it is compiled: the function's
+/// memory does not grow by what compiling it would take (100 regexes took 33 MB).
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn an_over_limit_version_is_rejected_at_refresh_without_compiling_it() {
+    let name = unique("over-limit");
+    put_raw(
+        &name,
+        &mapping_text("mappings/default.yaml"),
+        ParameterType::String,
+    );
+    let mut l = lambda(&name, &[("CLAIM_MAPPING_REFRESH_SECONDS", "1".into())]);
+    let event = support::fixture(V2);
+    assert_eq!(
+        access_claims(&l.invoke(&event)),
+        access_claims(&support::expected(V2))
+    );
+    let before = l.memory_kb("VmHWM");
+    let mut over = String::from("version: 1\nclaims:\n");
+    let mut n = 0;
+    // As many regexes as a parameter holds (8 KB), past the limit of 64.
+    while over.len() < 8000 {
+        over.push_str(&format!(
+            "  - {{claim: c{n}, from: x, transform: {{replace: {{pattern: '\\w{{5}}', with: ''}}}}}}\n"
+        ));
+        n += 1;
+    }
+    assert!(n > claim_mapper::mapping::MAX_REGEXES, "{n}");
+    let bad = put_raw(&name, &over, ParameterType::String);
+    std::thread::sleep(Duration::from_millis(2500));
+    for _ in 0..3 {
+        assert_eq!(
+            access_claims(&l.invoke(&event)),
+            access_claims(&support::expected(V2)),
+            "the last good mapping keeps serving"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let grown = l.memory_kb("VmHWM").saturating_sub(before);
+    let logs = l.stop();
+    assert!(logs.contains(&format!("rejected_version={bad}")), "{logs}");
+    assert!(
+        grown < 8 * 1024,
+        "the peak grew by {grown} KB rejecting it: {logs}"
+    );
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn push_can_require_the_cases_to_cover_the_mapping() {
+    let name = unique("push-coverage");
+    let dir = tempfile::tempdir().unwrap();
+    // prod.yaml's own suite covers it whole; dev.yaml's cases cover only part of prod.yaml.
+    let partial = dir.path().join("partial.yaml");
+    std::fs::write(
+        &partial,
+        "version: 1\ncases:\n  - {name: tenant, event: {}, expect: {id: {claims: {tenant: public}}}}\n",
+    )
+    .unwrap();
+    let push = |suite: &str| {
+        cli(&[
+            "push",
+            "mappings/prod.yaml",
+            "--ssm-parameter",
+            &name,
+            "--create",
+            "--test",
+            suite,
+            "--min-coverage",
+            "100",
+        ])
+    };
+    let refused = push(partial.to_str().unwrap());
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("not pushed: the cases cover less than 100%"),
+        "{}",
+        text(&refused)
+    );
+    assert!(support::gate::requests("PutParameter", &name).is_empty());
+    let pushed = push("mappings/tests/prod.yaml");
+    assert!(pushed.status.success(), "{}", text(&pushed));
+}

@@ -217,7 +217,7 @@ fn load_refuses_what_cannot_work_with_file_line_column_and_field() {
         ),
         (
             "version: 1\ncases:\n  - name: a\n    event: { attributes: { custom:n: 1.5 } }\n    expect: { error: rule 1 }\n",
-            "field `cases[0].event.attributes.custom:n`: write the decimal number quoted",
+            "field `cases[0].event.attributes.custom:n`: YAML reads `1.5` as the decimal number 1.5, and values compare as text: write it quoted ('1.5')",
         ),
         (
             "version: 1\ncases:\n  - name: a\n    event: {}\n    expect: { id: { scopes_added: [s] } }\n",
@@ -246,6 +246,35 @@ fn load_refuses_what_cannot_work_with_file_line_column_and_field() {
         (
             "version: 1\ncases:\n  - name: a\n    event:\n    expect: { error: rule 1 }\n",
             "field `cases[0].event`",
+        ),
+        // Expectations that could never fail.
+        (
+            "version: 1\ncases:\n  - name: a\n    event: {}\n    expect: { access: {} }\n",
+            "t.yaml:5:15: field `cases[0].expect.access`: `access` expects nothing of the token, so it cannot fail",
+        ),
+        (
+            "version: 1\ncases:\n  - name: a\n    event: {}\n    expect: { id: { absent: [] } }\n",
+            "`id` expects nothing of the token",
+        ),
+        (
+            "version: 1\ncases:\n  - name: a\n    event: { version: 3, trigger: TokenGeneration_ClientCredentials }\n    expect: { id: { claims: { x: 1 } } }\n",
+            "field `cases[0].expect.id`: a client-credentials event has no ID token",
+        ),
+        (
+            "version: 1\ncases:\n  - name: a\n    event_file: ../../examples/events/v1-hosted-auth.json\n    expect: { access: { claims: { x: 1 } } }\n",
+            "field `cases[0].expect.access`: a version 1 event cannot change the access token",
+        ),
+        (
+            "version: 1\ncases:\n  - name: a\n    event_file: ../../examples/events/v3-client-credentials.json\n    expect: { id: { absent: [x] } }\n",
+            "field `cases[0].expect.id`: a client-credentials event has no ID token",
+        ),
+        (
+            "version: 1\ncases:\n  - name: a\n    event: {}\n    expect: { id: { scopes_absent: [s] } }\n",
+            "scopes are in the access token",
+        ),
+        (
+            "version: 1\ncases:\n  - name: \"a\\bb\"\n    event: {}\n    expect: { error: rule 1 }\n",
+            "field `cases[0].name`: a case name is one line of text, without control characters",
         ),
     ];
     for (yaml, message) in cases {
@@ -324,12 +353,31 @@ fn junit_reports_follow_the_jenkins_junit_schema() {
             "--mapping",
             mapping,
             "mappings/tests/prod.yaml",
+            "--coverage",
             "--junit",
             xml.to_str().unwrap(),
         ]);
         assert!(out.status.code().is_some_and(|c| c < 2), "{}", stdout(&out));
         validate_junit(&xml).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
+    // A report of an invalid mapping under test, with an error and no case.
+    let bad_mapping = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad_mapping,
+        "version: 1\nclaims: [{claim: iss, value: x}]\n",
+    )
+    .unwrap();
+    let xml = dir.path().join("invalid.xml");
+    let out = cli(&[
+        "test",
+        "--mapping",
+        bad_mapping.to_str().unwrap(),
+        "mappings/tests/prod.yaml",
+        "--junit",
+        xml.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    validate_junit(&xml).unwrap_or_else(|e| panic!("invalid mapping: {e}"));
     // The check can fail: an attribute the schema does not have is refused.
     let bad = dir.path().join("bad.xml");
     std::fs::write(
@@ -406,4 +454,176 @@ fn an_invalid_mapping_under_test_fails_and_a_suite_without_a_mapping_cannot_run(
         "mappings/prod.yaml",
     ]);
     assert_eq!(given.status.code(), Some(0), "{}", stdout(&given));
+}
+
+/// `scopes_absent` asserts that a scope is not added, and fails when it is.
+#[test]
+fn a_case_can_expect_a_scope_not_to_be_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("scopes.yaml");
+    let mapping = support::root().join("mappings/default.yaml");
+    std::fs::write(
+        &suite,
+        format!(
+            "version: 1\nmapping: {}\ncases:\n  - name: not billing\n    event: {{ groups: [sales] }}\n    expect: {{ access: {{ scopes_absent: [orders-api/read] }} }}\n  - name: billing\n    event: {{ groups: [billing] }}\n    expect: {{ access: {{ scopes_absent: [orders-api/read] }} }}\n",
+            mapping.display()
+        ),
+    )
+    .unwrap();
+    let out = cli(&["test", suite.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("  pass  not billing"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("access.scopes_absent: expected \"orders-api/read\" not added, got added: [\"orders-api/read\"]"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// A mapping under test that is invalid still gets a report, which says so: an earlier report
+/// is never left in place, and a suite whose own mapping is invalid is in it, not missing.
+#[test]
+fn an_invalid_mapping_under_test_is_in_the_report_as_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("report.xml");
+    std::fs::write(&xml, "an earlier, passing report").unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "version: 1\nclaims: [{claim: iss, value: x}]\n").unwrap();
+    let out = cli(&[
+        "test",
+        "mappings/tests/prod.yaml",
+        "--mapping",
+        bad.to_str().unwrap(),
+        "--junit",
+        xml.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report = std::fs::read_to_string(&xml).unwrap();
+    assert!(report.contains("errors=\"1\""), "{report}");
+    assert!(
+        report.contains("<error type=\"invalid mapping\""),
+        "{report}"
+    );
+    // A suite of its own invalid mapping, beside one that passes.
+    let own = dir.path().join("own.yaml");
+    std::fs::write(
+        &own,
+        format!(
+            "version: 1\nmapping: {}\ncases:\n  - {{ name: a, event: {{}}, expect: {{ id: {{ absent: [x] }} }} }}\n",
+            bad.display()
+        ),
+    )
+    .unwrap();
+    let out = cli(&[
+        "test",
+        "mappings/tests/prod.yaml",
+        own.to_str().unwrap(),
+        "--junit",
+        xml.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let cases = Suite::load(&support::root().join("mappings/tests/prod.yaml"))
+        .unwrap()
+        .cases
+        .len();
+    assert!(
+        stdout(&out).contains(&format!(
+            "{cases} of {} cases passed; 1 did not run: their mapping is invalid",
+            cases + 1
+        )),
+        "{}",
+        stdout(&out)
+    );
+    let report = std::fs::read_to_string(&xml).unwrap();
+    assert_eq!(report.matches("<testsuite ").count(), 2, "{report}");
+    assert!(report.contains(&own.display().to_string()), "{report}");
+}
+
+/// `--coverage` names every part of the mapping no case fails without, and why; `--min-coverage`
+/// fails the run below a share; JSON and JUnit carry the same.
+#[test]
+fn coverage_names_the_parts_no_case_pins_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("m.yaml");
+    std::fs::write(
+        &mapping,
+        "version: 1\nclaims:\n  - {claim: tenant, from: custom:tenant}\n  - {claim: plan, from: custom:plan}\n  - {claim: admin, value: true, when: {groups: [admins]}}\nscopes:\n  add:\n    - {scope: orders/read, when: {groups: [billing]}}\n",
+    )
+    .unwrap();
+    let suite = dir.path().join("s.yaml");
+    // The first case pins `tenant`; the second makes `plan` apply but looks only at `tenant`;
+    // no case is in `admins` or `billing`.
+    std::fs::write(
+        &suite,
+        "version: 1\nmapping: m.yaml\ncases:\n  - {name: tenant, event: {attributes: {custom:tenant: t1}}, expect: {id: {claims: {tenant: t1}}}}\n  - {name: plan, event: {attributes: {custom:plan: gold}}, expect: {id: {absent: [tenant]}}}\n",
+    )
+    .unwrap();
+    let xml = dir.path().join("report.xml");
+    let out = cli(&[
+        "test",
+        suite.to_str().unwrap(),
+        "--coverage",
+        "--junit",
+        xml.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let said = stdout(&out);
+    assert!(said.contains("1 of 4 parts (25.0%)"), "{said}");
+    assert!(
+        said.contains("  rule 2 (claim `plan`): applied, but no case fails without it"),
+        "{said}"
+    );
+    assert!(
+        said.contains("  rule 3 (claim `admin`): no case makes it apply"),
+        "{said}"
+    );
+    assert!(
+        said.contains("  scopes.add[0] (`orders/read`): no case makes it apply"),
+        "{said}"
+    );
+    assert!(!said.contains("rule 1 (claim `tenant`)"), "{said}");
+    let report = std::fs::read_to_string(&xml).unwrap();
+    assert!(
+        report.contains("<property name=\"coverage\" value=\"25.0\"/>"),
+        "{report}"
+    );
+    assert_eq!(report.matches("name=\"uncovered\"").count(), 3, "{report}");
+    // Below the minimum: the run fails; at it, it passes.
+    let below = cli(&["test", suite.to_str().unwrap(), "--min-coverage", "26"]);
+    assert_eq!(below.status.code(), Some(1), "{}", stdout(&below));
+    assert!(
+        stdout(&below).contains("below --min-coverage 26%"),
+        "{}",
+        stdout(&below)
+    );
+    let at = cli(&["test", suite.to_str().unwrap(), "--min-coverage", "25"]);
+    assert_eq!(at.status.code(), Some(0), "{}", stdout(&at));
+    let json = cli(&["test", suite.to_str().unwrap(), "--coverage", "--json"]);
+    let line: Value = serde_json::from_str(stdout(&json).trim()).unwrap();
+    assert_eq!(line["passed"], 2);
+    assert_eq!(line["coverage"][0]["covered"], 1);
+    assert_eq!(
+        line["coverage"][0]["uncovered"].as_array().unwrap().len(),
+        3
+    );
+    assert_eq!(line["suites"][0]["cases"][1]["name"], "plan");
+}
+
+/// The suites shipped beside the mappings pin down every part of them.
+#[test]
+fn the_shipped_suites_cover_every_part_of_their_mappings() {
+    let out = cli(&["test", "--min-coverage", "100"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    for mapping in ["default", "dev", "prod"] {
+        assert!(
+            stdout(&out).contains(&format!("coverage of mapping file mappings/{mapping}.yaml")),
+            "{}",
+            stdout(&out)
+        );
+    }
+    assert!(!stdout(&out).contains("no case"), "{}", stdout(&out));
 }

@@ -51,7 +51,7 @@ fn bad_regexes_and_jsonpaths() {
     let regex = mapping_error(&rule(
         "  - claim: a\n    from: x\n    transform:\n      - replace: {pattern: '([a-z]', with: ''}\n",
     ));
-    assert!(regex.contains("test.yaml:8:9: rule 2 (claim `a`), field `claims[1].transform[0]`: transform `replace`: invalid regex"), "{regex}");
+    assert!(regex.contains("test.yaml:8:9: rule 2 (claim `a`), field `claims[1].transform[0]`: transform `replace`: invalid regular expression"), "{regex}");
     let path = mapping_error(&rule("  - claim: a\n    from: $.request[\n"));
     assert!(
         path.contains(
@@ -316,7 +316,7 @@ fn group_pipeline_errors_name_the_step() {
     );
     for needle in [
         "test.yaml:3:20: field `groups.from[1].attribute`: an attribute name cannot be empty",
-        "test.yaml:5:16: field `groups.keep.patterns[0]`: invalid regex",
+        "test.yaml:5:16: field `groups.keep.patterns[0]`: invalid regular expression",
         "test.yaml:6:3: field `groups.rename`: give `strip_prefix` or `table`",
         "test.yaml:7:3: field `groups.max`: must be at least 1; to remove every group, suppress `cognito:groups`",
         "test.yaml:10:7: field `groups.roles[0].role`: expected an IAM role ARN, `arn:aws:iam::123456789012:role/NAME`",

@@ -47,6 +47,10 @@ pub struct Args {
     /// Run these test files against the mapping first; nothing is pushed if a case fails.
     #[arg(long = "test", value_name = "TESTFILE", num_args = 1..)]
     tests: Vec<PathBuf>,
+    /// With --test: nothing is pushed if the cases cover less than this percentage of the
+    /// mapping's parts (`claim-mapper test --coverage`).
+    #[arg(long, value_name = "PERCENT", requires = "tests", value_parser = clap::value_parser!(u8).range(0..=100))]
+    min_coverage: Option<u8>,
     /// Audit the mapping against this user pool first; nothing is pushed if a finding is
     /// high.
     #[cfg(feature = "user-pool")]
@@ -81,6 +85,12 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     }
     if !super::test::passes(&suites, &mapping, file)? {
         say!("not pushed: a test case failed")?;
+        return Ok(Status::Found);
+    }
+    if let Some(min) = args.min_coverage
+        && !super::test::covers(&suites, &mapping, file, min)?
+    {
+        say!("not pushed: the cases cover less than {min}% of the mapping")?;
         return Ok(Status::Found);
     }
     #[cfg(feature = "user-pool")]

@@ -8,21 +8,24 @@ use claim_mapper::Mapping;
 use claim_mapper::mapping::MappingError;
 use claim_mapper::report::{dry_run, suite};
 use claim_mapper::runtime::load::{self, Loaded};
-use claim_mapper::suite::Suite;
+use claim_mapper::suite::{Case, Suite};
 use time::Date;
 
 use super::{Status, parse_date, say};
 
 /// Run the test suites kept beside the mappings: each case's event through the mapping as the
-/// Lambda would apply it, checked against what the case expects.
+/// Lambda would apply it, checked against what the case expects; with --coverage, which parts of
+/// the mapping the cases pin down.
 #[derive(clap::Args)]
 #[command(after_help = "\
 Examples:
   claim-mapper test
+  claim-mapper test --coverage --min-coverage 100
   claim-mapper test mappings/tests/prod.yaml --mapping candidate.yaml --junit target/claims.xml
 
-Exit codes: 0 every case passed; 1 a case failed, or a mapping under test is invalid; 2 the
-command could not run (unreadable or invalid test file, no mapping to test, SSM error).")]
+Exit codes: 0 every case passed (and the coverage is at least --min-coverage); 1 a case failed, a
+mapping under test is invalid, or the coverage is below --min-coverage; 2 the command could not run
+(unreadable or invalid test file, no mapping to test, SSM error).")]
 pub struct Args {
     /// Test this mapping file instead of the one each test file names.
     #[arg(long)]
@@ -39,6 +42,16 @@ pub struct Args {
     /// today (UTC).
     #[arg(long, value_parser = parse_date)]
     today: Option<Date>,
+    /// Report which parts of each mapping (rules, scopes, suppressions, group steps) no case
+    /// fails without.
+    #[arg(long)]
+    coverage: bool,
+    /// Fail when a mapping's coverage is below this percentage (implies --coverage).
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    min_coverage: Option<u8>,
+    /// One JSON object: {"suites", "passed", "failed", "not_run", "coverage"}.
+    #[arg(long)]
+    json: bool,
     /// Test files or folders of `*.yaml` test files.
     #[arg(default_value = suite::DEFAULT_FOLDER)]
     files: Vec<PathBuf>,
@@ -46,81 +59,167 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<Status> {
     let suites = load_suites(&args.files)?;
+    // The mapping the command names, for every suite; else each suite's own, loaded once each.
     #[cfg(feature = "ssm")]
-    let from_ssm = match &args.ssm_parameter {
-        Some(parameter) => Some(super::load_parameter(parameter).await?),
-        None => None,
-    };
-    #[cfg(not(feature = "ssm"))]
-    let from_ssm = None;
-    let given = match (from_ssm, &args.mapping) {
-        (Some(loaded), _) => Some(loaded),
-        (None, Some(file)) => match mapping_under_test(file)? {
-            Some(loaded) => Some(loaded),
-            None => return Ok(Status::Found),
-        },
+    let given = match (&args.ssm_parameter, &args.mapping) {
+        (Some(parameter), _) => Some(parameter_under_test(parameter).await?),
+        (None, Some(file)) => Some(mapping_under_test(file)?),
         (None, None) => None,
     };
-    let mut runs = Vec::with_capacity(suites.len());
-    let mut all_pass = true;
+    #[cfg(not(feature = "ssm"))]
+    let given = match &args.mapping {
+        Some(file) => Some(mapping_under_test(file)?),
+        None => None,
+    };
+    let mut mappings: Vec<(Option<PathBuf>, UnderTest)> = Vec::new();
+    if let Some(given) = given {
+        mappings.push((None, given));
+    }
+    let mut of_suite = Vec::with_capacity(suites.len());
     for s in &suites {
-        let own;
-        let loaded = match &given {
-            Some(loaded) => loaded,
-            None => {
-                let file = s.mapping.as_ref().with_context(|| {
-                    format!(
-                        "{} names no `mapping`: give --mapping or --ssm-parameter",
-                        s.file.display()
-                    )
-                })?;
-                let Some(loaded) = mapping_under_test(file)? else {
-                    all_pass = false;
-                    continue;
-                };
-                own = loaded;
-                &own
+        let index = if mappings.first().is_some_and(|(file, _)| file.is_none()) {
+            0
+        } else {
+            let file = s.mapping.as_ref().with_context(|| {
+                format!(
+                    "{} names no `mapping`: give --mapping or --ssm-parameter",
+                    s.file.display()
+                )
+            })?;
+            match mappings.iter().position(|(f, _)| f.as_ref() == Some(file)) {
+                Some(index) => index,
+                None => {
+                    mappings.push((Some(file.clone()), mapping_under_test(file)?));
+                    mappings.len() - 1
+                }
             }
         };
-        let run = run_suite(s, &loaded.mapping, loaded.describe(), args.today)?;
-        all_pass &= run.failed() == 0;
-        runs.push(run);
+        of_suite.push(index);
     }
+    let day = |s: &Suite| args.today.or(s.today).unwrap_or_else(super::today);
+    let runs: Vec<suite::SuiteRun> = suites
+        .iter()
+        .zip(&of_suite)
+        .map(|(s, &index)| match &mappings[index].1 {
+            UnderTest::Valid(loaded) => suite::run(s, &loaded.mapping, loaded.describe(), day(s)),
+            UnderTest::Invalid { origin, error } => {
+                suite::SuiteRun::not_run(s, origin.clone(), error.clone())
+            }
+        })
+        .collect();
+    let coverage: Vec<suite::CoverageRun> = if args.coverage || args.min_coverage.is_some() {
+        mappings
+            .iter()
+            .enumerate()
+            .filter_map(|(index, (_, under_test))| match under_test {
+                UnderTest::Valid(loaded) => Some((index, loaded)),
+                UnderTest::Invalid { .. } => None,
+            })
+            .map(|(index, loaded)| {
+                let cases: Vec<(&Case, Date)> = suites
+                    .iter()
+                    .zip(&of_suite)
+                    .filter(|(_, i)| **i == index)
+                    .flat_map(|(s, _)| s.cases.iter().map(move |c| (c, day(s))))
+                    .collect();
+                suite::CoverageRun {
+                    mapping: loaded.describe(),
+                    coverage: claim_mapper::suite::coverage(&loaded.mapping, &cases),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let cases: usize = runs.iter().map(|r| r.verdicts.len()).sum();
     let failed: usize = runs.iter().map(suite::SuiteRun::failed).sum();
-    say!("{} of {cases} cases passed", cases - failed)?;
-    if let Some(path) = &args.junit {
-        std::fs::write(path, suite::junit(&runs))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(Status::of(all_pass))
-}
-
-/// A mapping file under test: `None` when it is invalid, which is said (the mapping fails its
-/// tests: exit 1); an error when it cannot be read (exit 2).
-fn mapping_under_test(file: &Path) -> anyhow::Result<Option<Loaded>> {
-    match load::load_file(file) {
-        Ok(loaded) => Ok(Some(loaded)),
-        Err(error @ MappingError::Read { .. }) => Err(error.into()),
-        Err(invalid) => {
-            say!("{invalid}\nnot tested: the mapping is invalid")?;
-            Ok(None)
+    let not_run: usize = runs
+        .iter()
+        .filter(|r| r.not_run.is_some())
+        .map(|r| r.suite.cases.len())
+        .sum();
+    let below = |c: &suite::CoverageRun| {
+        args.min_coverage
+            .is_some_and(|min| c.coverage.percent() < f64::from(min))
+    };
+    if args.json {
+        let line = serde_json::json!({
+            "suites": runs.iter().map(suite::SuiteRun::to_json).collect::<Vec<_>>(),
+            "passed": cases - failed,
+            "failed": failed,
+            "not_run": not_run,
+            "coverage": coverage.iter().map(suite::CoverageRun::to_json).collect::<Vec<_>>(),
+        });
+        say!("{line}")?;
+    } else {
+        for run in &runs {
+            say!("{}", run.to_human())?;
+        }
+        for c in &coverage {
+            say!("{}", c.to_human())?;
+            if below(c) {
+                say!(
+                    "  below --min-coverage {}%",
+                    args.min_coverage.unwrap_or_default()
+                )?;
+            }
+        }
+        if not_run == 0 {
+            say!("{} of {cases} cases passed", cases - failed)?;
+        } else {
+            say!(
+                "{} of {} cases passed; {not_run} did not run: their mapping is invalid",
+                cases - failed,
+                cases + not_run
+            )?;
         }
     }
+    // Written whatever the outcome, so that CI never reads a report of an earlier run.
+    if let Some(path) = &args.junit {
+        std::fs::write(path, suite::junit(&runs, &coverage))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let passed = runs.iter().all(suite::SuiteRun::passed) && !coverage.iter().any(below);
+    Ok(Status::of(passed))
 }
 
-/// Runs every case of `s` against `mapping` (described as `described`) and prints the run; `age`
-/// counts from `today`, else the suite's `today`, else today (UTC).
-fn run_suite<'s>(
-    s: &'s Suite,
-    mapping: &Mapping,
-    described: String,
-    today: Option<Date>,
-) -> anyhow::Result<suite::SuiteRun<'s>> {
-    let day = today.or(s.today).unwrap_or_else(super::today);
-    let run = suite::run(s, mapping, described, day);
-    say!("{}", run.to_human())?;
-    Ok(run)
+/// The mapping cases run against: valid, or invalid (the mapping fails its tests: exit 1).
+enum UnderTest {
+    Valid(Box<Loaded>),
+    Invalid {
+        /// The file or parameter.
+        origin: String,
+        /// Every problem.
+        error: String,
+    },
+}
+
+/// A mapping file under test: an error when it cannot be read (exit 2).
+fn mapping_under_test(file: &Path) -> anyhow::Result<UnderTest> {
+    match load::load_file(file) {
+        Ok(loaded) => Ok(UnderTest::Valid(Box::new(loaded))),
+        Err(error @ MappingError::Read { .. }) => Err(error.into()),
+        Err(invalid) => Ok(UnderTest::Invalid {
+            origin: format!("file {}", file.display()),
+            error: invalid.to_string(),
+        }),
+    }
+}
+
+/// The mapping in an SSM parameter under test: an error when it cannot be read (exit 2).
+#[cfg(feature = "ssm")]
+async fn parameter_under_test(parameter: &str) -> anyhow::Result<UnderTest> {
+    match super::load_parameter(parameter).await {
+        Err(e) => match e.downcast::<load::LoadError>() {
+            Ok(load::LoadError::InvalidParameter(invalid)) => Ok(UnderTest::Invalid {
+                origin: format!("ssm {parameter}"),
+                error: invalid.to_string(),
+            }),
+            Ok(other) => Err(other.into()),
+            Err(other) => Err(other),
+        },
+        Ok(loaded) => Ok(UnderTest::Valid(Box::new(loaded))),
+    }
 }
 
 /// Runs `suites` against `mapping` (read from `file`), as `push --test` does before writing;
@@ -129,9 +228,30 @@ pub fn passes(suites: &[Suite], mapping: &Mapping, file: &Path) -> anyhow::Resul
     let mut all_pass = true;
     for s in suites {
         let described = format!("file {} ({})", file.display(), mapping.digest());
-        all_pass &= run_suite(s, mapping, described, None)?.failed() == 0;
+        let day = s.today.unwrap_or_else(super::today);
+        let run = suite::run(s, mapping, described, day);
+        say!("{}", run.to_human())?;
+        all_pass &= run.passed();
     }
     Ok(all_pass)
+}
+
+/// Whether the cases of `suites` cover at least `min` percent of `mapping` (read from `file`), as
+/// `push --test --min-coverage` requires; the coverage is printed.
+pub fn covers(suites: &[Suite], mapping: &Mapping, file: &Path, min: u8) -> anyhow::Result<bool> {
+    let cases: Vec<(&Case, Date)> = suites
+        .iter()
+        .flat_map(|s| {
+            let day = s.today.unwrap_or_else(super::today);
+            s.cases.iter().map(move |c| (c, day))
+        })
+        .collect();
+    let run = suite::CoverageRun {
+        mapping: format!("file {} ({})", file.display(), mapping.digest()),
+        coverage: claim_mapper::suite::coverage(mapping, &cases),
+    };
+    say!("{}", run.to_human().trim_end())?;
+    Ok(run.coverage.percent() >= f64::from(min))
 }
 
 /// The suites of `paths` (files, or folders of `*.yaml`), every one valid, or why not (exit 2).
