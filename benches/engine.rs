@@ -38,7 +38,7 @@ use std::sync::Arc;
 use claim_mapper::engine::Event;
 use claim_mapper::runtime::lambda;
 use claim_mapper::runtime::load::{Loaded, Origin};
-use claim_mapper::runtime::metrics::{InvocationMetrics, Metrics, MetricsSettings, Tally};
+use claim_mapper::runtime::metrics::{InvocationMetrics, Metrics, MetricsSettings};
 use claim_mapper::{Mapping, engine};
 use criterion::Criterion;
 use serde_json::Value;
@@ -146,7 +146,7 @@ fn run_all(events: &[Vec<u8>], how: Parse, mapping: Option<&Arc<Loaded>>, write:
         match mapping {
             Some(m) => {
                 let today = lambda::today(&m.mapping);
-                let reply = lambda::handle(Arc::clone(m), event, today).unwrap();
+                let reply = lambda::handle(Arc::clone(m), event, today).0.unwrap();
                 if write {
                     black_box(serde_json::to_vec(&reply).unwrap());
                 } else {
@@ -218,13 +218,8 @@ fn benches(c: &mut Criterion) {
             for bytes in &events {
                 let event = parse(Parse::Runtime, black_box(bytes));
                 let today = lambda::today(&bench25.mapping);
-                let reply = lambda::handle(Arc::clone(bench25), event, today).unwrap();
-                let done = reply.borrow_dependent();
-                let tally = Tally {
-                    applied: done.applied(),
-                    skipped: done.skipped().len(),
-                    ..Tally::default()
-                };
+                let (reply, tally) = lambda::handle(Arc::clone(bench25), event, today);
+                let reply = reply.unwrap();
                 black_box(
                     metrics
                         .line(&InvocationMetrics {

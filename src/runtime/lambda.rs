@@ -174,62 +174,102 @@ pub async fn serve(
         metrics = metrics.is_some(),
         "claim mapping loaded"
     );
+    match mode {
+        Mode::Apply => serve_as(Apply, live, metrics).await,
+        Mode::Shadow => serve_as(Evaluate(Mode::Shadow), live, metrics).await,
+        Mode::Compare => serve_as(Evaluate(Mode::Compare), live, metrics).await,
+    }
+}
+
+/// What a mode does with one invocation: the payload type it reads, and the answer and tally it
+/// makes of it. Apply mode reads the event straight into a [`Value`]; shadow and compare modes
+/// keep the payload as it came (a [`RawValue`]) to hand it back unchanged, even one the mapping
+/// cannot read, and parse it a second time for the mapping.
+trait Invoke: Copy + Send + Sync + 'static {
+    /// What `lambda_runtime` deserialises the payload into.
+    type Event: serde::de::DeserializeOwned + Send;
+    /// What is written back.
+    type Answer: Serialize + Send;
+    /// Whether the answer is the mapping's reply (apply mode), for the metric line.
+    const APPLIES: bool;
+
+    /// Answers one invocation with `loaded`, and says what it did.
+    fn invoke(
+        self,
+        loaded: Arc<Loaded>,
+        event: Result<Self::Event, EventError>,
+    ) -> (Result<Self::Answer, ApplyError>, Tally);
+}
+
+/// Apply mode: the mapping's reply is the answer.
+#[derive(Clone, Copy)]
+struct Apply;
+
+impl Invoke for Apply {
+    type Event = Value;
+    type Answer = InvocationReply;
+    const APPLIES: bool = true;
+
+    fn invoke(
+        self,
+        loaded: Arc<Loaded>,
+        event: Result<Value, EventError>,
+    ) -> (Result<InvocationReply, ApplyError>, Tally) {
+        match event {
+            Ok(event) => {
+                let today = today(&loaded.mapping);
+                handle(loaded, event, today)
+            }
+            Err(error) => (Err(refused(error.into())), Tally::refused()),
+        }
+    }
+}
+
+/// Shadow and compare modes: the payload as it came is the answer; the mapping is evaluated
+/// aside.
+#[derive(Clone, Copy)]
+struct Evaluate(Mode);
+
+impl Invoke for Evaluate {
+    type Event = Box<RawValue>;
+    type Answer = Box<RawValue>;
+    const APPLIES: bool = false;
+
+    fn invoke(
+        self,
+        loaded: Arc<Loaded>,
+        event: Result<Box<RawValue>, EventError>,
+    ) -> (Result<Box<RawValue>, ApplyError>, Tally) {
+        let mut tally = Tally::default();
+        let result = match self.0 {
+            Mode::Compare => compare(&loaded.mapping, event, &mut tally),
+            _ => shadow(&loaded.mapping, event, &mut tally),
+        };
+        tally.refused = result.is_err();
+        (result, tally)
+    }
+}
+
+/// The one invocation path of every mode: the live mapping (refreshed if due), the mode's
+/// answer, the metric line.
+async fn serve_as<I: Invoke>(
+    mode: I,
+    live: impl Live,
+    metrics: Option<Metrics>,
+) -> Result<(), lambda_runtime::Error> {
     let live = Arc::new(live);
     let cold = Arc::new(AtomicBool::new(true));
     let metrics = metrics.map(Arc::new);
-    match mode {
-        Mode::Apply => {
-            lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| {
-                let (start, span) = Start::begin(&*live, &cold, &metrics);
-                async move {
-                    let result = match event.payload.0 {
-                        Ok(event) => {
-                            let today = today(&start.loaded.mapping);
-                            handle(Arc::clone(&start.loaded), event, today)
-                        }
-                        Err(error) => Err(refused(error.into())),
-                    };
-                    let tally = match &result {
-                        Ok(reply) => Tally {
-                            applied: reply.borrow_dependent().applied(),
-                            skipped: reply.borrow_dependent().skipped().len(),
-                            ..Tally::default()
-                        },
-                        Err(_) => Tally {
-                            refused: true,
-                            ..Tally::default()
-                        },
-                    };
-                    start.finish(mode, tally);
-                    result
-                }
-                .instrument(span)
-            }))
-            .await
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload<I::Event>>| {
+        let (start, span) = Start::begin(&*live, &cold, &metrics);
+        async move {
+            let (answer, tally) = mode.invoke(Arc::clone(&start.loaded), event.payload.0);
+            start.finish(I::APPLIES, tally);
+            answer
         }
-        // The payload is kept as it came (a `RawValue`) and parsed a second time for the mapping,
-        // so that shadow mode hands back even a payload the mapping cannot read.
-        Mode::Shadow | Mode::Compare => {
-            lambda_runtime::run(service_fn(
-                move |event: LambdaEvent<Payload<Box<RawValue>>>| {
-                    let (start, span) = Start::begin(&*live, &cold, &metrics);
-                    async move {
-                        let mut tally = Tally::default();
-                        let mapping = &start.loaded.mapping;
-                        let result = match mode {
-                            Mode::Compare => compare(mapping, event.payload.0, &mut tally),
-                            _ => shadow(mapping, event.payload.0, &mut tally),
-                        };
-                        tally.refused = result.is_err();
-                        start.finish(mode, tally);
-                        result
-                    }
-                    .instrument(span)
-                },
-            ))
-            .await
-        }
-    }
+        .instrument(span)
+    }))
+    .await
 }
 
 /// The start of an invocation: the live mapping (after a refresh if one is due), whether it is
@@ -265,11 +305,11 @@ impl Start {
     }
 
     /// Ends the invocation: with metrics on, writes its line.
-    fn finish(self, mode: Mode, tally: Tally) {
+    fn finish(self, applied: bool, tally: Tally) {
         if let Some((metrics, refresh)) = self.metrics {
             metrics.write(&InvocationMetrics {
                 cold_start: self.cold_start,
-                shadow: mode != Mode::Apply,
+                shadow: !applied,
                 tally,
                 refresh,
                 loaded: &self.loaded,
@@ -328,13 +368,14 @@ pub fn today(mapping: &Mapping) -> Date {
     }
 }
 
-/// One invocation: applies the live mapping to `event` as of `today` and returns the filled-in
-/// event to be written; logs rule outcomes by number and claim name only.
+/// One invocation in apply mode: applies the live mapping to `event` as of `today`; returns the
+/// filled-in event to be written (or why the sign-in is refused) and what the invocation did.
+/// Logs rule outcomes by number and claim name only.
 pub fn handle(
     loaded: Arc<Loaded>,
     event: Value,
     today: Date,
-) -> Result<InvocationReply, ApplyError> {
+) -> (Result<InvocationReply, ApplyError>, Tally) {
     let invocation = Invocation { loaded, event };
     // Below debug level, rule outcomes are not even reported (and the no-op observer compiles
     // away).
@@ -343,7 +384,10 @@ pub fn handle(
     } else {
         InvocationReply::apply(invocation, today, &mut ())
     };
-    let reply = result.map_err(refused)?;
+    let reply = match result {
+        Ok(reply) => reply,
+        Err(error) => return (Err(refused(error)), Tally::refused()),
+    };
     let reply_of = reply.borrow_dependent();
     warn_notes(reply_of.notes(), Mode::Apply);
     warn_skipped(reply_of.skipped(), Mode::Apply);
@@ -352,7 +396,12 @@ pub fn handle(
         skipped = reply_of.skipped().len(),
         "claims mapped"
     );
-    Ok(reply)
+    let tally = Tally {
+        applied: reply_of.applied(),
+        skipped: reply_of.skipped().len(),
+        ..Tally::default()
+    };
+    (Ok(reply), tally)
 }
 
 /// Logs why an invocation is refused (a rule's number, claim and reason, or what is wrong with
@@ -580,8 +629,9 @@ mod tests {
         ))
         .unwrap();
         let reply = |loaded: &Arc<Loaded>, today| {
-            serde_json::to_string(&handle(Arc::clone(loaded), event.clone(), today).unwrap())
-                .unwrap()
+            let (reply, tally) = handle(Arc::clone(loaded), event.clone(), today);
+            assert!(!tally.refused);
+            serde_json::to_string(&reply.unwrap()).unwrap()
         };
         let bench = loaded(include_str!("../../mappings/bench.yaml"));
         assert!(!bench.mapping.reads_date());

@@ -151,6 +151,16 @@ pub struct Tally {
     pub would_fail: bool,
 }
 
+impl Tally {
+    /// An invocation answered with an error.
+    pub fn refused() -> Tally {
+        Tally {
+            refused: true,
+            ..Tally::default()
+        }
+    }
+}
+
 /// One invocation's metrics: what it did and what served it.
 #[derive(Debug, Clone, Copy)]
 pub struct InvocationMetrics<'a> {

@@ -98,6 +98,7 @@ fn dry_run_json_is_the_lambda_output() {
             event,
             support::TODAY,
         )
+        .0
         .unwrap();
         assert_eq!(
             line.output.get(),
