@@ -36,8 +36,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use claim_mapper::engine::Event;
+use claim_mapper::load::{Loaded, Origin};
 use claim_mapper::runtime::lambda;
-use claim_mapper::runtime::load::{Loaded, Origin};
 use claim_mapper::runtime::metrics::{InvocationMetrics, Metrics, MetricsSettings};
 use claim_mapper::{Mapping, engine};
 use criterion::Criterion;

@@ -142,7 +142,7 @@ mod tests {
     /// The access-token claims the trigger adds to `event` (the dry-run's own code path), on top
     /// of the claims Cognito issues itself.
     fn access_token_for(event: &str, birthdate: Option<&str>) -> String {
-        let mapping = claim_mapper::runtime::load::load_file("mappings/default.yaml".as_ref())
+        let mapping = claim_mapper::load::load_file("mappings/default.yaml".as_ref())
             .unwrap()
             .mapping;
         let mut event: Value = serde_json::from_slice(

@@ -24,9 +24,13 @@ pub mod audit;
 pub mod aws;
 pub mod claim_size;
 pub mod cognito;
+pub(crate) mod diagnostics;
 pub mod engine;
+#[cfg(feature = "load")]
+pub mod load;
 pub mod mapping;
 pub mod report;
+#[cfg(feature = "lambda")]
 pub mod runtime;
 pub mod suite;
 pub mod workflow;

@@ -92,13 +92,20 @@ impl Condition {
         attributes: &Attributes,
         groups: &Held<'_, '_>,
     ) -> Result<(), Unmet<'m>> {
-        if let Some(triggers) = &self.triggers {
+        // Every field, by name: a new kind of condition does not compile until it is checked.
+        let Condition {
+            groups: wanted_groups,
+            clients,
+            triggers,
+            values,
+        } = self;
+        if let Some(triggers) = triggers {
             let source = event.trigger_source();
             if !triggers.iter().any(|t| t == source) {
                 return Err(Unmet::Triggers);
             }
         }
-        if let Some(clients) = &self.clients {
+        if let Some(clients) = clients {
             let client = event.client_id().unwrap_or_default();
             if !clients.iter().any(|c| c == client) {
                 return Err(Unmet::Clients);
@@ -107,7 +114,7 @@ impl Condition {
         // An event without a user has no attributes: a condition on one says nothing about the
         // caller, so it does not hold, whatever it tests (`{present: false}` included).
         let no_user = event.trigger_source() == CLIENT_CREDENTIALS;
-        for value in &self.values {
+        for value in values {
             if no_user && value.reads_user {
                 return Err(Unmet::NoUser(&value.key));
             }
@@ -115,7 +122,7 @@ impl Condition {
                 return Err(Unmet::Value(&value.key));
             }
         }
-        if let Some(wanted) = &self.groups
+        if let Some(wanted) = wanted_groups
             && !groups.any_of(wanted)
         {
             return Err(Unmet::Groups);

@@ -251,8 +251,11 @@ mod tests {
 
     fn pipeline(yaml: &str) -> Result<GroupPipeline, Vec<(String, String)>> {
         let raw: RawGroups = serde_yaml::from_str(yaml).unwrap();
-        let mut problems = Vec::new();
-        GroupPipeline::compile(&raw, &mut |p, m| problems.push((p, m))).ok_or(problems)
+        let mut problems = crate::mapping::problems::Problems::default();
+        GroupPipeline::compile(&raw, &mut problems).ok_or_else(|| {
+            let found = problems.found.into_iter();
+            found.map(|f| (f.path, f.message)).collect()
+        })
     }
 
     fn event() -> Value {

@@ -14,18 +14,19 @@ use super::file::RawMapping;
 use super::groups::{GroupPipeline, GroupSource};
 use super::limits::{
     Costs, DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_RULES, MAX_TOKEN_CLAIM_BYTES,
-    MAX_YAML_DEPTH,
 };
-use super::location::{LocationIndex, Written};
 use super::overlay::{self, MAX_CLIENT_OVERLAYS, Plans};
-use super::problems::{self, MappingError, Problem, Problems, Site};
+use super::problems::{self, AboutRule, MappingError, Problem, Problems, Site};
 use super::rule::{self, Rule};
+use super::rule_id::Overlay;
 use super::source::{Lookup, Source};
 use super::transform::Transform;
-use super::yaml::too_deep;
-use super::{Mapping, ScopeRule};
+use super::{MAX_YAML_DEPTH, Mapping, ScopeRule};
 use crate::claim_size;
 use crate::cognito::{self, Token};
+use crate::diagnostics::Found;
+use crate::diagnostics::yaml::too_deep;
+use crate::diagnostics::{LocationIndex, Written};
 
 impl Mapping {
     /// Parses, validates and compiles a mapping. `origin` (a file path or parameter name) is used
@@ -84,17 +85,20 @@ impl Mapping {
 
 /// Problems (or warnings) with their places in the file, each once: checks run per overlay
 /// combination can find the same one more than once.
-fn located(found: Vec<problems::Found>, index: &LocationIndex) -> Vec<Problem> {
+fn located(found: Vec<Found<AboutRule>>, index: &LocationIndex) -> Vec<Problem> {
     let mut seen = HashSet::new();
     found
         .into_iter()
         .filter(|found| seen.insert(found.clone()))
-        .map(|(field, rule, claim, message)| Problem {
-            location: index.locate(&field),
-            rule,
-            claim,
-            field,
-            message,
+        .map(|found| {
+            let (rule, claim) = found.about.map_or((None, None), |a| (Some(a.id), a.claim));
+            Problem {
+                location: index.locate(&found.path),
+                rule,
+                claim,
+                field: found.path,
+                message: found.message,
+            }
         })
         .collect()
 }
@@ -142,7 +146,8 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
     let base_claims: HashSet<String> = rules.iter().map(|r: &Rule| r.claim.clone()).collect();
     let mut triggers = Vec::with_capacity(raw.triggers.len());
     for (source, overlay) in &raw.triggers {
-        let key = format!("triggers.{source}");
+        let layer_key = Overlay::Trigger(Arc::from(source.as_str()));
+        let key = layer_key.to_string();
         if !cognito::TRIGGER_SOURCES.contains(&source.as_str()) {
             problems.add(
                 key.clone(),
@@ -153,7 +158,7 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             );
         }
         let layer = overlay::compile_layer(
-            &key,
+            layer_key,
             overlay,
             &base_claims,
             tokens,
@@ -176,12 +181,13 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
     let earlier_claims: HashSet<String> = rules.iter().map(|r| r.claim.clone()).collect();
     let mut clients = Vec::with_capacity(raw.clients.len());
     for (client, overlay) in raw.clients.iter().take(MAX_CLIENT_OVERLAYS) {
-        let key = format!("clients.{client}");
+        let layer_key = Overlay::Client(Arc::from(client.as_str()));
+        let key = layer_key.to_string();
         if let Some(reason) = cognito::client_id_restriction(client) {
             problems.add(key.clone(), reason);
         }
         let layer = overlay::compile_layer(
-            &key,
+            layer_key,
             overlay,
             &earlier_claims,
             tokens,
@@ -231,7 +237,7 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             add.when.as_ref(),
             &format!("{path}.when"),
             &written,
-            &mut |f, m| problems.add(f, m),
+            problems,
         );
         scopes_add.push(ScopeRule {
             scope: add.scope.clone(),
@@ -258,9 +264,10 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
     for plan in plans.all() {
         check_constant_sizes(&rules, &plan.rules, limit, problems);
     }
-    let groups = raw.groups.as_ref().and_then(|g| {
-        GroupPipeline::compile(g, &mut |field, message| problems.add(field, message))
-    });
+    let groups = raw
+        .groups
+        .as_ref()
+        .and_then(|g| GroupPipeline::compile(g, problems));
     if let Some(pipeline) = &groups {
         for (i, source) in pipeline.sources.iter().enumerate() {
             if let GroupSource::Attribute { name, .. } = source
@@ -344,17 +351,18 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
 fn within_limits(raw: &RawMapping, problems: &mut Problems) -> bool {
     let mut total = Costs::default();
     let mut within = true;
-    let layers = raw.triggers.iter().chain(&raw.clients);
-    let overlays = layers.map(|(key, overlay)| (Some(key), &overlay.claims));
-    for (owner, claims) in std::iter::once((None, &raw.claims)).chain(overlays) {
-        let key: Option<Arc<str>> = owner.map(|name| {
-            let kind = if raw.triggers.contains_key(name) {
-                "triggers"
-            } else {
-                "clients"
-            };
-            Arc::from(format!("{kind}.{name}"))
-        });
+    let triggers = raw.triggers.iter().map(|(source, overlay)| {
+        let key = Overlay::Trigger(Arc::from(source.as_str()));
+        (Some(key), &overlay.claims)
+    });
+    let clients = raw.clients.iter().map(|(client, overlay)| {
+        let key = Overlay::Client(Arc::from(client.as_str()));
+        (Some(key), &overlay.claims)
+    });
+    let layers = std::iter::once((None, &raw.claims))
+        .chain(triggers)
+        .chain(clients);
+    for (key, claims) in layers {
         for (i, rule) in claims.iter().enumerate() {
             let site = rule.site(key.as_ref(), i);
             for (field, costs) in rule.costs() {

@@ -6,10 +6,11 @@ use serde::Deserialize;
 use serde_yaml::Value as Yaml;
 
 use super::limits::{self, Costs};
-use super::location::Written;
-use super::problems::did_you_mean;
+use super::problems::Problems;
 use super::source::{Lookup, is_query};
 use crate::cognito::{self, Field};
+use crate::diagnostics::Written;
+use crate::diagnostics::errors::did_you_mean;
 
 /// Conditions; each listed one must hold.
 #[derive(Deserialize, Default, JsonSchema)]
@@ -17,23 +18,23 @@ use crate::cognito::{self, Field};
 #[schemars(rename = "When")]
 pub(crate) struct RawWhen {
     /// The user is in any of these groups (after the group pipeline, when there is one).
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     #[schemars(length(min = 1))]
     groups: Option<Vec<String>>,
     /// The app client (`callerContext.clientId`) is one of these.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     #[schemars(length(min = 1))]
     clients: Option<Vec<String>>,
     /// The trigger source is one of these.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     #[schemars(schema_with = "super::field_schemas::trigger_list")]
     triggers: Option<Vec<String>>,
     /// User attributes, by name, and what each must be.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     #[schemars(schema_with = "super::field_schemas::value_conditions")]
     attributes: Option<serde_yaml::Mapping>,
     /// Values anywhere in the event, by JSONPath, and what each must be.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     #[schemars(schema_with = "super::field_schemas::value_conditions")]
     paths: Option<serde_yaml::Mapping>,
 }
@@ -84,20 +85,12 @@ pub(crate) enum ValueTest {
 impl ValueTest {
     /// Compiles what a value must be: a value or a list of values (one of them), `{present:
     /// true|false}` or `{matches: REGEX}`. Problems are reported as (path below `path`, message).
-    fn compile(
-        raw: &Yaml,
-        path: &str,
-        written: &Written,
-        report: &mut dyn FnMut(String, String),
-    ) -> Option<Self> {
+    fn compile(raw: &Yaml, path: &str, written: &Written, problems: &mut Problems) -> Option<Self> {
         const SHAPE: &str = "a condition is a value, a list of values (the value is one of \
                              them), `{present: true}`, `{present: false}` or `{matches: REGEX}`";
         match raw {
             Yaml::Sequence(items) if items.is_empty() => {
-                report(
-                    path.into(),
-                    "an empty list never matches; list values".into(),
-                );
+                problems.add(path, "an empty list never matches; list values");
                 None
             }
             Yaml::Sequence(items) => {
@@ -106,7 +99,7 @@ impl ValueTest {
                     let at = format!("{path}[{i}]");
                     match compared_text(item, written.plain(&at)) {
                         Ok(text) => texts.push(text),
-                        Err(why) => report(at, why),
+                        Err(why) => problems.add(at, why),
                     }
                 }
                 (texts.len() == items.len()).then_some(ValueTest::OneOf(texts))
@@ -117,25 +110,22 @@ impl ValueTest {
                     Some("present") => match value {
                         Yaml::Bool(present) => Some(ValueTest::Present(*present)),
                         _ => {
-                            report(
-                                format!("{path}.present"),
-                                "`present` is true or false".into(),
-                            );
+                            problems.add(format!("{path}.present"), "`present` is true or false");
                             None
                         }
                     },
                     Some("matches") => {
                         let Some(pattern) = value.as_str() else {
-                            report(
+                            problems.add(
                                 format!("{path}.matches"),
-                                "`matches` is a regular expression, as a string".into(),
+                                "`matches` is a regular expression, as a string",
                             );
                             return None;
                         };
                         match limits::regex(pattern) {
                             Ok(regex) => Some(ValueTest::Matches(regex)),
                             Err(why) => {
-                                report(format!("{path}.matches"), why);
+                                problems.add(format!("{path}.matches"), why);
                                 None
                             }
                         }
@@ -145,7 +135,7 @@ impl ValueTest {
                         let hint = did_you_mean(name, ["present", "matches"])
                             .map(|m| format!(": did you mean `{m}`?"))
                             .unwrap_or_default();
-                        report(
+                        problems.add(
                             format!("{path}.{name}"),
                             format!("unknown condition `{name}`{hint} ({SHAPE})"),
                         );
@@ -154,22 +144,21 @@ impl ValueTest {
                 }
             }
             Yaml::Mapping(_) => {
-                report(
-                    path.into(),
+                problems.add(
+                    path,
                     "a condition has one test, `present` or `matches`, not both (a value that \
-                     matches is present)"
-                        .into(),
+                     matches is present)",
                 );
                 None
             }
             Yaml::Null => {
-                report(path.into(), format!("the condition is empty: {SHAPE}"));
+                problems.add(path, format!("the condition is empty: {SHAPE}"));
                 None
             }
             scalar => match compared_text(scalar, written.plain(path)) {
                 Ok(text) => Some(ValueTest::OneOf(vec![text])),
                 Err(why) => {
-                    report(path.into(), why);
+                    problems.add(path, why);
                     None
                 }
             },
@@ -205,8 +194,17 @@ impl RawWhen {
     /// What the conditions as written cost, as the load-time limits count them: `matches`
     /// regexes, and paths that are not plain paths. Counted before anything is compiled.
     pub(crate) fn costs(&self) -> Costs {
+        // Every key, by name: a new one does not compile until it is counted here (or said to
+        // cost nothing).
+        let RawWhen {
+            groups: _,
+            clients: _,
+            triggers: _,
+            attributes,
+            paths,
+        } = self;
         let mut costs = Costs::default();
-        for (kind, tests) in [("attributes", &self.attributes), ("paths", &self.paths)] {
+        for (kind, tests) in [("attributes", attributes), ("paths", paths)] {
             for (name, test) in tests.iter().flatten() {
                 let matches = test.get("matches");
                 costs.regexes += usize::from(matches.is_some());
@@ -228,24 +226,31 @@ impl Condition {
         raw: Option<&RawWhen>,
         path: &str,
         written: &Written,
-        report: &mut dyn FnMut(String, String),
+        problems: &mut Problems,
     ) -> Option<Condition> {
-        let raw = raw?;
+        // Every key, by name: a new one does not compile until it is compiled here.
+        let RawWhen {
+            groups,
+            clients,
+            triggers,
+            attributes,
+            paths,
+        } = raw?;
         for (key, list) in [
-            ("groups", &raw.groups),
-            ("clients", &raw.clients),
-            ("triggers", &raw.triggers),
+            ("groups", groups),
+            ("clients", clients),
+            ("triggers", triggers),
         ] {
             if list.as_ref().is_some_and(Vec::is_empty) {
-                report(
+                problems.add(
                     format!("{path}.{key}"),
-                    "an empty list never matches; remove the key or list values".into(),
+                    "an empty list never matches; remove the key or list values",
                 );
             }
         }
-        for (i, trigger) in raw.triggers.iter().flatten().enumerate() {
+        for (i, trigger) in triggers.iter().flatten().enumerate() {
             if !cognito::TRIGGER_SOURCES.contains(&trigger.as_str()) {
-                report(
+                problems.add(
                     format!("{path}.triggers[{i}]"),
                     format!(
                         "unknown trigger source `{trigger}`; known: {}",
@@ -254,23 +259,23 @@ impl Condition {
                 );
             }
         }
-        for (i, client) in raw.clients.iter().flatten().enumerate() {
+        for (i, client) in clients.iter().flatten().enumerate() {
             if let Some(reason) = cognito::client_id_restriction(client) {
-                report(format!("{path}.clients[{i}]"), reason);
+                problems.add(format!("{path}.clients[{i}]"), reason);
             }
         }
         let mut values = Vec::new();
-        for (kind, tests) in [("attributes", &raw.attributes), ("paths", &raw.paths)] {
+        for (kind, tests) in [("attributes", attributes), ("paths", paths)] {
             let Some(tests) = tests else { continue };
             if tests.is_empty() {
-                report(
+                problems.add(
                     format!("{path}.{kind}"),
                     format!("`{kind}` lists no condition; remove it or name values"),
                 );
             }
             for (name, test) in tests {
                 let Some(name) = name.as_str() else {
-                    report(
+                    problems.add(
                         format!("{path}.{kind}"),
                         format!("`{kind}` is keyed by names, as strings"),
                     );
@@ -282,8 +287,8 @@ impl Condition {
                     "attributes" => attribute_lookup(name),
                     _ => path_lookup(name),
                 };
-                let lookup = lookup.map_err(|why| report(here.clone(), why)).ok();
-                let test = ValueTest::compile(test, &here, written, report);
+                let lookup = lookup.map_err(|why| problems.add(here.clone(), why)).ok();
+                let test = ValueTest::compile(test, &here, written, problems);
                 if let (Some(lookup), Some(test)) = (lookup, test) {
                     let reads_user = match &lookup {
                         Lookup::Attribute { .. } => true,
@@ -298,24 +303,23 @@ impl Condition {
                 }
             }
         }
-        let any = raw.groups.is_some()
-            || raw.clients.is_some()
-            || raw.triggers.is_some()
-            || raw.attributes.is_some()
-            || raw.paths.is_some();
+        let any = groups.is_some()
+            || clients.is_some()
+            || triggers.is_some()
+            || attributes.is_some()
+            || paths.is_some();
         if !any {
-            report(
+            problems.add(
                 path.to_owned(),
                 "`when` lists no condition, so it would hold for every user: leave `when` out for \
                  a rule that always applies, or list `groups`, `clients`, `triggers`, \
-                 `attributes` or `paths`"
-                    .into(),
+                 `attributes` or `paths`",
             );
         }
         any.then(|| Condition {
-            groups: raw.groups.clone(),
-            clients: raw.clients.clone(),
-            triggers: raw.triggers.clone(),
+            groups: groups.clone(),
+            clients: clients.clone(),
+            triggers: triggers.clone(),
             values,
         })
     }
@@ -372,11 +376,10 @@ mod tests {
         let indented: String = yaml.lines().map(|l| format!("  {l}\n")).collect();
         let document = format!("when:\n{indented}");
         let written = Written::new(&document);
-        let mut problems = Vec::new();
-        let condition = Condition::compile(Some(&raw), "when", &written, &mut |f, m| {
-            problems.push((f, m))
-        });
-        (condition, problems)
+        let mut problems = Problems::default();
+        let condition = Condition::compile(Some(&raw), "when", &written, &mut problems);
+        let found = problems.found.into_iter().map(|f| (f.path, f.message));
+        (condition, found.collect())
     }
 
     #[test]

@@ -24,34 +24,34 @@ pub(crate) struct RawMapping {
     #[schemars(schema_with = "super::field_schemas::version")]
     pub(super) version: u32,
     /// Defaults for every rule.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(super) defaults: RawDefaults,
     /// What a failing rule does: `skip` it (and warn) or `fail` the sign-in.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(super) on_error: OnError,
     /// Claim rules, applied in order; the last rule that applies to a claim wins.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(super) claims: Vec<RawRule>,
     /// Claims removed from each token.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(super) suppress: RawSuppress,
     /// Scopes added to or removed from the access token.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(super) scopes: RawScopes,
     /// The group pipeline: which groups reach the tokens (`groupOverrideDetails`). Absent: groups
     /// are left exactly as Cognito has them.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     pub(super) groups: Option<RawGroups>,
     /// Overlays by app client id (`callerContext.clientId`): rules that add to, replace or
     /// disable the base rules for that client. Applied after `triggers`.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(super) clients: BTreeMap<String, RawOverlay>,
     /// Overlays by trigger source, e.g. `TokenGeneration_ClientCredentials`.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     #[schemars(schema_with = "super::field_schemas::trigger_overlays::<RawOverlay>")]
     pub(super) triggers: BTreeMap<String, RawOverlay>,
     /// Size limits.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(super) limits: RawLimits,
 }
 
@@ -62,7 +62,7 @@ pub(super) struct RawLimits {
     /// Most JSON bytes of claims the mapping may add to one token (default 4096, at most 65536).
     #[serde(
         default = "default_token_claim_bytes",
-        deserialize_with = "super::yaml::given"
+        deserialize_with = "crate::diagnostics::yaml::given"
     )]
     pub(super) token_claim_bytes: usize,
 }
@@ -84,7 +84,10 @@ fn default_token_claim_bytes() -> usize {
 #[schemars(rename = "Defaults")]
 pub(super) struct RawDefaults {
     /// Tokens a rule without `tokens:` writes to (default both).
-    #[serde(default = "both_tokens", deserialize_with = "super::yaml::given")]
+    #[serde(
+        default = "both_tokens",
+        deserialize_with = "crate::diagnostics::yaml::given"
+    )]
     #[schemars(length(min = 1))]
     pub(super) tokens: Vec<Token>,
 }
@@ -106,10 +109,10 @@ fn both_tokens() -> Vec<Token> {
 #[schemars(rename = "Suppress")]
 pub(super) struct RawSuppress {
     /// Claims removed from the ID token.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(super) id: Vec<String>,
     /// Claims removed from the access token.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(super) access: Vec<String>,
 }
 
@@ -118,10 +121,10 @@ pub(super) struct RawSuppress {
 #[schemars(rename = "Scopes")]
 pub(super) struct RawScopes {
     /// Scopes added to the access token.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(super) add: Vec<RawScopeAdd>,
     /// Scopes removed from the access token.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(super) suppress: Vec<String>,
 }
 
@@ -132,6 +135,6 @@ pub(super) struct RawScopeAdd {
     /// The scope, e.g. `orders-api/read`.
     pub(super) scope: String,
     /// When it is added.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     pub(super) when: Option<RawWhen>,
 }

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::limits::{
     Costs, MAX_KEEP_PATTERN_BYTES, MAX_REGEX_INPUT_BYTES, MAX_REGEX_SIZE, pattern_positions,
 };
+use super::problems::Problems;
 
 /// Longest group name Cognito accepts.
 pub const MAX_GROUP_NAME: usize = 128;
@@ -28,21 +29,21 @@ pub(crate) struct RawGroups {
     #[schemars(length(min = 1))]
     from: Vec<RawGroupSource>,
     /// Drop the automatic group Cognito puts federated users in (`<userPoolId>_<Provider>`).
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     drop_idp_group: bool,
     /// Keep only groups matching any of these. Absent: keep every group.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     keep: Option<RawKeep>,
     /// Rename groups: first strip a prefix, then look the name up in a table.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     rename: Option<RawRename>,
     /// Keep at most this many groups (the first ones, in pipeline order).
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     #[schemars(range(min = 1))]
     max: Option<usize>,
     /// IAM roles of the remaining groups, in precedence order: the first remaining group's role
     /// is the preferred role. Absent: Cognito's roles are kept only while every pool group is.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     roles: Option<Vec<RawRole>>,
 }
 
@@ -76,7 +77,10 @@ struct RawAttributeSource {
     /// The attribute, e.g. `custom:ADGroups`.
     attribute: String,
     /// Separator of a delimited list. Default `,`.
-    #[serde(default = "comma", deserialize_with = "super::yaml::given")]
+    #[serde(
+        default = "comma",
+        deserialize_with = "crate::diagnostics::yaml::given"
+    )]
     delimiter: String,
 }
 
@@ -114,13 +118,13 @@ fn comma() -> String {
 #[schemars(rename = "Keep")]
 struct RawKeep {
     /// Exact group names.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     names: Vec<String>,
     /// Name prefixes.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     prefixes: Vec<String>,
     /// Regular expressions (unanchored; write `^...$` for a whole-name match).
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     patterns: Vec<String>,
 }
 
@@ -129,10 +133,10 @@ struct RawKeep {
 #[schemars(rename = "Rename")]
 struct RawRename {
     /// Removed from the start of names that have it.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     strip_prefix: Option<String>,
     /// Old name -> new name, looked up after `strip_prefix`.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     table: HashMap<String, String>,
 }
 
@@ -275,14 +279,11 @@ impl GroupPipeline {
     }
 
     /// Compiles the `groups:` section, reporting each problem as (field path, message).
-    pub(crate) fn compile(
-        raw: &RawGroups,
-        report: &mut dyn FnMut(String, String),
-    ) -> Option<GroupPipeline> {
+    pub(crate) fn compile(raw: &RawGroups, problems: &mut Problems) -> Option<GroupPipeline> {
         let mut ok = true;
         let mut problem = |path: String, message: String| {
             ok = false;
-            report(path, message);
+            problems.add(path, message);
         };
         if raw.from.is_empty() {
             problem(

@@ -4,7 +4,7 @@
 //! select, not by their text), so that they see exactly what the engine reads.
 
 use super::Mapping;
-use super::condition::value_conditions;
+use super::condition::{Condition, ValueCondition};
 use super::groups::GroupSource;
 use super::rule_id::RuleId;
 use super::source::{AttributeReach, Lookup};
@@ -104,6 +104,24 @@ fn written(lookup: &Lookup) -> String {
     }
 }
 
+/// What the audit judges of a condition: its value conditions, and the app clients it is limited
+/// to. Every field by name, so that a new kind of condition does not compile until the audit says
+/// what it reads.
+fn condition_reads(when: Option<&Condition>) -> (&[ValueCondition], &[String]) {
+    let Some(Condition {
+        // The groups are the pool's (or the pipeline's, whose sources are audited as inputs of
+        // their own) and the trigger source is Cognito's: neither is a user's or a caller's to set.
+        groups: _,
+        triggers: _,
+        clients,
+        values,
+    }) = when
+    else {
+        return (&[], &[]);
+    };
+    (values, clients.as_deref().unwrap_or_default())
+}
+
 impl Mapping {
     /// Every value the mapping reads and what it decides, in file order: rule sources, rule
     /// conditions, group pipeline sources, scope conditions.
@@ -112,15 +130,13 @@ impl Mapping {
         for rule in &self.rules {
             let place = format!("rule {}", rule.id);
             let mut clients = match &rule.id {
-                RuleId::Overlay(key, _) => key
-                    .strip_prefix("clients.")
-                    .map(|c| vec![c.to_owned()])
-                    .unwrap_or_default(),
-                _ => Vec::new(),
+                RuleId::Overlay(overlay, _) => {
+                    overlay.client().map(str::to_owned).into_iter().collect()
+                }
+                RuleId::Base(_) | RuleId::Groups => Vec::new(),
             };
-            if let Some(listed) = rule.when.as_ref().and_then(|w| w.clients.as_ref()) {
-                clients.extend(listed.iter().cloned());
-            }
+            let (values, listed) = condition_reads(rule.when.as_ref());
+            clients.extend(listed.iter().cloned());
             let (lookups, key) = rule.source.lookups();
             for lookup in lookups {
                 let decides = Decides::Claim {
@@ -131,7 +147,7 @@ impl Mapping {
                 let field = format!("{}.{key}", rule.path);
                 push(&mut inputs, &place, field, decides, lookup, &clients);
             }
-            for value in value_conditions(&rule.when) {
+            for value in values {
                 let decides = Decides::Condition {
                     claim: rule.claim.clone(),
                 };
@@ -152,12 +168,9 @@ impl Mapping {
             }
         }
         for (i, scope) in self.scopes_add.iter().enumerate() {
-            let clients = scope
-                .when
-                .as_ref()
-                .and_then(|w| w.clients.clone())
-                .unwrap_or_default();
-            for value in value_conditions(&scope.when) {
+            let (values, clients) = condition_reads(scope.when.as_ref());
+            let clients = clients.to_vec();
+            for value in values {
                 let decides = Decides::Scope {
                     scope: scope.scope.clone(),
                 };
@@ -179,27 +192,17 @@ impl Mapping {
             }
         };
         for rule in &self.rules {
-            if let RuleId::Overlay(key, _) = &rule.id
-                && let Some(client) = key.strip_prefix("clients.")
+            if let RuleId::Overlay(overlay, _) = &rule.id
+                && let Some(client) = overlay.client()
             {
                 add(client, format!("clients.{client}"));
             }
-            for (i, client) in rule
-                .when
-                .iter()
-                .flat_map(|w| w.clients.iter().flatten())
-                .enumerate()
-            {
+            for (i, client) in condition_reads(rule.when.as_ref()).1.iter().enumerate() {
                 add(client, format!("{}.when.clients[{i}]", rule.path));
             }
         }
         for (n, scope) in self.scopes_add.iter().enumerate() {
-            for (i, client) in scope
-                .when
-                .iter()
-                .flat_map(|w| w.clients.iter().flatten())
-                .enumerate()
-            {
+            for (i, client) in condition_reads(scope.when.as_ref()).1.iter().enumerate() {
                 add(client, format!("scopes.add[{n}].when.clients[{i}]"));
             }
         }

@@ -1,17 +1,4 @@
-//! The limits a mapping is held to at load, and their defaults; and reading a file no further
-//! than a limit.
-
-/// Reads `path` up to `limit` bytes and one more, never further: a caller tells a file over the
-/// limit by the length, without reading the rest. Bounded by the bytes actually read, not the size
-/// the file claims: a FIFO or a device (`/dev/zero`) reports none and never ends.
-pub(crate) fn read_at_most(path: &std::path::Path, limit: usize) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(limit as u64 + 1)
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
+//! The limits a mapping is held to at load, and their defaults.
 
 /// Largest mapping accepted, in bytes.
 pub const MAX_MAPPING_BYTES: usize = 1024 * 1024;
@@ -43,9 +30,6 @@ pub const MAX_TRANSFORMS: usize = 2000;
 /// Most JSONPaths in one mapping that are not plain paths (wildcards, descendants, filters,
 /// slices): each may visit every node of the event, every event.
 pub const MAX_QUERY_PATHS: usize = 8;
-/// Deepest nesting of YAML collections accepted: serde_yaml's own recursion limit, measured before
-/// the parser runs.
-pub const MAX_YAML_DEPTH: usize = 128;
 /// Most regular expressions (`replace` transforms and `matches` conditions) in one mapping. Each
 /// compiles to at most [`MAX_REGEX_SIZE`] and its matching cache is held to as much: measured, 64 of the largest
 /// (`\w{5}`) take 26 MB and 0.08 s at load, where 1,000 took 307 MB and 1.5 s, more than a

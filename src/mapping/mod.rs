@@ -16,7 +16,6 @@ mod file;
 pub(crate) mod groups;
 pub mod inputs;
 pub(crate) mod limits;
-pub(crate) mod location;
 pub(crate) mod overlay;
 pub mod parts;
 pub(crate) mod problems;
@@ -25,18 +24,17 @@ mod rule_id;
 pub mod schema;
 pub(crate) mod source;
 pub mod transform;
-pub(crate) mod yaml;
 
+pub use crate::diagnostics::{Location, MAX_YAML_DEPTH};
 pub use limits::{
     DEFAULT_TOKEN_CLAIM_BYTES, MAX_KEEP_PATTERN_BYTES, MAX_MAPPING_BYTES,
     MAX_MAPPING_REGEX_POSITIONS, MAX_QUERY_PATHS, MAX_REGEX_INPUT_BYTES, MAX_REGEX_POSITIONS,
     MAX_REGEX_SIZE, MAX_REGEXES, MAX_RULES, MAX_TOKEN_CLAIM_BYTES, MAX_TRANSFORMS, MAX_VALUE_BYTES,
-    MAX_YAML_DEPTH, OVER_REGEX_INPUT, OVER_VALUE_CAP, regex_positions,
+    OVER_REGEX_INPUT, OVER_VALUE_CAP, regex_positions,
 };
-pub use location::Location;
 pub use problems::{MappingError, Problem};
 pub use rule::{OnError, Rule};
-pub use rule_id::RuleId;
+pub use rule_id::{Overlay, RuleId};
 
 use condition::Condition;
 use groups::GroupPipeline;

@@ -6,16 +6,16 @@
 //! those claims; each of its rules replaces every earlier rule for the same claim. Every
 //! combination is resolved at load time into a [`Plan`]: per event, choosing is two map lookups.
 
+use super::rule_id::Overlay;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::location::Written;
 use super::problems::Problems;
 use super::rule::{self, RawRule, Rule};
 use crate::cognito::Token;
+use crate::diagnostics::Written;
 
 /// Most `clients:` overlays in one mapping.
 pub const MAX_CLIENT_OVERLAYS: usize = 100;
@@ -26,17 +26,17 @@ pub const MAX_CLIENT_OVERLAYS: usize = 100;
 #[schemars(rename = "Overlay")]
 pub(crate) struct RawOverlay {
     /// Rules for this client or trigger source; each replaces the earlier rules of its claim.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(crate) claims: Vec<RawRule>,
     /// Claims whose earlier rules do not apply here.
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(crate) disable: Vec<String>,
 }
 
 /// A compiled overlay.
 pub(crate) struct Layer {
     /// `clients.<id>` or `triggers.<source>`.
-    pub(crate) key: Arc<str>,
+    pub(crate) key: Overlay,
     /// Its rules, as indexes into the mapping's rules.
     pub(crate) rules: Vec<u32>,
     /// The claims its rules set.
@@ -48,7 +48,7 @@ pub(crate) struct Layer {
 /// Compiles one overlay; its `disable` entries must name claims that `earlier` layers set.
 /// Sets, not lists: a hostile mapping may hold a very long `disable` list.
 pub(super) fn compile_layer(
-    key: &str,
+    key: Overlay,
     raw: &RawOverlay,
     earlier: &HashSet<String>,
     default_tokens: &[Token],
@@ -56,7 +56,6 @@ pub(super) fn compile_layer(
     rules: &mut Vec<Rule>,
     problems: &mut Problems,
 ) -> Layer {
-    let key: Arc<str> = Arc::from(key);
     if raw.claims.is_empty() && raw.disable.is_empty() {
         problems.add(
             key.to_string(),
@@ -103,9 +102,9 @@ pub(super) fn compile_layer(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dropped {
     /// The overlay named disables its claim.
-    Disabled(Arc<str>),
+    Disabled(Overlay),
     /// A rule of the overlay named sets the same claim.
-    Replaced(Arc<str>),
+    Replaced(Overlay),
 }
 
 /// The rules that run for one (client, trigger source) combination, in order.
@@ -144,9 +143,9 @@ impl Plans {
                     plan.rules.retain(|&i| {
                         let claim = &rules[i as usize].claim;
                         let why = if layer.disable.contains(claim) {
-                            Dropped::Disabled(Arc::clone(&layer.key))
+                            Dropped::Disabled(layer.key.clone())
                         } else if layer.claims.contains(claim) {
-                            Dropped::Replaced(Arc::clone(&layer.key))
+                            Dropped::Replaced(layer.key.clone())
                         } else {
                             return true;
                         };

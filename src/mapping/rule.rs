@@ -1,7 +1,7 @@
 //! Claim rules (`claims:` and each overlay's `claims:`): their compiled form, and compiling
 //! them, each through the features it uses (sources, transforms, conditions).
 
-use std::sync::Arc;
+use super::rule_id::Overlay;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -9,13 +9,13 @@ use serde_json::Value;
 
 use super::condition::{Condition, RawWhen, compared_text};
 use super::limits::Costs;
-use super::location::Written;
 use super::problems::{Problems, Site};
 use super::rule_id::RuleId;
 use super::source::{Source, is_query, template_queries};
 use super::transform::{self, Transform};
-use super::yaml::yaml_to_json;
 use crate::cognito::{self, Token};
+use crate::diagnostics::Written;
+use crate::diagnostics::yaml::yaml_to_json;
 
 /// What to do when a rule fails at runtime (a failed transform, a missing `required` source, a
 /// value Cognito would refuse).
@@ -74,33 +74,33 @@ pub(crate) struct RawRule {
     pub(super) claim: String,
     /// A user attribute name, a JSONPath into the event starting with `$`, or a list of them
     /// tried in order.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     #[schemars(schema_with = "super::field_schemas::from")]
     from: Option<serde_yaml::Value>,
     /// A constant value.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     #[schemars(schema_with = "super::field_schemas::any_value")]
     value: Option<serde_yaml::Value>,
     /// A string with `{attribute}` or `{$.json.path}` placeholders.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     template: Option<String>,
     /// The value (used as written, not transformed) when the source is missing.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     #[schemars(schema_with = "super::field_schemas::any_value")]
     default: Option<serde_yaml::Value>,
     /// A missing source is a rule failure (see `on_error`).
-    #[serde(default, deserialize_with = "super::yaml::given")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     required: bool,
     /// The tokens that get the claim (default: `defaults.tokens`).
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     #[schemars(length(min = 1))]
     tokens: Option<Vec<Token>>,
     /// One transform or a list, applied left to right.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     #[schemars(schema_with = "super::field_schemas::transforms")]
     transform: Option<serde_yaml::Value>,
     /// When the rule applies; every listed condition must hold.
-    #[serde(default, deserialize_with = "super::yaml::present")]
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::present")]
     when: Option<RawWhen>,
 }
 
@@ -108,7 +108,7 @@ pub(crate) struct RawRule {
 /// returns their indexes.
 pub(super) fn compile_rules(
     raw: &[RawRule],
-    overlay: Option<&Arc<str>>,
+    overlay: Option<&Overlay>,
     default_tokens: &[Token],
     written: &Written,
     rules: &mut Vec<Rule>,
@@ -128,7 +128,7 @@ pub(super) fn compile_rules(
 
 impl RawRule {
     /// Where the rule at `index` of `claims:` (of `overlay`, when it is in one) is.
-    pub(super) fn site(&self, overlay: Option<&Arc<str>>, index: usize) -> Site<'_> {
+    pub(super) fn site(&self, overlay: Option<&Overlay>, index: usize) -> Site<'_> {
         match overlay {
             None => Site {
                 id: RuleId::Base(index + 1),
@@ -136,7 +136,7 @@ impl RawRule {
                 claim: &self.claim,
             },
             Some(key) => Site {
-                id: RuleId::Overlay(Arc::clone(key), index + 1),
+                id: RuleId::Overlay(key.clone(), index + 1),
                 path: format!("{key}.claims[{index}]"),
                 claim: &self.claim,
             },
@@ -320,19 +320,10 @@ fn compile_rule(
     }
 
     let prefix = format!("{}.", site.path);
-    let when = Condition::compile(
-        raw.when.as_ref(),
-        &format!("{prefix}when"),
-        written,
-        &mut |field, message| {
-            ok = false;
-            problems.add_rule(
-                &site,
-                field.strip_prefix(&prefix).unwrap_or(&field),
-                message,
-            );
-        },
-    );
+    let (when, refused) = problems.about(&site.about(), |problems| {
+        Condition::compile(raw.when.as_ref(), &site.field("when"), written, problems)
+    });
+    ok &= !refused;
     for (field, value) in [("value", &raw.value), ("default", &raw.default)] {
         let path = format!("{prefix}{field}");
         if let Some(warning) = value

@@ -5,8 +5,8 @@
 use jsonpath_rust::parser::model::{self, JpQuery};
 use serde_json::Value;
 
-use super::problems::did_you_mean;
 use crate::cognito::{self, Field};
+use crate::diagnostics::errors::did_you_mean;
 
 /// Longest JSONPath expression accepted, to bound parsing work on hostile mappings.
 pub const MAX_JSONPATH_LEN: usize = 1024;
@@ -402,7 +402,7 @@ impl QueryCost {
 /// leading zeros within I-JSON's exact integers.
 pub(crate) fn direct_steps(text: &str) -> Option<Vec<Step>> {
     /// Largest array index RFC 9535 allows (2^53 - 1).
-    const MAX_INDEX: usize = (1 << 53) - 1;
+    const MAX_INDEX: u64 = (1 << 53) - 1;
     let mut rest = text.strip_prefix('$')?;
     let mut steps = Vec::new();
     while !rest.is_empty() {
@@ -441,7 +441,9 @@ pub(crate) fn direct_steps(text: &str) -> Option<Vec<Step>> {
                         && !inner.is_empty()
                         && inner.bytes().all(|b| b.is_ascii_digit())) =>
                 {
-                    steps.push(Step::Index(inner.parse().ok().filter(|&i| i <= MAX_INDEX)?));
+                    let index = inner.parse::<u64>().ok().filter(|&i| i <= MAX_INDEX)?;
+                    // Past a 32-bit target's `usize`: left to the crate's parser.
+                    steps.push(Step::Index(usize::try_from(index).ok()?));
                 }
                 None => return None,
             }

@@ -7,7 +7,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::limits::Costs;
-use super::yaml::yaml_to_json;
+use crate::diagnostics::yaml::yaml_to_json;
 
 /// One compiled transform step.
 #[derive(Debug, Clone)]
@@ -223,7 +223,7 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 /// The transform called `name`, or the error naming the one probably meant and every known one.
 fn spec(name: &str) -> Result<&'static Spec, String> {
     TRANSFORMS.iter().find(|t| t.name == name).ok_or_else(|| {
-        let meant = match super::problems::did_you_mean(name, names()) {
+        let meant = match crate::diagnostics::errors::did_you_mean(name, names()) {
             Some(meant) => format!("did you mean `{meant}`? "),
             None => String::new(),
         };

@@ -21,49 +21,6 @@ pub struct EventRun {
     pub result: Result<OwnedReply, String>,
 }
 
-/// Expands files and folders (their `*.json` files, sorted) into a list of event files.
-pub fn event_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
-    listed_files(paths, "json")
-}
-
-/// `paths` with each folder replaced by its `*.EXTENSION` files, sorted.
-pub fn listed_files(paths: &[PathBuf], extension: &str) -> std::io::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(path)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == extension))
-                .collect();
-            found.sort();
-            files.extend(found);
-        } else {
-            files.push(path.clone());
-        }
-    }
-    Ok(files)
-}
-
-/// Why an event file gave no event.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    /// The file could not be read: the command cannot run (exit 2).
-    #[error("cannot read event: {0}")]
-    Unreadable(std::io::Error),
-    /// The file is not an event the Lambda could take: as the Lambda would, that event fails.
-    #[error(transparent)]
-    NotAnEvent(#[from] engine::EventError),
-}
-
-/// Reads one event file as the Lambda reads its payload ([`engine::Payload::from_slice`]). A byte
-/// order mark (files saved by Windows editors, the .NET runtime's test events) is skipped: Lambda
-/// never sends one, but a file may hold one.
-pub fn read_event(file: &Path) -> Result<Value, ReadError> {
-    let bytes = std::fs::read(file).map_err(ReadError::Unreadable)?;
-    let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    Ok(engine::Payload::from_slice(json)?)
-}
-
 /// Runs `mapping` over one event, read from `file`.
 pub fn run_event(mapping: &Mapping, file: &Path, event: &Value, today: Date) -> EventRun {
     EventRun {

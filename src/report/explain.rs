@@ -77,10 +77,11 @@ pub fn explain(mapping: &Mapping, event: Value, today: Date) -> Explanation {
     listed.sort_by_key(|(i, _)| *i);
     let mut overlays: Vec<String> = Vec::new();
     for (i, _) in &listed {
-        if let RuleId::Overlay(key, _) = &mapping.rules[*i as usize].id
-            && !overlays.iter().any(|o| **o == **key)
-        {
-            overlays.push(key.to_string());
+        if let RuleId::Overlay(overlay, _) = &mapping.rules[*i as usize].id {
+            let key = overlay.to_string();
+            if !overlays.contains(&key) {
+                overlays.push(key);
+            }
         }
     }
 

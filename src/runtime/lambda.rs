@@ -11,10 +11,10 @@ use time::{Date, OffsetDateTime};
 use tracing::Instrument;
 
 use super::live::{Fixed, Live, RefreshCounts};
-use super::load::{self, LoadError, Loaded};
 use super::metrics::{InvocationMetrics, Metrics, Tally};
 use super::settings::{self, Mode, Settings};
 use crate::engine::{self, ApplyError, EventError, Payload, Reply};
+use crate::load::{self, LoadError, Loaded};
 use crate::mapping::Mapping;
 use crate::report::diff::NamedDifferences;
 use crate::report::preview::{self, Mark};
@@ -613,7 +613,7 @@ impl engine::Observer for DebugLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::load::Origin;
+    use crate::load::Origin;
 
     fn loaded(yaml: &str) -> Arc<Loaded> {
         Arc::new(Loaded {

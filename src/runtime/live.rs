@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use super::load::Loaded;
+use crate::load::Loaded;
 
 /// Where an invocation gets its mapping.
 pub trait Live: Send + Sync + 'static {
@@ -68,8 +68,8 @@ mod refresh {
 
     use super::{Live, RefreshCounts};
     use crate::aws::ssm::Ssm;
+    use crate::load::{self, LoadError, Loaded, Origin};
     use crate::mapping::compile;
-    use crate::runtime::load::{self, LoadError, Loaded, Origin};
     use crate::workflow::ApiErrorKind;
     use crate::workflow::parameter::ParameterRef;
 

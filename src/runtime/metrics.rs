@@ -24,7 +24,7 @@ use metrique::writer::format::Format;
 use metrique::{CloseValue, RootEntry};
 
 use super::live::RefreshCounts;
-use super::load::{Loaded, Origin};
+use crate::load::{Loaded, Origin};
 
 /// Environment variable: the metrics' CloudWatch namespace.
 pub const NAMESPACE_VAR: &str = "POWERTOOLS_METRICS_NAMESPACE";

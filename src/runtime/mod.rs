@@ -7,7 +7,6 @@
 
 pub mod lambda;
 pub mod live;
-pub mod load;
 pub mod logging;
 pub mod metrics;
 pub mod settings;

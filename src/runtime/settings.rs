@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::load::LoadError;
 use super::metrics::MetricsSettings;
+use crate::load::LoadError;
 
 /// Environment variable naming the mapping file.
 pub const FILE_VAR: &str = "CLAIM_MAPPING_FILE";

@@ -10,9 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::cognito::{self, CLIENT_CREDENTIALS};
+use crate::diagnostics::Problems;
+use crate::diagnostics::Written;
+use crate::diagnostics::yaml::present;
 use crate::mapping::condition::compared_text;
-use crate::mapping::location::Written;
-use crate::mapping::yaml::present;
 
 /// An event, described by what a mapping reads.
 #[derive(Deserialize, JsonSchema)]
@@ -71,10 +72,10 @@ pub(crate) fn build(
     raw: &RawEvent,
     at: &str,
     written: &Written,
-    report: &mut dyn FnMut(String, String),
+    problems: &mut Problems,
 ) -> Option<Value> {
-    let mut problems: Vec<(String, String)> = Vec::new();
-    let mut fail = |field: &str, message: String| problems.push((format!("{at}.{field}"), message));
+    let before = problems.found.len();
+    let mut fail = |field: &str, message: String| problems.add(format!("{at}.{field}"), message);
     let version = raw.version.unwrap_or(DEFAULT_VERSION);
     if !(1..=3).contains(&version) {
         fail("version", "Cognito sends versions 1, 2 and 3".into());
@@ -126,10 +127,7 @@ pub(crate) fn build(
             Err(why) => fail(&format!("attributes.{name}"), why),
         }
     }
-    if !problems.is_empty() {
-        for (field, message) in problems {
-            report(field, message);
-        }
+    if problems.found.len() > before {
         return None;
     }
     let mut request = json!({

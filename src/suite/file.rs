@@ -13,15 +13,15 @@ use time::Date;
 
 use super::event::{self, RawEvent};
 use crate::cognito::CLIENT_CREDENTIALS;
+use crate::diagnostics::Problems;
+use crate::diagnostics::errors::{with_suggestion, yaml_error_parts};
+use crate::diagnostics::yaml::{present, yaml_to_json};
+use crate::diagnostics::{LocationIndex, Written};
 use crate::engine::{Event, Payload, Shape};
 use crate::mapping::Location;
-use crate::mapping::limits::read_at_most;
-use crate::mapping::location::{LocationIndex, Written};
-use crate::mapping::problems::{with_suggestion, yaml_error_parts};
-use crate::mapping::yaml::{present, yaml_to_json};
 
 /// Largest suite file read, in bytes; and largest event file.
-pub(crate) const MAX_SUITE_BYTES: usize = 1024 * 1024;
+pub const MAX_SUITE_BYTES: usize = 1024 * 1024;
 
 /// A suite file as written.
 #[derive(Deserialize, JsonSchema)]
@@ -191,7 +191,7 @@ pub enum SuiteError {
         reason: String,
     },
     /// The file is not a valid suite: every problem found.
-    #[error("invalid test file {file}: {}", Problems(problems, file))]
+    #[error("invalid test file {file}: {}", Listed(problems, file))]
     Invalid {
         /// The file.
         file: String,
@@ -200,9 +200,9 @@ pub enum SuiteError {
     },
 }
 
-struct Problems<'a>(&'a [SuiteProblem], &'a str);
+struct Listed<'a>(&'a [SuiteProblem], &'a str);
 
-impl fmt::Display for Problems<'_> {
+impl fmt::Display for Listed<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (problems, file) = (self.0, self.1);
         let s = if problems.len() == 1 { "" } else { "s" };
@@ -219,21 +219,9 @@ impl fmt::Display for Problems<'_> {
 }
 
 impl Suite {
-    /// Reads and compiles the suite file at `path` (event files and the mapping resolve against
-    /// its folder).
-    pub fn load(path: &Path) -> Result<Suite, SuiteError> {
-        let file = path.display().to_string();
-        let read = |reason: String| SuiteError::Read {
-            file: file.clone(),
-            reason,
-        };
-        let text = read_capped(path).map_err(read)?;
-        let text = String::from_utf8(text).map_err(|_| read("not UTF-8 text".into()))?;
-        Suite::from_yaml(&text, path)
-    }
-
-    /// Compiles suite text as the file at `path`.
-    pub fn from_yaml(text: &str, path: &Path) -> Result<Suite, SuiteError> {
+    /// Compiles suite text as the file at `path`, reading the event files its cases name (which
+    /// resolve against its folder) with `read`.
+    pub fn from_yaml(text: &str, path: &Path, read: ReadFile) -> Result<Suite, SuiteError> {
         let file = path.display().to_string();
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let raw: RawSuite = serde_yaml::from_str(text).map_err(|e| {
@@ -249,63 +237,51 @@ impl Suite {
             }
         })?;
         let folder = path.parent().unwrap_or(Path::new("."));
-        let mut problems = Vec::new();
+        let mut problems = Problems::default();
         let written = Written::new(text);
-        let suite = compile(raw, path, folder, &written, &mut |field, message| {
-            problems.push((field, message))
-        });
-        if problems.is_empty() {
+        let suite = compile(raw, path, folder, read, &written, &mut problems);
+        if problems.found.is_empty() {
             return Ok(suite);
         }
         let index = LocationIndex::new(text);
         Err(SuiteError::Invalid {
             file,
             problems: problems
+                .found
                 .into_iter()
-                .map(|(field, message)| SuiteProblem {
-                    location: index.locate(&field),
-                    field,
-                    message,
+                .map(|found| SuiteProblem {
+                    location: index.locate(&found.path),
+                    field: found.path,
+                    message: found.message,
                 })
                 .collect(),
         })
     }
 }
 
-/// Reads at most [`MAX_SUITE_BYTES`] of `path` (never more), refusing a larger file.
-fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
-    let bytes = read_at_most(path, MAX_SUITE_BYTES).map_err(|e| e.to_string())?;
-    if bytes.len() > MAX_SUITE_BYTES {
-        return Err(format!("larger than {MAX_SUITE_BYTES} bytes"));
-    }
-    Ok(bytes)
-}
+/// How a suite reads the event files its cases name: the bytes of a file, or why not.
+pub type ReadFile<'r> = &'r dyn Fn(&Path) -> Result<Vec<u8>, String>;
 
 fn compile(
     raw: RawSuite,
     path: &Path,
     folder: &Path,
+    read: ReadFile,
     written: &Written,
-    report: &mut dyn FnMut(String, String),
+    problems: &mut Problems,
 ) -> Suite {
     if raw.version != 1 {
-        report(
-            "version".into(),
-            "this release reads test files of version 1".into(),
-        );
+        problems.add("version", "this release reads test files of version 1");
     }
     if raw.cases.is_empty() {
-        report(
-            "cases".into(),
-            "no cases: a suite that tests nothing cannot fail".into(),
-        );
+        problems.add("cases", "no cases: a suite that tests nothing cannot fail");
     }
     let today = raw.today.as_deref().and_then(|text| {
         Date::parse(
             text,
             time::macros::format_description!("[year]-[month]-[day]"),
         )
-        .map_err(|e| report("today".into(), format!("not a date (YYYY-MM-DD): {e}")))
+        .map_err(|e| problems.add("today", format!("not a date (YYYY-MM-DD): {e}")))
         .ok()
     });
     let mut names = HashSet::new();
@@ -313,16 +289,16 @@ fn compile(
     for (i, case) in raw.cases.into_iter().enumerate() {
         let at = format!("cases[{i}]");
         if case.name.trim().is_empty() {
-            report(format!("{at}.name"), "a case needs a name".into());
+            problems.add(format!("{at}.name"), "a case needs a name");
         } else if case.name.contains(char::is_control) {
             // Reports name cases on one line, and the JUnit XML cannot hold most control
             // characters at all.
-            report(
+            problems.add(
                 format!("{at}.name"),
-                "a case name is one line of text, without control characters".into(),
+                "a case name is one line of text, without control characters",
             );
         } else if !names.insert(case.name.clone()) {
-            report(
+            problems.add(
                 format!("{at}.name"),
                 format!(
                     "another case is named `{}`: reports tell cases apart by name",
@@ -332,16 +308,19 @@ fn compile(
         }
         let event = match (&case.event, &case.event_file) {
             (Some(described), None) => {
-                event::build(described, &format!("{at}.event"), written, report)
+                event::build(described, &format!("{at}.event"), written, problems)
             }
-            (None, Some(file)) => {
-                read_event(&folder.join(file), &format!("{at}.event_file"), report)
-            }
+            (None, Some(file)) => read_event(
+                read,
+                &folder.join(file),
+                &format!("{at}.event_file"),
+                problems,
+            ),
             _ => {
-                report(
+                problems.add(
                     at.clone(),
                     "give the event as `event` (described) or `event_file` (a JSON file), one of them"
-                        .into(),
+                        ,
                 );
                 None
             }
@@ -355,7 +334,7 @@ fn compile(
                 id: e.trigger_source() != CLIENT_CREDENTIALS,
                 access: e.shape() == Shape::V2AndV3,
             });
-        let expect = compile_expect(&case.expect, &format!("{at}.expect"), tokens, report);
+        let expect = compile_expect(&case.expect, &format!("{at}.expect"), tokens, problems);
         if let (Some(event), Some(expect)) = (event, expect) {
             cases.push(Case {
                 name: case.name,
@@ -391,14 +370,14 @@ fn tidy(path: &Path) -> PathBuf {
     out
 }
 
-fn read_event(path: &Path, field: &str, report: &mut dyn FnMut(String, String)) -> Option<Value> {
-    let bytes = read_capped(path)
-        .map_err(|e| report(field.into(), format!("cannot read {}: {e}", path.display())))
+fn read_event(read: ReadFile, path: &Path, field: &str, problems: &mut Problems) -> Option<Value> {
+    let bytes = read(path)
+        .map_err(|e| problems.add(field, format!("cannot read {}: {e}", path.display())))
         .ok()?;
     Payload::from_slice(&bytes)
         .map_err(|e| {
-            report(
-                field.into(),
+            problems.add(
+                field,
                 format!("{} is not a JSON event: {e}", path.display()),
             )
         })
@@ -418,12 +397,12 @@ fn compile_expect(
     raw: &RawExpect,
     at: &str,
     tokens: Option<Tokens>,
-    report: &mut dyn FnMut(String, String),
+    problems: &mut Problems,
 ) -> Option<Expect> {
     let mut ok = true;
     let mut fail = |field: String, message: String| {
         ok = false;
-        report(field, message);
+        problems.add(field, message);
     };
     if raw.error.is_some() && (raw.id.is_some() || raw.access.is_some() || raw.groups.is_some()) {
         fail(

@@ -16,7 +16,9 @@ mod file;
 mod verdict;
 
 pub use coverage::{Coverage, PartCoverage, State, coverage};
-pub use file::{Case, Expect, Suite, SuiteError, SuiteProblem, TokenExpect};
+pub use file::{
+    Case, Expect, MAX_SUITE_BYTES, ReadFile, Suite, SuiteError, SuiteProblem, TokenExpect,
+};
 
 /// The JSON Schema of suite files, as pretty-printed JSON with a trailing newline (the committed
 /// `mappings/tests/schema.json`; `claim-mapper schema --suite`).

@@ -85,8 +85,7 @@ fn dry_run_json_is_the_lambda_output() {
         output: Box<serde_json::value::RawValue>,
     }
     let mapping = std::sync::Arc::new(
-        claim_mapper::runtime::load::load_file(&support::root().join("mappings/default.yaml"))
-            .unwrap(),
+        claim_mapper::load::load_file(&support::root().join("mappings/default.yaml")).unwrap(),
     );
     for text in stdout(&out).lines() {
         let line: Line = serde_json::from_str(text).unwrap();

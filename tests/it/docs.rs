@@ -278,9 +278,9 @@ fn every_yaml_suite_block_is_a_valid_test_suite_whose_cases_pass() {
         for block in page.blocks.iter().filter(|b| b.info == "yaml suite") {
             // As if it were a file of mappings/tests/, where its relative paths lead.
             let path = support::root().join("mappings/tests/docs.yaml");
-            let suite = claim_mapper::suite::Suite::from_yaml(&block.content, &path)
+            let suite = claim_mapper::load::files::suite_text(&block.content, &path)
                 .unwrap_or_else(|e| panic!("{}:{}: {e}", page.name(), block.line));
-            let mapping = claim_mapper::runtime::load::load_file(suite.mapping.as_ref().unwrap())
+            let mapping = claim_mapper::load::load_file(suite.mapping.as_ref().unwrap())
                 .unwrap_or_else(|e| panic!("{e}"));
             for case in &suite.cases {
                 let verdict = case.run(&mapping.mapping, suite.today.unwrap_or(support::TODAY));

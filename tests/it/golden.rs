@@ -12,9 +12,9 @@ use crate::support;
 
 use std::path::Path;
 
+use claim_mapper::load;
 use claim_mapper::report::dry_run::EventRun;
 use claim_mapper::report::{explain, preview};
-use claim_mapper::runtime::load;
 
 /// Compares `actual` with the file at `path` (relative to the repository root), or rewrites it.
 fn golden(path: &str, actual: &str) {

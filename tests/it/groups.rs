@@ -259,15 +259,15 @@ fn applying_the_pipeline_twice_gives_the_same_event() {
 
 #[test]
 fn dry_run_and_diff_report_the_group_override() {
+    use claim_mapper::load;
     use claim_mapper::report::{diff, dry_run};
-    use claim_mapper::runtime::load;
     let event = support::root().join("examples/features/events/v2-saml-ad-groups.json");
     let load = |path: &str| {
         load::load_file(&support::root().join(path))
             .unwrap()
             .mapping
     };
-    let json = dry_run::read_event(&event).unwrap();
+    let json = load::files::event(&event).unwrap();
     let before = dry_run::run_event(&load("mappings/default.yaml"), &event, &json, TODAY);
     let after = dry_run::run_event(
         &load("examples/features/mapping.yaml"),

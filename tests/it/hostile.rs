@@ -372,7 +372,7 @@ fn a_hundred_thousand_open_brackets_are_refused_before_parsing() {
 /// A mapping file is read up to the limit and no further, whatever size the file system claims.
 #[test]
 fn endless_and_oversized_mapping_files_are_refused_without_reading_them_whole() {
-    let endless = claim_mapper::runtime::load::load_file("/dev/zero".as_ref())
+    let endless = claim_mapper::load::load_file("/dev/zero".as_ref())
         .unwrap_err()
         .to_string();
     assert!(
@@ -382,9 +382,7 @@ fn endless_and_oversized_mapping_files_are_refused_without_reading_them_whole() 
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.yaml");
     std::fs::write(&big, format!("version: 1\n#{}\n", "x".repeat(2 << 20))).unwrap();
-    let err = claim_mapper::runtime::load::load_file(&big)
-        .unwrap_err()
-        .to_string();
+    let err = claim_mapper::load::load_file(&big).unwrap_err().to_string();
     assert!(
         err.contains("is over 1048576 bytes (1048577 read)"),
         "{err}"

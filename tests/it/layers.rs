@@ -7,18 +7,24 @@ use std::path::Path;
 
 use crate::support;
 
-/// The layers, bottom first: each may use those before it, never those after.
-const LAYERS: [(&str, &[&str]); 9] = [
+/// The layers, bottom first: each may use those before it, never those after. The first
+/// [`CORE`] are the pure core, which builds for WebAssembly (`scripts/test`).
+const LAYERS: [(&str, &[&str]); 11] = [
     ("contract", &["cognito", "claim_size"]),
+    ("diagnostics", &["diagnostics"]),
     ("mapping", &["mapping"]),
     ("engine", &["engine"]),
     ("suite", &["suite"]),
     ("audit", &["audit"]),
     ("report", &["report"]),
     ("workflow", &["workflow"]),
+    ("load", &["load"]),
     ("aws", &["aws"]),
     ("runtime", &["runtime"]),
 ];
+
+/// How many of [`LAYERS`] are the pure core.
+const CORE: usize = 8;
 
 fn layer_of(module: &str) -> Option<usize> {
     LAYERS.iter().position(|(_, mods)| mods.contains(&module))
@@ -102,6 +108,40 @@ fn no_layer_imports_a_layer_above_it() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The pure core reads no file and no clock of its own: the shells hand it text, bytes and the
+/// date. (Its dependencies are held by the WebAssembly build, which has no Lambda runtime, SDK
+/// or async runtime to link.)
+#[test]
+fn the_core_reads_no_file_and_no_clock() {
+    const FORBIDDEN: [&str; 7] = [
+        "std::fs",
+        "File::open",
+        "read_dir",
+        "now_utc",
+        "SystemTime",
+        "Instant::now",
+        "std::env::var",
+    ];
+    let mut problems = Vec::new();
+    for (module, path) in sources() {
+        let layer = layer_of(&module).unwrap_or_else(|| panic!("{module} is in no layer"));
+        if layer >= CORE {
+            continue;
+        }
+        // Unit tests may read fixtures.
+        let text = code(&path);
+        let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for word in FORBIDDEN.iter().filter(|w| text.contains(**w)) {
+            problems.push(format!(
+                "{}: the core uses `{word}`",
+                path.strip_prefix(support::root()).unwrap().display()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_eq!(LAYERS[CORE].0, "load", "the first layer past the core");
 }
 
 /// Edges between the files of one folder: a file uses a sibling (`super::sibling::..`,

@@ -5,8 +5,8 @@ use crate::support;
 
 use claim_mapper::Mapping;
 use claim_mapper::cognito::{Token, add_restriction};
+use claim_mapper::load::{Loaded, Origin};
 use claim_mapper::runtime::lambda::handle;
-use claim_mapper::runtime::load::{Loaded, Origin};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;

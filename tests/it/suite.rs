@@ -27,7 +27,7 @@ fn shipped() -> Vec<std::path::PathBuf> {
 
 /// A suite from text, as if it were the file `mappings/tests/t.yaml`.
 fn suite(yaml: &str) -> Result<Suite, SuiteError> {
-    Suite::from_yaml(yaml, &support::root().join("mappings/tests/t.yaml"))
+    claim_mapper::load::files::suite_text(yaml, &support::root().join("mappings/tests/t.yaml"))
 }
 
 /// The problems of a suite that must be invalid, as the error prints them.
@@ -53,7 +53,7 @@ fn every_shipped_suite_names_its_mapping_and_passes() {
     }
     let mut cases = 0;
     for file in &files {
-        let s = Suite::load(file).unwrap_or_else(|e| panic!("{e}"));
+        let s = claim_mapper::load::files::suite(file).unwrap_or_else(|e| panic!("{e}"));
         assert!(
             s.mapping.as_deref().is_some_and(Path::exists),
             "{}",
@@ -113,8 +113,8 @@ fn expected_errors_ages_and_group_overrides_are_checked() {
         - name: wrong error on purpose\n  event: { attributes: { birthdate: soon } }\n  expect: { error: rule 2 }\n";
     let file = dir.path().join("t.yaml");
     std::fs::write(&file, text).unwrap();
-    let s = Suite::load(&file).unwrap_or_else(|e| panic!("{e}"));
-    let loaded = claim_mapper::runtime::load::load_file(s.mapping.as_ref().unwrap()).unwrap();
+    let s = claim_mapper::load::files::suite(&file).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = claim_mapper::load::load_file(s.mapping.as_ref().unwrap()).unwrap();
     let today = s.today.unwrap();
     let verdicts: Vec<_> = s
         .cases
@@ -302,7 +302,7 @@ fn the_junit_report_counts_cases_and_lists_what_differed() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let report = std::fs::read_to_string(&xml).unwrap();
-    let cases = Suite::load(&support::root().join("mappings/tests/prod.yaml"))
+    let cases = claim_mapper::load::files::suite(&support::root().join("mappings/tests/prod.yaml"))
         .unwrap()
         .cases
         .len();
@@ -526,7 +526,7 @@ fn an_invalid_mapping_under_test_is_in_the_report_as_an_error() {
         xml.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    let cases = Suite::load(&support::root().join("mappings/tests/prod.yaml"))
+    let cases = claim_mapper::load::files::suite(&support::root().join("mappings/tests/prod.yaml"))
         .unwrap()
         .cases
         .len();

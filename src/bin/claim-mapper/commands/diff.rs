@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
+use claim_mapper::load;
 use claim_mapper::report::{diff, dry_run};
-use claim_mapper::runtime::load;
 
 use super::{Events, Status, say};
 
@@ -57,7 +57,7 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     // run, so it ends here (exit 2) instead of reporting no changes.
     let mut pairs = Vec::new();
     for f in args.events.files()? {
-        let event = dry_run::read_event(&f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+        let event = load::files::event(&f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
         pairs.push((
             dry_run::run_event(&before.mapping, &f, &event, today),
             dry_run::run_event(&after.mapping, &f, &event, today),

@@ -34,9 +34,9 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     }
     let (mut all_ok, mut unreadable) = (true, 0);
     for file in files {
-        let run = match dry_run::read_event(&file) {
+        let run = match claim_mapper::load::files::event(&file) {
             Ok(event) => dry_run::run_event(&loaded.mapping, &file, &event, today),
-            Err(dry_run::ReadError::Unreadable(e)) => {
+            Err(claim_mapper::load::files::ReadError::Unreadable(e)) => {
                 // Not a verdict on the event: stderr, and exit 2 after the rest.
                 eprintln!("error: cannot read event {}: {e}", file.display());
                 unreadable += 1;

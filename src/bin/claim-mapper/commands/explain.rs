@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use claim_mapper::report::{dry_run, explain};
-use claim_mapper::runtime::load;
+use claim_mapper::load;
+use claim_mapper::report::explain;
 use claim_mapper::runtime::settings;
 use time::Date;
 
@@ -37,7 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
     let loaded = load::load_file(&args.mapping)?;
     let event = &args.event;
     let value =
-        dry_run::read_event(event).map_err(|e| anyhow::anyhow!("{}: {e}", event.display()))?;
+        load::files::event(event).map_err(|e| anyhow::anyhow!("{}: {e}", event.display()))?;
     let today = args.today.unwrap_or_else(super::today);
     let explained = explain::explain(&loaded.mapping, value, today);
     if args.json {

@@ -4,8 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use claim_mapper::report;
-use claim_mapper::runtime::load::{self, Loaded};
+use claim_mapper::load::{self, Loaded};
 use claim_mapper::runtime::settings;
 use time::{Date, OffsetDateTime};
 
@@ -101,8 +100,8 @@ pub struct Events {
 impl Events {
     /// The event files, folders expanded; at least one.
     pub fn files(&self) -> anyhow::Result<Vec<PathBuf>> {
-        let files =
-            report::dry_run::event_files(&self.events).context("cannot list event files")?;
+        let files = claim_mapper::load::files::event_files(&self.events)
+            .context("cannot list event files")?;
         anyhow::ensure!(
             !files.is_empty(),
             "no event files found in {:?}",

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use claim_mapper::Mapping;
+use claim_mapper::load::{self, Loaded};
 use claim_mapper::mapping::MappingError;
-use claim_mapper::report::{dry_run, suite};
-use claim_mapper::runtime::load::{self, Loaded};
+use claim_mapper::report::suite;
 use claim_mapper::suite::{Case, Suite};
 use time::Date;
 
@@ -256,13 +256,13 @@ pub fn covers(suites: &[Suite], mapping: &Mapping, file: &Path, min: u8) -> anyh
 
 /// The suites of `paths` (files, or folders of `*.yaml`), every one valid, or why not (exit 2).
 pub fn load_suites(paths: &[PathBuf]) -> anyhow::Result<Vec<Suite>> {
-    let files = dry_run::listed_files(paths, "yaml").context("cannot list test files")?;
+    let files = load::files::listed_files(paths, "yaml").context("cannot list test files")?;
     anyhow::ensure!(
         paths.is_empty() || !files.is_empty(),
         "no test files found in {paths:?}"
     );
     files
         .iter()
-        .map(|f| Suite::load(f).map_err(anyhow::Error::from))
+        .map(|f| claim_mapper::load::files::suite(f).map_err(anyhow::Error::from))
         .collect()
 }

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use claim_mapper::load;
 use claim_mapper::mapping::MappingError;
 use claim_mapper::report::validation::Validation;
-use claim_mapper::runtime::load;
 
 use super::{Status, say};
 

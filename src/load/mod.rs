@@ -1,14 +1,16 @@
-//! Where a mapping comes from and loading it: a file bundled with the function, or (feature
-//! `ssm`) an SSM parameter with the file as its fallback. Every loaded mapping carries its origin,
-//! which logs name as the live source.
+//! Where mappings, test suites and events come from, for the binaries and the tests: files (read
+//! no further than a limit) and SSM parameters, through [`ParameterStore`]. Every loaded mapping
+//! carries its origin, which logs name as the live source. The pure core below reads no file.
+
+pub mod files;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::mapping::limits::read_at_most;
 use crate::mapping::{MAX_MAPPING_BYTES, Mapping, MappingError};
 use crate::workflow::parameter::{ParameterRef, ParameterStore};
 use crate::workflow::{ApiError, ApiErrorKind};
+use files::read_at_most;
 
 /// Where a live mapping came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

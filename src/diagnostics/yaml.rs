@@ -1,5 +1,5 @@
-//! YAML values of a mapping: as the JSON values they stand for in a token, and keys that must
-//! hold a value when they are written.
+//! YAML values of our files: as the JSON values they stand for in a token, keys that must hold a
+//! value when they are written, and nesting too deep to parse.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -8,8 +8,11 @@ use serde::Deserialize;
 use serde::de::{Deserializer, Error, Visitor};
 use serde_json::Value;
 
-use super::limits::MAX_YAML_DEPTH;
-use super::location::Location;
+use crate::diagnostics::Location;
+
+/// Deepest nesting of YAML collections accepted in our files: serde_yaml's own recursion limit,
+/// measured before the parser runs ([`too_deep`]).
+pub const MAX_YAML_DEPTH: usize = 128;
 
 /// Converts a YAML value from the mapping into the JSON value it stands for in a token.
 /// A YAML tag (`!Ref Param`) is refused, not turned into an object (`{"!Ref": "Param"}`): a
