@@ -350,12 +350,7 @@ impl GroupPipeline {
                         let at = k
                             .patterns
                             .iter()
-                            .position(|p| {
-                                regex::RegexBuilder::new(p)
-                                    .size_limit(MAX_REGEX_SIZE)
-                                    .build()
-                                    .is_err()
-                            })
+                            .position(|p| super::limits::regex(p).is_err())
                             .map_or("groups.keep.patterns".into(), |i| {
                                 format!("groups.keep.patterns[{i}]")
                             });

@@ -156,7 +156,9 @@ impl Costs {
         self.regexes += part.regexes;
         self.queries += part.queries;
         self.regex_positions = self.regex_positions.saturating_add(part.regex_positions);
-        let passed = |before: usize, after: usize, max: usize| before <= max && after > max;
+        fn passed<T: PartialOrd>(before: T, after: T, max: T) -> bool {
+            before <= max && after > max
+        }
         let mut problems = Vec::new();
         if passed(before.transforms, self.transforms, MAX_TRANSFORMS) {
             problems.push(format!(
@@ -177,9 +179,11 @@ impl Costs {
                  paths (`$.a.b`, `$['c:d'][0]`) where they do"
             ));
         }
-        if before.regex_positions <= MAX_MAPPING_REGEX_POSITIONS
-            && self.regex_positions > MAX_MAPPING_REGEX_POSITIONS
-        {
+        if passed(
+            before.regex_positions,
+            self.regex_positions,
+            MAX_MAPPING_REGEX_POSITIONS,
+        ) {
             problems.push(format!(
                 "the regular expressions of the mapping spell out more than \
                  {MAX_MAPPING_REGEX_POSITIONS} positions together ({} so far); a regex may cost \

@@ -170,17 +170,21 @@ mod tests {
             "Id": "us-east-1_Abc", "Arn": POOL_ARN, "Name": "prod", "UserPoolTier": "ESSENTIALS",
             "MfaConfiguration": "OPTIONAL", "LambdaConfig": {}
         });
-        let pools = Pools {
+        // A pool holding `members`, in `pools`.
+        let seeded = |pools: Pools| {
+            pools
+                .pools
+                .borrow_mut()
+                .insert("us-east-1_Abc".into(), members.as_object().unwrap().clone());
+            pools
+        };
+        let pools = seeded(Pools {
             // A Cognito that resets a setting it was given back.
             drift: Some(|pool| {
                 pool.insert("MfaConfiguration".into(), json!("OFF"));
             }),
             ..Pools::default()
-        };
-        pools
-            .pools
-            .borrow_mut()
-            .insert("us-east-1_Abc".into(), members.as_object().unwrap().clone());
+        });
         let functions = Functions::default();
         let add = AttachOptions {
             function: FunctionArn::parse(OURS).unwrap(),
@@ -189,15 +193,17 @@ mod tests {
             add_permission: true,
             check_permission: true,
         };
-        let (plan, done) = run(attach(
-            &pools,
-            &functions,
-            "us-east-1_Abc",
-            &add,
-            false,
-            |_| Ok(()),
-        ))
-        .unwrap();
+        let attach_to = |pools: &Pools, dry_run: bool| {
+            run(attach(
+                pools,
+                &functions,
+                "us-east-1_Abc",
+                &add,
+                dry_run,
+                |_| Ok(()),
+            ))
+        };
+        let (plan, done) = attach_to(&pools, false).unwrap();
         assert_eq!(
             done,
             Err(Drift {
@@ -209,37 +215,14 @@ mod tests {
         assert_eq!(functions.added.borrow()[0].1, plan.add.unwrap());
         assert_eq!(pools.updates.borrow().len(), 1);
         // Without the drift, the same attach reads back as planned; a dry run writes nothing.
-        let calm = Pools::default();
-        calm.pools
-            .borrow_mut()
-            .insert("us-east-1_Abc".into(), members.as_object().unwrap().clone());
-        let dry = run(attach(
-            &calm,
-            &functions,
-            "us-east-1_Abc",
-            &add,
-            true,
-            |_| Ok(()),
-        ))
-        .unwrap();
+        let calm = seeded(Pools::default());
+        let dry = attach_to(&calm, true).unwrap();
         assert_eq!(dry.1, Ok(Done::Planned));
         assert!(calm.updates.borrow().is_empty());
-        let written = run(attach(
-            &calm,
-            &functions,
-            "us-east-1_Abc",
-            &add,
-            false,
-            |_| Ok(()),
-        ))
-        .unwrap();
+        let written = attach_to(&calm, false).unwrap();
         assert_eq!(written.1, Ok(Done::Written));
         // A failed save of the description stops the write.
-        let unsaved = Pools::default();
-        unsaved
-            .pools
-            .borrow_mut()
-            .insert("us-east-1_Abc".into(), members.as_object().unwrap().clone());
+        let unsaved = seeded(Pools::default());
         let refused = run(attach(
             &unsaved,
             &functions,
