@@ -38,11 +38,8 @@ pub(crate) fn value_size(value: &Value) -> usize {
 /// The JSON bytes of a string. One with nothing JSON escapes (quotes, backslashes, control
 /// characters), the common case, is written as it is between quotes.
 fn str_size(s: &str) -> usize {
-    // No early exit, so that the check compiles to vector instructions.
-    let escaped = s.bytes().fold(false, |any, b| {
-        any | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
-    if !escaped {
+    let escaped = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    if !s.bytes().any(escaped) {
         s.len() + 2
     } else {
         serialized_size(s)

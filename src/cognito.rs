@@ -52,8 +52,7 @@ pub const ATTRIBUTE_PREFIXES: [&str; 3] = ["custom:", "dev:", "cognito:"];
 pub const CLIENT_CREDENTIALS: &str = "TokenGeneration_ClientCredentials";
 
 /// A top-level field of the Cognito event envelope ("Customizing user pool workflows with Lambda
-/// triggers", common parameters). The engine's event view finds them all in one pass, and
-/// JSONPath sources below one start from it rather than searching the top level again.
+/// triggers", common parameters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     /// `version`.
@@ -75,18 +74,6 @@ pub enum Field {
 }
 
 impl Field {
-    /// Every field, in index order.
-    pub const ALL: [Field; 8] = [
-        Field::Version,
-        Field::TriggerSource,
-        Field::Region,
-        Field::UserPoolId,
-        Field::UserName,
-        Field::CallerContext,
-        Field::Request,
-        Field::Response,
-    ];
-
     /// The field's name in the event.
     pub fn name(self) -> &'static str {
         match self {
@@ -99,11 +86,6 @@ impl Field {
             Field::Request => "request",
             Field::Response => "response",
         }
-    }
-
-    /// The field named `name`, if it is one of the envelope's.
-    pub fn named(name: &str) -> Option<Field> {
-        Field::ALL.into_iter().find(|field| field.name() == name)
     }
 }
 

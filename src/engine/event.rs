@@ -40,8 +40,6 @@ pub enum EventError {
 pub struct Event<'a> {
     value: &'a Value,
     root: &'a Map<String, Value>,
-    /// The envelope's top-level fields, indexed by [`Field`].
-    fields: [Option<&'a Value>; Field::ALL.len()],
     /// `request.userAttributes`, looked up once: rules read it many times per event.
     attributes: Option<&'a Map<String, Value>>,
     /// `request.groupConfiguration.groupsToOverride`, looked up once: `when.groups` reads it.
@@ -65,15 +63,10 @@ impl<'a> Event<'a> {
     pub fn new(value: &'a Value) -> Result<Self, EventError> {
         let root = value.as_object().ok_or(EventError::NotAnObject)?;
         // One pass over the top-level fields rather than a search for each.
-        let mut fields = [None; Field::ALL.len()];
-        for (key, field) in root {
-            if let Some(name) = Field::named(key) {
-                fields[name as usize] = Some(field);
-            }
-        }
-        let version_field = fields[Field::Version as usize];
-        let response_field = fields[Field::Response as usize];
-        let request = fields[Field::Request as usize];
+        let field = |field: Field| root.get(field.name());
+        let version_field = field(Field::Version);
+        let response_field = field(Field::Response);
+        let request = field(Field::Request);
         let version = match version_field {
             Some(Value::String(v)) => v.as_str(),
             Some(Value::Number(n)) => match n.as_u64() {
@@ -126,15 +119,14 @@ impl<'a> Event<'a> {
         Ok(Event {
             value,
             root,
-            fields,
             attributes,
             groups,
             groups_unreadable,
             unknown_version,
-            trigger_source: fields[Field::TriggerSource as usize]
+            trigger_source: field(Field::TriggerSource)
                 .and_then(Value::as_str)
                 .unwrap_or(""),
-            client_id: fields[Field::CallerContext as usize]
+            client_id: field(Field::CallerContext)
                 .and_then(|c| c.get("clientId"))
                 .and_then(Value::as_str),
             shape,
@@ -189,7 +181,7 @@ impl<'a> Event<'a> {
 
     /// A top-level field of the envelope, as received.
     pub fn field(&self, field: Field) -> Option<&'a Value> {
-        self.fields[field as usize]
+        self.root.get(field.name())
     }
 
     fn request(&self, key: &str) -> Option<&'a Value> {
@@ -199,32 +191,6 @@ impl<'a> Event<'a> {
     /// `request.userAttributes[name]`, if present and not null.
     pub fn attribute(&self, name: &str) -> Option<&'a Value> {
         self.attributes?.get(name).filter(|v| !v.is_null())
-    }
-
-    /// Sets `found[i]` (as long as `names`, which are sorted and each once) to the attribute
-    /// `names[i]`, if present and not null: one merge of the two sorted lists (the attributes are
-    /// a `BTreeMap`), not one search per name.
-    pub fn find_attributes(&self, names: &[String], found: &mut [Option<&'a Value>]) {
-        // Each name's and each key's head is computed once.
-        let mut names = names
-            .iter()
-            .map(|n| (head(n), n.as_str()))
-            .zip(found)
-            .peekable();
-        for (key, value) in self.attributes.into_iter().flatten() {
-            let key = (head(key), key.as_str());
-            // The names up to this key; those before it are not in the event.
-            while let Some((name, slot)) =
-                names.next_if(|(name, _)| compare_names(*name, key).is_le())
-            {
-                if name == key {
-                    *slot = Some(value).filter(|v| !v.is_null());
-                }
-            }
-            if names.peek().is_none() {
-                break;
-            }
-        }
     }
 
     /// The user's groups (`request.groupConfiguration.groupsToOverride`); empty when absent.
@@ -269,69 +235,13 @@ impl<'a> Event<'a> {
     }
 }
 
-/// The first eight bytes of `s` as one big-endian integer, zero padded: [`compare_names`] orders
-/// most pairs of names by it alone.
-fn head(s: &str) -> u64 {
-    match s.as_bytes().first_chunk::<8>() {
-        Some(head) => u64::from_be_bytes(*head),
-        None => s
-            .bytes()
-            .enumerate()
-            .fold(0, |head, (i, b)| head | u64::from(b) << (56 - 8 * i)),
-    }
-}
-
-/// `a.cmp(b)` for names with their [`head`]s, deciding most pairs by the heads without a call to
-/// `memcmp`: attribute names share prefixes like `custom:`, but rarely their first eight bytes.
-fn compare_names(a: (u64, &str), b: (u64, &str)) -> std::cmp::Ordering {
-    a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    proptest::proptest! {
-        /// The merge finds exactly what a lookup per name finds.
-        #[test]
-        fn find_attributes_agrees_with_lookups(
-            keys in proptest::collection::vec("(custom:)?[ab\\x00]{0,9}", 0..12),
-            names in proptest::collection::btree_set("(custom:)?[ab\\x00]{0,9}", 0..12),
-        ) {
-            let attributes: Map<String, Value> = keys
-                .iter()
-                .enumerate()
-                .map(|(i, k)| (k.clone(), if i % 3 == 0 { Value::Null } else { json!(i) }))
-                .collect();
-            let e = json!({"version": "2", "request": {"userAttributes": attributes}});
-            let ev = Event::new(&e).unwrap();
-            let names: Vec<String> = names.into_iter().collect();
-            let mut found = vec![None; names.len()];
-            ev.find_attributes(&names, &mut found);
-            let expected: Vec<_> = names.iter().map(|n| ev.attribute(n)).collect();
-            proptest::prop_assert_eq!(found, expected);
-        }
-
-        /// The shortcut orders names exactly as `str` does (NULs pad the short heads).
-        #[test]
-        fn names_compare_as_strings(
-            a in "(custom:)?[a-c\\x00]{0,10}|\\PC{0,9}",
-            b in "(custom:)?[a-c\\x00]{0,10}|\\PC{0,9}",
-        ) {
-            let (ha, hb) = ((head(&a), a.as_str()), (head(&b), b.as_str()));
-            proptest::prop_assert_eq!(compare_names(ha, hb), a.cmp(&b));
-            proptest::prop_assert_eq!(compare_names(ha, ha), std::cmp::Ordering::Equal);
-        }
-    }
-
     #[test]
-    fn fields_are_named_and_found() {
-        for (index, field) in Field::ALL.into_iter().enumerate() {
-            assert_eq!(field as usize, index);
-            assert_eq!(Field::named(field.name()), Some(field));
-        }
-        assert_eq!(Field::named("userAttributes"), None);
+    fn fields_are_found_by_name() {
         let e = json!({"version": "2", "userPoolId": "p", "request": {"a": 1}, "other": 2});
         let view = Event::new(&e).unwrap();
         assert_eq!(view.field(Field::UserPoolId), Some(&json!("p")));
@@ -406,35 +316,5 @@ mod tests {
         assert_eq!(ev.attribute("email"), None);
         assert_eq!(ev.client_id(), None);
         assert_eq!(ev.trigger_source(), "");
-    }
-
-    #[test]
-    fn find_attributes_finds_each_present_name() {
-        // Keys in an order that is not sorted, as they might arrive.
-        let e: Value = serde_json::from_str(
-            r#"{"version": "2", "request": {"userAttributes":
-                {"zone": "z", "email": "e", "custom:a": "a", "gone": null, "b": 1}}}"#,
-        )
-        .unwrap();
-        let ev = Event::new(&e).unwrap();
-        let names = [
-            "a", "b", "custom:a", "email", "gone", "missing", "zone", "zz",
-        ]
-        .map(String::from);
-        let mut found = vec![None; names.len()];
-        ev.find_attributes(&names, &mut found);
-        let expected = names.iter().map(|n| ev.attribute(n)).collect::<Vec<_>>();
-        assert_eq!(found, expected);
-        assert_eq!(found.iter().flatten().count(), 4);
-        // The merge relies on serde_json's map iterating in key order (no `preserve_order`).
-        let keys: Vec<_> = e["request"]["userAttributes"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .collect();
-        assert!(
-            keys.is_sorted(),
-            "serde_json::Map must iterate sorted: {keys:?}"
-        );
     }
 }

@@ -24,26 +24,10 @@ impl JsonPath {
     pub(crate) fn find<'a>(&self, root: &'a Value) -> Found<'a> {
         match self {
             JsonPath::Direct(steps) => find_direct(root, steps),
-            JsonPath::Field(field, steps) => match root.get(field.name()) {
-                Some(field) => find_direct(field, steps),
-                None => Ok(None),
-            },
             JsonPath::Query(query, _) => match jsonpath_rust::query::js_path_process(query, root) {
                 Ok(found) => matches(found.into_iter().map(|r| r.val).filter(|v| !v.is_null())),
                 Err(_) => Ok(None),
             },
-        }
-    }
-
-    /// [`JsonPath::find`] in `event`, starting paths into a top-level field where the view found
-    /// it.
-    pub(crate) fn find_in<'a>(&self, event: &Event<'a>) -> Found<'a> {
-        match self {
-            JsonPath::Field(field, steps) => match event.field(*field) {
-                Some(field) => find_direct(field, steps),
-                None => Ok(None),
-            },
-            _ => self.find(event.value()),
         }
     }
 }
@@ -104,7 +88,7 @@ impl Lookup {
                 .copied()
                 .flatten()
                 .map(Cow::Borrowed)),
-            Lookup::Path(path) => path.find_in(event),
+            Lookup::Path(path) => path.find(event.value()),
         }
     }
 }
@@ -191,8 +175,7 @@ mod tests {
         let names = crate::mapping::compile::number_names(
             source.lookups_mut().filter_map(Lookup::attribute_slot),
         );
-        let mut attributes = vec![None; names.len()];
-        event.find_attributes(&names, &mut attributes);
+        let attributes: Vec<_> = names.iter().map(|n| event.attribute(n)).collect();
         source
             .resolve(&event, &attributes)
             .unwrap()
@@ -265,17 +248,12 @@ mod tests {
             "$",
         ] {
             let direct = JsonPath::compile(path).unwrap();
-            assert!(
-                matches!(direct, JsonPath::Direct(_) | JsonPath::Field(..)),
-                "{path}"
-            );
+            assert!(matches!(direct, JsonPath::Direct(_)), "{path}");
             let query = JsonPath::Query(
                 jsonpath_rust::parser::parse_json_path(path).unwrap(),
                 path.to_owned(),
             );
             assert_eq!(direct.find(&e), query.find(&e), "{path}");
-            let view = Event::new(&e).unwrap();
-            assert_eq!(direct.find_in(&view), query.find(&e), "{path}");
         }
         for path in [
             "$.a.*",
@@ -313,10 +291,6 @@ mod tests {
                 let e = event();
                 let query = JsonPath::Query(query.unwrap(), text.clone());
                 proptest::prop_assert_eq!(JsonPath::Direct(direct).find(&e), query.find(&e), "{}", text);
-                // As compiled (paths below `request` start from the event view's request).
-                let compiled = JsonPath::compile(&text).unwrap();
-                let view = Event::new(&e).unwrap();
-                proptest::prop_assert_eq!(compiled.find_in(&view), query.find(&e), "{}", text);
             }
         }
     }

@@ -25,15 +25,14 @@ const _: () = assert!(
     "OVER_VALUE_CAP names the limit"
 );
 /// Most transforms in one mapping, base and overlays together: with [`MAX_VALUE_BYTES`], it bounds
-/// the transform work per event (the costliest, `sha256` of the largest value, is about 0.1 ms).
+/// the transform work per event (docs/performance.md, "Worst case").
 pub const MAX_TRANSFORMS: usize = 2000;
 /// Most JSONPaths in one mapping that are not plain paths (wildcards, descendants, filters,
 /// slices): each may visit every node of the event, every event.
 pub const MAX_QUERY_PATHS: usize = 8;
 /// Most regular expressions (`replace` transforms and `matches` conditions) in one mapping. Each
-/// compiles to at most [`MAX_REGEX_SIZE`] and its matching cache is held to as much: measured, 64 of the largest
-/// (`\w{5}`) take 26 MB and 0.08 s at load, where 1,000 took 307 MB and 1.5 s, more than a
-/// 128 MB function has.
+/// compiles to at most [`MAX_REGEX_SIZE`] and its matching cache is held to as much, so that the
+/// largest allowed set fits a 128 MB function at load (docs/performance.md, "Limits").
 pub const MAX_REGEXES: usize = 64;
 /// Largest compiled size of one regex (`replace`, `matches`, `groups.keep.patterns`), to bound memory and
 /// matching time.
@@ -42,22 +41,20 @@ pub const MAX_REGEX_SIZE: usize = 256 * 1024;
 /// repetition written out (`a{10}` is 10, `(ab){5}` 10, a class one, `x*` one and `x+` two). What
 /// a regex costs on a value grows with it, faster than in proportion: past some tens of positions
 /// a pattern can need more states than the regex engine's lazy DFA keeps, and the engine then
-/// falls back to one that pays for every position at every byte. Measured on the largest value a
-/// regex reads ([`MAX_REGEX_INPUT_BYTES`]), the costliest 50-position `replace` found takes 22 ms;
-/// see [`MAX_MAPPING_REGEX_POSITIONS`] for the total (docs/performance.md, "Worst case").
+/// falls back to one that pays for every position at every byte; see
+/// [`MAX_MAPPING_REGEX_POSITIONS`] for the total (docs/performance.md, "Limits").
 pub const MAX_REGEX_POSITIONS: u64 = 50;
 /// Most positions all the regular expressions of a mapping spell out together (`replace`,
 /// `matches`, `groups.keep.patterns`), base and overlays, as [`MAX_REGEX_POSITIONS`] counts them.
 /// `replace` looks for every match, and finding each may read the rest of the value, so its cost
-/// grows with the square of the value's length times the pattern's positions: ten of the costliest
-/// 50-position patterns on a 1 KiB value take about 0.2 s per event, where 64 would take 1.4 s.
+/// grows with the square of the value's length times the pattern's positions: this total keeps
+/// the costliest mapping within the worst-case budget (docs/performance.md, "Limits").
 pub const MAX_MAPPING_REGEX_POSITIONS: u64 = 500;
 /// Longest value a regular expression reads, in bytes: a `replace` on a longer value fails the
 /// rule, a `matches` on one does not hold, and `groups.keep.patterns` do not keep a longer group
 /// name. Cognito's attribute values (at most 2,048 characters) and group names (at most 128) are
 /// rarely near it; the cap is what keeps a `replace`, whose cost grows with the square of the
-/// value, within the worst case: the costliest `replace` found took 22 ms on 1 KiB and 176 ms on
-/// 2 KiB.
+/// value, within the worst case (docs/performance.md, "Limits").
 pub const MAX_REGEX_INPUT_BYTES: usize = 1024;
 /// What a rule failing on [`MAX_REGEX_INPUT_BYTES`] says.
 pub const OVER_REGEX_INPUT: &str = "the value is over the 1 KiB a regular expression reads";

@@ -73,10 +73,6 @@ pub enum JsonPath {
     /// A path of plain member names and indexes (`$.a.b['c:d'][0]`), looked up directly: the
     /// common case, with no allocation per event.
     Direct(Vec<Step>),
-    /// A direct path into a top-level field of the envelope (`$.request.clientMetadata.x`,
-    /// `$.userPoolId`), with the steps after that field: looked up from the field the event view
-    /// found, not by searching the top of the event again.
-    Field(Field, Vec<Step>),
     /// Any other RFC 9535 query (wildcards, descendants, filters, slices), with its text as
     /// written (for reports: the crate's own rendering drops the dots between names).
     Query(JpQuery, String),
@@ -103,11 +99,6 @@ impl JsonPath {
             return Err(format!("JSONPath longer than {MAX_JSONPATH_LEN} bytes"));
         }
         if let Some(steps) = direct_steps(text) {
-            if let Some((Step::Member(name), rest)) = steps.split_first()
-                && let Some(field) = Field::named(name)
-            {
-                return Ok(JsonPath::Field(field, rest.to_vec()));
-            }
             return Ok(JsonPath::Direct(steps));
         }
         let query = jsonpath_rust::parser::parse_json_path(text)
@@ -154,9 +145,6 @@ impl JsonPath {
     fn levels(&self) -> [Level; 3] {
         let mut levels: Vec<Level> = match self {
             JsonPath::Direct(steps) => steps.iter().map(step_level).collect(),
-            JsonPath::Field(field, steps) => std::iter::once(Level::Name(field.name().into()))
-                .chain(steps.iter().map(step_level))
-                .collect(),
             JsonPath::Query(query, _) => {
                 let mut levels = Vec::new();
                 for segment in &query.segments {
@@ -234,10 +222,6 @@ impl std::fmt::Display for JsonPath {
         match self {
             JsonPath::Direct(s) => {
                 f.write_str("$")?;
-                steps(f, s)
-            }
-            JsonPath::Field(field, s) => {
-                write!(f, "$.{}", field.name())?;
                 steps(f, s)
             }
             JsonPath::Query(_, text) => f.write_str(text),
