@@ -39,6 +39,13 @@ impl Payload {
             Err(e) => Err(EventError::NotJson(e.to_string())),
         }
     }
+
+    /// Reads an event file's bytes as [`Payload::from_slice`] reads a payload, after a byte order
+    /// mark (files saved by Windows editors, the .NET runtime's test events): Lambda never sends
+    /// one, but a file may hold one.
+    pub fn from_file(bytes: &[u8]) -> Result<Value, EventError> {
+        Payload::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+    }
 }
 
 #[cfg(test)]
@@ -66,6 +73,16 @@ mod tests {
             Payload::from_slice(b"{\"version\": \"2\"} trailing").unwrap(),
             serde_json::json!({"version": "2"})
         );
+    }
+
+    #[test]
+    fn a_file_may_start_with_a_byte_order_mark_a_payload_may_not() {
+        let with_bom = b"\xEF\xBB\xBF{\"version\": \"2\"}";
+        assert_eq!(
+            Payload::from_file(with_bom).unwrap(),
+            serde_json::json!({"version": "2"})
+        );
+        assert!(Payload::from_slice(with_bom).is_err());
     }
 
     #[test]

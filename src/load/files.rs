@@ -81,11 +81,8 @@ pub enum ReadError {
     NotAnEvent(#[from] engine::EventError),
 }
 
-/// Reads one event file as the Lambda reads its payload ([`engine::Payload::from_slice`]). A byte
-/// order mark (files saved by Windows editors, the .NET runtime's test events) is skipped: Lambda
-/// never sends one, but a file may hold one.
+/// Reads one event file as the Lambda reads its payload ([`engine::Payload::from_file`]).
 pub fn event(file: &Path) -> Result<Value, ReadError> {
     let bytes = std::fs::read(file).map_err(ReadError::Unreadable)?;
-    let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    Ok(engine::Payload::from_slice(json)?)
+    Ok(engine::Payload::from_file(&bytes)?)
 }

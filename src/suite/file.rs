@@ -374,7 +374,7 @@ fn read_event(read: ReadFile, path: &Path, field: &str, problems: &mut Problems)
     let bytes = read(path)
         .map_err(|e| problems.add(field, format!("cannot read {}: {e}", path.display())))
         .ok()?;
-    Payload::from_slice(&bytes)
+    Payload::from_file(&bytes)
         .map_err(|e| {
             problems.add(
                 field,
