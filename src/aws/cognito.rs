@@ -1,5 +1,6 @@
 //! Cognito user pools through the AWS SDK: a pool's configuration for `audit` (`DescribeUserPool`,
-//! `ListUserPoolClients`, `DescribeUserPoolClient`), and the raw description and update that
+//! `ListUserPoolClients`, `DescribeUserPoolClient`), a user, their groups and a client for
+//! `preview` (`AdminGetUser`, `AdminListGroupsForUser`), and the raw description and update that
 //! `attach` and `detach` work on.
 //!
 //! `DescribeUserPool` is read as the JSON Cognito sent, not as the SDK's types, which drop every
@@ -19,6 +20,7 @@ use serde_json::{Map, Value};
 use super::config::operator_config;
 use super::error::api_error;
 use crate::audit::{self, Pool, PoolAttribute, TriggerVersion};
+use crate::workflow::preview::{Directory, Group, User};
 use crate::workflow::{ApiError, ApiErrorKind, UserPools};
 
 /// A Cognito client set up for operator commands.
@@ -59,19 +61,7 @@ impl Cognito {
                 })
             })
             .collect();
-        let lambda = user_pool.lambda_config();
-        let trigger = match lambda
-            .and_then(|l| l.pre_token_generation_config())
-            .map(|c| c.lambda_version())
-        {
-            Some(PreTokenGenerationLambdaVersionType::V20) => Some(TriggerVersion::V2),
-            Some(PreTokenGenerationLambdaVersionType::V30) => Some(TriggerVersion::V3),
-            Some(_) => Some(TriggerVersion::V1),
-            None if lambda.and_then(|l| l.pre_token_generation()).is_some() => {
-                Some(TriggerVersion::V1)
-            }
-            None => None,
-        };
+        let trigger = trigger_version(&user_pool);
 
         let mut clients = Vec::new();
         let mut next: Option<String> = None;
@@ -135,6 +125,96 @@ impl Cognito {
                 action: "DescribeUserPool",
                 kind: ApiErrorKind::NotFound,
             })
+    }
+}
+
+/// The pool's Pre Token Generation trigger version: `PreTokenGenerationConfig`'s, or V1 for the
+/// legacy `PreTokenGeneration` setting.
+fn trigger_version(user_pool: &UserPoolType) -> Option<TriggerVersion> {
+    let lambda = user_pool.lambda_config();
+    match lambda
+        .and_then(|l| l.pre_token_generation_config())
+        .map(|c| c.lambda_version())
+    {
+        Some(PreTokenGenerationLambdaVersionType::V20) => Some(TriggerVersion::V2),
+        Some(PreTokenGenerationLambdaVersionType::V30) => Some(TriggerVersion::V3),
+        Some(_) => Some(TriggerVersion::V1),
+        None if lambda.and_then(|l| l.pre_token_generation()).is_some() => Some(TriggerVersion::V1),
+        None => None,
+    }
+}
+
+impl Directory for Cognito {
+    async fn user(&self, pool: &str, username: &str) -> Result<User, ApiError> {
+        let user = self
+            .client
+            .admin_get_user()
+            .user_pool_id(pool)
+            .username(username)
+            .send()
+            .await
+            .map_err(|e| api_error("AdminGetUser", e))?;
+        Ok(User {
+            username: user.username().to_owned(),
+            status: user.user_status().map(|s| s.as_str().to_owned()),
+            attributes: user
+                .user_attributes()
+                .iter()
+                .map(|a| {
+                    (
+                        a.name().to_owned(),
+                        a.value().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    async fn groups(&self, pool: &str, username: &str) -> Result<Vec<Group>, ApiError> {
+        let mut groups = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .admin_list_groups_for_user()
+                .user_pool_id(pool)
+                .username(username)
+                .limit(60)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| api_error("AdminListGroupsForUser", e))?;
+            groups.extend(page.groups().iter().filter_map(|g| {
+                Some(Group {
+                    name: g.group_name()?.to_owned(),
+                    precedence: g.precedence(),
+                    role: g.role_arn().map(str::to_owned),
+                })
+            }));
+            next = page.next_token().map(str::to_owned);
+            if next.is_none() {
+                return Ok(groups);
+            }
+        }
+    }
+
+    async fn client_scopes(&self, pool: &str, client: &str) -> Result<Vec<String>, ApiError> {
+        let described = self
+            .client
+            .describe_user_pool_client()
+            .user_pool_id(pool)
+            .client_id(client)
+            .send()
+            .await
+            .map_err(|e| api_error("DescribeUserPoolClient", e))?;
+        Ok(described
+            .user_pool_client
+            .map(|c| c.allowed_o_auth_scopes().to_vec())
+            .unwrap_or_default())
+    }
+
+    async fn trigger_version(&self, pool: &str) -> Result<Option<TriggerVersion>, ApiError> {
+        Ok(trigger_version(&self.describe_typed(pool).await?))
     }
 }
 

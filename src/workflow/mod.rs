@@ -1,5 +1,6 @@
 //! What operators do to an AWS account: publishing a mapping (`push`), moving its label
-//! (`release`), setting a pool's trigger (`attach`, `detach`). Each workflow plans from what it
+//! (`release`), setting a pool's trigger (`attach`, `detach`), and what they read from it to
+//! preview a real user's tokens (`preview`). Each workflow plans from what it
 //! reads, writes only what it planned, and reads back what it wrote.
 //!
 //! The AWS APIs are reached through the small traits below, which `crate::aws` implements with
@@ -19,6 +20,7 @@ mod memory;
 pub mod parameter;
 pub mod permission;
 pub mod pool;
+pub mod preview;
 pub mod trigger;
 
 use permission::Permission;

@@ -18,7 +18,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 use serde_json::Value;
 use support::ssm::endpoint;
 
-async fn cognito() -> Client {
+pub(crate) async fn cognito() -> Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .region(aws_config::Region::new("us-east-1"))

@@ -305,7 +305,7 @@ fn needs_aws(command: &str) -> bool {
     let words: Vec<&str> = command.split_whitespace().collect();
     matches!(
         words.first(),
-        Some(&"push" | &"diff" | &"audit" | &"attach" | &"release")
+        Some(&"push" | &"diff" | &"audit" | &"attach" | &"release" | &"preview")
     ) || words.contains(&"--ssm-parameter")
 }
 

@@ -25,6 +25,7 @@ mod layers;
 mod logs;
 mod metrics;
 mod overlays;
+mod preview;
 mod properties;
 mod schema;
 mod ssm;

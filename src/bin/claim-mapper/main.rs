@@ -36,6 +36,8 @@ enum Command {
     Schema(commands::schema::Args),
     #[cfg(feature = "user-pool")]
     Audit(commands::audit::Args),
+    #[cfg(feature = "user-pool")]
+    Preview(commands::preview::Args),
     #[cfg(feature = "ssm")]
     Push(commands::push::Args),
     #[cfg(feature = "ssm")]
@@ -57,6 +59,8 @@ async fn main() -> ExitCode {
         Command::Schema(args) => commands::schema::run(args),
         #[cfg(feature = "user-pool")]
         Command::Audit(args) => commands::audit::run(args).await,
+        #[cfg(feature = "user-pool")]
+        Command::Preview(args) => commands::preview::run(args).await,
         #[cfg(feature = "ssm")]
         Command::Push(args) => commands::push::run(args).await,
         #[cfg(feature = "ssm")]

@@ -17,6 +17,8 @@ pub mod detach;
 pub mod diff;
 pub mod dry_run;
 pub mod explain;
+#[cfg(feature = "user-pool")]
+pub mod preview;
 #[cfg(feature = "ssm")]
 pub mod push;
 #[cfg(feature = "ssm")]
