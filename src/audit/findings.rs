@@ -180,7 +180,8 @@ pub fn audit(mapping: &Mapping, pool: &Pool) -> Vec<Finding> {
                     "`{}` decides {what}, and it is whatever the app asking for the tokens \
                      sends (`ClientMetadata` of RespondToAuthChallenge or \
                      GetTokensFromRefreshToken, `aws_client_metadata` at the token endpoint): \
-                     anyone with an app client id",
+                     anyone with an app client id; and absent from InitiateAuth and its refresh \
+                     flow, so what it decides at sign-in can be gone at the next refresh",
                     input.written
                 ),
                 "decide grants from groups or attributes users cannot write; in a claim, \

@@ -47,6 +47,12 @@ pub fn evaluate<'a>(
         ..Outcome::default()
     };
 
+    let source = event.trigger_source();
+    if !cognito::TRIGGER_SOURCES.contains(&source) {
+        out.notes.push(Note::UnknownTriggerSource(
+            source.chars().take(64).collect(),
+        ));
+    }
     if let Some(version) = event.unknown_version() {
         out.notes
             .push(Note::AnsweredAsVersion1(version.chars().take(40).collect()));

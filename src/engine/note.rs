@@ -15,6 +15,11 @@ pub enum Note {
     /// group pipeline did not run, and the groups are left as Cognito has them (an empty
     /// override would clear them).
     GroupsUnreadable,
+    /// `triggerSource` is not one of those Cognito documents for this trigger (a token operation
+    /// newer than this build, or an emulator's): the rules and overlays limited to trigger
+    /// sources (`triggers:`) did not apply, the others did. Holds the source as sent (at most 64
+    /// characters).
+    UnknownTriggerSource(String),
 }
 
 impl fmt::Display for Note {
@@ -29,6 +34,11 @@ impl fmt::Display for Note {
                 f,
                 "request.groupConfiguration is not an object with a groupsToOverride list: the \
                  group pipeline did not run, the groups are left as Cognito has them"
+            ),
+            Note::UnknownTriggerSource(source) => write!(
+                f,
+                "trigger source `{source}` is not one Cognito documents for this trigger: rules \
+                 and overlays limited to trigger sources (`triggers:`) did not apply, the others did"
             ),
         }
     }

@@ -443,9 +443,15 @@ fn warn_about_inputs(rules: &[Rule], scopes: &[ScopeRule], problems: &mut Proble
 }
 
 /// The warning for a value read from `request.clientMetadata`.
+/// Cognito forwards `ClientMetadata` to this trigger from some flows only (Developer Guide, "Pre
+/// token generation Lambda trigger"; API Reference, `InitiateAuth` and `GetTokensFromRefreshToken`,
+/// `ClientMetadata`).
 const CLIENT_INPUT: &str = "this reads `request.clientMetadata`, which is whatever the app asking \
     for the tokens sends (any app that has the client id): never let it grant anything, and in a \
-    claim treat it as the client's word, not the user pool's";
+    claim treat it as the client's word, not the user pool's; Cognito passes it from \
+    RespondToAuthChallenge, GetTokensFromRefreshToken and the token endpoint's \
+    aws_client_metadata only, not from InitiateAuth or its refresh flow, so what it decides at \
+    sign-in can be gone at the next refresh";
 
 /// A mapping with no rules, returned alongside problems that stop compiling early.
 fn empty(raw: RawMapping, text: &str) -> Mapping {

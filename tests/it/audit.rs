@@ -202,6 +202,13 @@ async fn audit_reports_each_finding_against_a_version_2_pool() {
         client_input[0]["source"],
         "$.request.clientMetadata.step_up"
     );
+    assert!(
+        client_input[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("absent from InitiateAuth and its refresh flow"),
+        "{client_input:?}"
+    );
     // custom:role into the ID token: `open` cannot read it (custom attributes are not in the
     // default read set), `web` can. custom:tenant: neither lists it.
     let disclosed = find("disclosure", "rule 1");

@@ -358,6 +358,13 @@ fn validate_prints_warnings_passes_them_unless_strict_and_speaks_json() {
         ),
         "{client_input}"
     );
+    assert!(
+        client_input["message"]
+            .as_str()
+            .unwrap()
+            .contains("not from InitiateAuth or its refresh flow"),
+        "{client_input}"
+    );
     // Refused by --strict for its warnings alone: they are its problems.
     let strict = cli(&["validate", "--json", "--strict", file]);
     assert_eq!(strict.status.code(), Some(1));

@@ -262,6 +262,31 @@ fn an_unknown_version_without_a_response_key_is_answered_as_version_1_with_a_war
     }
 }
 
+/// A trigger source Cognito does not document (a token operation newer than this build): the
+/// rules limited to trigger sources do not apply, the others do, and a warning says so rather
+/// than the rules silently missing.
+#[test]
+fn an_unknown_trigger_source_applies_the_unlimited_rules_with_a_warning() {
+    let m = mapping(
+        "version: 1\nclaims:\n  - { claim: always, value: 1 }\n  - { claim: on_sign_in, value: 1, when: { triggers: [TokenGeneration_Authentication] } }\n",
+    );
+    let mut e = event("2");
+    e["triggerSource"] = json!("TokenGeneration_SomethingNew");
+    let done = apply(&m, e, TODAY).unwrap();
+    assert_eq!(
+        done.event["response"]["claimsAndScopeOverrideDetails"]["idTokenGeneration"]["claimsToAddOrOverride"],
+        json!({"always": 1})
+    );
+    assert_eq!(
+        done.warnings(),
+        [
+            "trigger source `TokenGeneration_SomethingNew` is not one Cognito documents for this trigger: rules and overlays limited to trigger sources (`triggers:`) did not apply, the others did"
+        ]
+    );
+    // A documented source: no warning.
+    assert!(apply(&m, event("2"), TODAY).unwrap().warnings().is_empty());
+}
+
 #[test]
 fn bad_events_get_clear_errors() {
     let m = mapping(TYPED);
