@@ -107,7 +107,14 @@ pub(crate) fn yaml_error_parts(
         Some((path, rest)) if !path.contains(' ') => (path.to_owned(), rest.to_owned()),
         _ => (String::new(), message),
     };
-    if let Some(hint) = syntax_hint(&message) {
+    message = without_type_names(&message);
+    let at = location.and_then(|l| {
+        text.lines()
+            .nth(l.line.checked_sub(1)?)?
+            .chars()
+            .nth(l.column.checked_sub(1)?)
+    });
+    if let Some(hint) = syntax_hint(&message, at).or_else(|| field_hint(&field, &message)) {
         message = format!("{message}: {hint}");
     }
     let mut location = duplicate_key_line(text, location, &message).or(location);
@@ -116,9 +123,37 @@ pub(crate) fn yaml_error_parts(
     (location, field, message)
 }
 
-/// A plain hint for the YAML mistakes people make most, by the parser's message.
-fn syntax_hint(message: &str) -> Option<&'static str> {
-    const HINTS: [(&str, &str); 9] = [
+/// `message` with our types' names (`expected struct RawScopeAdd`) said as what they are in
+/// the file: a mapping of keys.
+fn without_type_names(message: &str) -> String {
+    match message.split_once("expected struct ") {
+        Some((before, name)) if name.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            format!("{before}expected a mapping (`key: value`)")
+        }
+        _ => message.to_owned(),
+    }
+}
+
+/// A hint for a mistake in one place of the format, by the field it is in.
+fn field_hint(field: &str, message: &str) -> Option<&'static str> {
+    let in_scopes_add = field.starts_with("scopes.add[") || field.contains(".scopes.add[");
+    (in_scopes_add && message.starts_with("invalid type: string"))
+        .then_some("each `scopes.add` item names its scope: `- scope: orders-api/read`")
+}
+
+/// A plain hint for the YAML mistakes people make most, by the parser's message and the character
+/// at the position it gives.
+fn syntax_hint(message: &str, at: Option<char>) -> Option<&'static str> {
+    if message.starts_with("found character that cannot start any token") {
+        return match at {
+            Some('\t') => Some("a tab: YAML indents with spaces, not tabs"),
+            Some('@' | '`' | '%') => {
+                Some("a value starting with `@`, a backtick or `%` must be quoted")
+            }
+            _ => None,
+        };
+    }
+    const HINTS: [(&str, &str); 8] = [
         (
             "did not find expected '-' indicator",
             "the indentation does not match the lines above: every item of a list starts with `- ` at the same column",
@@ -142,10 +177,6 @@ fn syntax_hint(message: &str) -> Option<&'static str> {
         (
             "mapping values are not allowed in this context",
             "a `: ` inside a value: quote the value (`'a: b'`), or check the indentation",
-        ),
-        (
-            "found character that cannot start any token",
-            "a value starting with `@`, a backtick or `%` must be quoted",
         ),
         (
             "invalid type: map, expected a string",

@@ -151,12 +151,13 @@ pub fn evaluate<'a>(
     }
     if access_token {
         out.suppress_access = &mapping.suppress_access;
-        for scope in &mapping.scopes_add {
-            let holds = scope
+        for (index, scope) in mapping.scopes_add.iter().enumerate() {
+            let unmet = scope
                 .when
                 .as_ref()
-                .is_none_or(|w| w.check(event, attributes, &groups).is_ok());
-            if holds && !out.scopes_add.contains(&&*scope.scope) {
+                .and_then(|w| w.check(event, attributes, &groups).err());
+            observer.scope_add(index, unmet);
+            if unmet.is_none() && !out.scopes_add.contains(&&*scope.scope) {
                 out.scopes_add.push(&scope.scope);
             }
         }

@@ -15,6 +15,9 @@ pub trait Observer {
     fn rule(&mut self, _rule: &Rule, _outcome: &RuleOutcome<'_>) {}
     /// The groups after one step of the group pipeline.
     fn group_stage(&mut self, _stage: Stage, _groups: &[String]) {}
+    /// Whether `scopes.add[index]` holds for the event: `None`, or the condition that did not.
+    /// Called only for events whose access token the trigger changes.
+    fn scope_add(&mut self, _index: usize, _unmet: Option<Unmet<'_>>) {}
 }
 
 /// Observes nothing.

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use time::Date;
 
 use crate::cognito::CLIENT_CREDENTIALS;
-use crate::engine::{self, Event, Observer, Reply, RuleOutcome, Stage};
+use crate::engine::{self, Event, Observer, Reply, RuleOutcome, Shape, Stage, Unmet};
 use crate::mapping::overlay::Dropped;
 use crate::mapping::{Mapping, Rule, RuleId};
 
@@ -17,6 +17,8 @@ use crate::mapping::{Mapping, Rule, RuleId};
 struct Recorder {
     rules: HashMap<RuleId, String>,
     stages: Vec<(Stage, Vec<String>)>,
+    /// Each `scopes.add` entry's outcome, by index.
+    scopes: HashMap<usize, String>,
 }
 
 impl Observer for Recorder {
@@ -26,6 +28,14 @@ impl Observer for Recorder {
 
     fn group_stage(&mut self, stage: Stage, groups: &[String]) {
         self.stages.push((stage, groups.to_vec()));
+    }
+
+    fn scope_add(&mut self, index: usize, unmet: Option<Unmet<'_>>) {
+        let outcome = match unmet {
+            None => "added".to_owned(),
+            Some(unmet) => RuleOutcome::ConditionFalse(unmet).to_string(),
+        };
+        self.scopes.insert(index, outcome);
     }
 }
 
@@ -42,6 +52,8 @@ pub struct Explanation {
     groups: Option<Vec<(Stage, Vec<String>)>>,
     /// Every rule that could apply, in precedence order: (rule, claim, outcome).
     rules: Vec<(String, String, String)>,
+    /// Every scope the mapping adds or suppresses: (place, scope, outcome).
+    scopes: Vec<(String, String, String)>,
     /// The warnings (what the engine worked around, the rules skipped under `on_error: skip`)
     /// and the response; or the error the Lambda returns.
     result: Result<(Vec<String>, Value), String>,
@@ -60,6 +72,7 @@ pub fn explain(mapping: &Mapping, event: Value, today: Date) -> Explanation {
                 overlays: Vec::new(),
                 groups: None,
                 rules: Vec::new(),
+                scopes: Vec::new(),
                 result: Err(format!("event refused: {e}")),
             };
         }
@@ -103,6 +116,38 @@ pub fn explain(mapping: &Mapping, event: Value, today: Date) -> Explanation {
             (rule.id.to_string(), rule.claim.clone(), outcome)
         })
         .collect();
+    // Scopes are the access token's: a version 1 event has none to change; an event the Lambda
+    // fails stops before them.
+    let not_run = if view.shape() == Shape::V1 {
+        "not run: a version 1 event has no access token to change"
+    } else {
+        "not reached: an earlier rule failed"
+    };
+    let suppressed = if view.shape() == Shape::V1 || result.is_err() {
+        not_run
+    } else {
+        "suppressed"
+    };
+    let scopes = mapping
+        .scopes_add
+        .iter()
+        .enumerate()
+        .map(|(i, add)| {
+            let outcome = recorder.scopes.get(&i).cloned();
+            let outcome = outcome.unwrap_or_else(|| not_run.to_owned());
+            (format!("scopes.add[{i}]"), add.scope.clone(), outcome)
+        })
+        .chain(
+            mapping
+                .scopes_suppress
+                .iter()
+                .enumerate()
+                .map(|(i, scope)| {
+                    let place = format!("scopes.suppress[{i}]");
+                    (place, scope.clone(), suppressed.to_owned())
+                }),
+        )
+        .collect();
     Explanation {
         trigger: dash(Some(&trigger)),
         version: dash(view.version()),
@@ -110,6 +155,7 @@ pub fn explain(mapping: &Mapping, event: Value, today: Date) -> Explanation {
         overlays,
         groups: mapping.groups.is_some().then_some(recorder.stages),
         rules,
+        scopes,
         result: result
             .map(|done| {
                 let response = done.event.get("response").cloned().unwrap_or_default();
@@ -168,6 +214,14 @@ impl Explanation {
         if self.rules.is_empty() {
             let _ = writeln!(out, "  (none)");
         }
+        if !self.scopes.is_empty() {
+            let _ = writeln!(out, "\nscopes:");
+            let width = self.scopes.iter().map(|(place, ..)| place.len()).max();
+            let width = width.unwrap_or(0);
+            for (place, scope, outcome) in &self.scopes {
+                let _ = writeln!(out, "  {place:<width$}  {scope:<24} {outcome}");
+            }
+        }
         match &self.result {
             Err(error) => {
                 let _ = writeln!(out, "\nresult: {error}");
@@ -188,7 +242,8 @@ impl Explanation {
 
     /// The explanation as one JSON object: `trigger`, `version`, `client`, `overlays`, `groups`
     /// (each step with its groups; `null` without a pipeline), `rules` (`rule`, `claim`,
-    /// `outcome`), then `warnings` and `response`, or `error`.
+    /// `outcome`), `scopes` (`place`, `scope`, `outcome`), then `warnings` and `response`, or
+    /// `error`.
     pub fn to_json(&self) -> Value {
         let mut out = json!({
             "trigger": self.trigger,
@@ -202,6 +257,10 @@ impl Explanation {
             "rules": self.rules
                 .iter()
                 .map(|(rule, claim, outcome)| json!({"rule": rule, "claim": claim, "outcome": outcome}))
+                .collect::<Vec<_>>(),
+            "scopes": self.scopes
+                .iter()
+                .map(|(place, scope, outcome)| json!({"place": place, "scope": scope, "outcome": outcome}))
                 .collect::<Vec<_>>(),
         });
         match &self.result {

@@ -4,7 +4,7 @@
 use time::Date;
 
 use super::file::{Case, TokenExpect};
-use crate::engine::{self, ApplyError, Reply, TokenView};
+use crate::engine::{self, ApplyError, Reply, RuleFailure, TokenView};
 use crate::mapping::Mapping;
 
 /// What became of one case.
@@ -66,11 +66,13 @@ impl Case {
             }
             (Ok(reply), None) => {
                 let response = reply.response();
-                check_token("id", &self.expect.id, &response.id, &mut differs);
+                let skipped = &reply.skipped;
+                check_token("id", &self.expect.id, &response.id, skipped, &mut differs);
                 check_token(
                     "access",
                     &self.expect.access,
                     &response.access,
+                    skipped,
                     &mut differs,
                 );
                 if let Some(groups) = &self.expect.groups {
@@ -96,6 +98,7 @@ fn check_token(
     token: &str,
     expect: &TokenExpect,
     view: &TokenView,
+    skipped: &[RuleFailure],
     differs: &mut impl FnMut(&str, String, String),
 ) {
     let added = &view.changes.add;
@@ -110,7 +113,7 @@ fn check_token(
             None => differs(
                 &format!("{token}.claims.{claim}"),
                 json_text(wanted),
-                "not added".into(),
+                not_added(claim, skipped),
             ),
         }
     }
@@ -151,6 +154,20 @@ fn check_token(
                 json_text(actual),
             );
         }
+    }
+}
+
+/// "not added", with why when a rule for `claim` failed and was skipped (`on_error: skip`).
+fn not_added(claim: &str, skipped: &[RuleFailure]) -> String {
+    let why: Vec<String> = skipped
+        .iter()
+        .filter(|f| f.claim == claim)
+        .map(|f| format!("rule {} skipped: {}", f.rule, f.reason))
+        .collect();
+    if why.is_empty() {
+        "not added".into()
+    } else {
+        format!("not added ({})", why.join("; "))
     }
 }
 

@@ -143,6 +143,37 @@ fn expected_errors_ages_and_group_overrides_are_checked() {
     );
 }
 
+/// A claim a skipped rule did not add says why the rule failed, not only that nothing came.
+#[test]
+fn a_claim_not_added_says_why_its_rule_was_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("m.yaml"),
+        "version: 1\nclaims:\n  - claim: age\n    from: birthdate\n    transform: [age]\n  - claim: plan\n    from: custom:plan\n",
+    )
+    .unwrap();
+    let text = "version: 1\nmapping: m.yaml\ntoday: 2026-11-26\ncases:\n\
+        - name: born in the future\n  event: { attributes: { birthdate: 2999-01-01 } }\n  expect:\n    id: { claims: { age: 5, plan: gold } }\n";
+    let file = dir.path().join("t.yaml");
+    std::fs::write(&file, text).unwrap();
+    let s = claim_mapper::load::files::suite(&file).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = claim_mapper::load::load_file(s.mapping.as_ref().unwrap()).unwrap();
+    let verdict = s.cases[0].run(&loaded.mapping, s.today.unwrap());
+    let actual: Vec<&str> = verdict
+        .mismatches
+        .iter()
+        .map(|m| m.actual.as_str())
+        .collect();
+    assert_eq!(actual.len(), 2, "{actual:?}");
+    assert!(
+        actual[0].starts_with("not added (rule 1 skipped: ")
+            && actual[0].len() > "not added (rule 1 skipped: )".len(),
+        "{actual:?}"
+    );
+    // Missing without a failure: nothing more to say.
+    assert_eq!(actual[1], "not added");
+}
+
 #[test]
 fn described_events_are_the_events_cognito_sends_for_each_version() {
     let s = suite(

@@ -204,6 +204,23 @@ fn yaml_syntax_errors_have_a_plain_hint() {
             "YAML indents with spaces, not tabs",
         ),
         (
+            // A tab where an item starts: not the hint about `@`.
+            "version: 1\nclaims:\n\t- claim: a\n    value: 1\n",
+            "3:1",
+            "found character that cannot start any token: a tab: YAML indents with spaces, not tabs",
+        ),
+        (
+            "version: 1\nclaims:\n  - claim: a\n    value: @home\n",
+            "4:12",
+            "found character that cannot start any token: a value starting with `@`, a backtick or `%` must be quoted",
+        ),
+        (
+            // No type name of ours, and what the item should be.
+            "version: 1\nclaims: []\nscopes:\n  add:\n    - orders-api/read\n",
+            "5:7",
+            "field `scopes.add[0]`: invalid type: string \"orders-api/read\", expected a mapping (`key: value`): each `scopes.add` item names its scope: `- scope: orders-api/read`",
+        ),
+        (
             // The `{` left open on line 3, though the parser notices on line 4.
             "version: 1\nclaims:\n  - {claim: a, from: email\n  - claim: b\n",
             "3:5",

@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, value_parser = parse_date)]
     today: Option<Date>,
     /// One JSON object: {"mapping", "event", "trigger", "version", "client", "overlays",
-    /// "groups", "rules", then "warnings" and "response", or "error"}.
+    /// "groups", "rules", "scopes", then "warnings" and "response", or "error"}.
     #[arg(long)]
     json: bool,
 }
