@@ -204,6 +204,34 @@ pub fn audit(mapping: &Mapping, pool: &Pool) -> Vec<Finding> {
             });
         }
     }
+    // Without a group pipeline, `when.groups` names the pool's own groups, and one the pool does
+    // not have never holds (a pipeline may rename groups, so its names need not be the pool's).
+    if let (None, Some(groups)) = (&mapping.groups, &pool.groups) {
+        for (group, place, field) in mapping.condition_group_names() {
+            if groups.contains(&group) {
+                continue;
+            }
+            let same_but_case = groups
+                .iter()
+                .find(|g| g.to_lowercase() == group.to_lowercase());
+            let hint = match same_but_case {
+                Some(g) => format!(": group names are case-sensitive, did you mean `{g}`?"),
+                None => String::new(),
+            };
+            findings.push(Finding {
+                severity: Severity::Medium,
+                kind: Kind::Drift,
+                place,
+                field,
+                source: group.clone(),
+                clients: Vec::new(),
+                message: format!(
+                    "the pool has no group `{group}`: this condition never holds{hint}"
+                ),
+                fix: "write the group's name as the pool has it".into(),
+            });
+        }
+    }
     if matches!(pool.trigger, Some(TriggerVersion::V1)) {
         for (place, field, claim) in mapping.access_token_rules() {
             findings.push(Finding {
@@ -269,6 +297,7 @@ mod tests {
                 },
             ],
             trigger: Some(trigger),
+            groups: Some(vec!["admins".into(), "support".into()]),
         }
     }
 
@@ -295,6 +324,44 @@ mod tests {
             ]
         );
         assert_eq!(found[0].clients, ["web (web)"]);
+    }
+
+    #[test]
+    fn a_group_the_pool_does_not_have_is_drift_and_a_case_slip_is_named() {
+        let m = mapping(
+            "version: 1\nclaims:\n  - {claim: admin, value: true, when: {groups: [Admins, support]}}\nscopes:\n  add:\n    - {scope: s, when: {groups: [ops]}}\n",
+        );
+        let found = audit(&m, &pool(TriggerVersion::V2));
+        let drift: Vec<_> = found.iter().filter(|f| f.kind == Kind::Drift).collect();
+        assert_eq!(drift.len(), 2, "{found:#?}");
+        assert_eq!(drift[0].field, "claims[0].when.groups[0]");
+        assert_eq!(drift[0].place, "rule 1");
+        assert!(
+            drift[0].message.contains("did you mean `admins`?"),
+            "{}",
+            drift[0].message
+        );
+        assert_eq!(drift[1].field, "scopes.add[0].when.groups[0]");
+        assert!(
+            !drift[1].message.contains("did you mean"),
+            "{}",
+            drift[1].message
+        );
+        // A group pipeline may rename groups: its names are not the pool's to check.
+        let piped = mapping(
+            "version: 1\ngroups:\n  from: [cognito]\n  rename: { strip_prefix: app- }\nclaims:\n  - {claim: admin, value: true, when: {groups: [Admins]}}\n",
+        );
+        assert!(
+            audit(&piped, &pool(TriggerVersion::V2))
+                .iter()
+                .all(|f| f.kind != Kind::Drift)
+        );
+        // Groups not read: nothing said about them.
+        let unread = Pool {
+            groups: None,
+            ..pool(TriggerVersion::V2)
+        };
+        assert!(audit(&m, &unread).iter().all(|f| f.kind != Kind::Drift));
     }
 
     #[test]

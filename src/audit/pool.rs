@@ -19,6 +19,8 @@ pub struct Pool {
     pub clients: Vec<Client>,
     /// The Pre Token Generation trigger's event version; `None` when the pool has no such trigger.
     pub trigger: Option<TriggerVersion>,
+    /// The names of its groups (`ListGroups`); `None` when they were not read.
+    pub groups: Option<Vec<String>>,
 }
 
 /// One attribute of a pool's schema.
@@ -158,6 +160,7 @@ mod tests {
                 },
             ],
             trigger: Some(TriggerVersion::V2),
+            groups: None,
         }
     }
 

@@ -1,5 +1,5 @@
 //! Cognito user pools through the AWS SDK: a pool's configuration for `audit` (`DescribeUserPool`,
-//! `ListUserPoolClients`, `DescribeUserPoolClient`), a user, their groups and a client for
+//! `ListUserPoolClients`, `DescribeUserPoolClient`, `ListGroups`), a user, their groups and a client for
 //! `preview` (`AdminGetUser`, `AdminListGroupsForUser`), and the raw description and update that
 //! `attach` and `detach` work on.
 //!
@@ -105,11 +105,34 @@ impl Cognito {
                 break;
             }
         }
+        let mut groups = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_groups()
+                .user_pool_id(id)
+                .limit(60)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| api_error("ListGroups", e))?;
+            groups.extend(
+                page.groups()
+                    .iter()
+                    .filter_map(|g| g.group_name().map(str::to_owned)),
+            );
+            next = page.next_token().map(str::to_owned);
+            if next.is_none() {
+                break;
+            }
+        }
         Ok(Pool {
             id: id.to_owned(),
             attributes,
             clients,
             trigger,
+            groups: Some(groups),
         })
     }
 

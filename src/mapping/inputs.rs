@@ -209,6 +209,29 @@ impl Mapping {
         named
     }
 
+    /// Every group name a `when.groups` condition lists (rules, overlays' rules, scopes), each
+    /// once, as (group, place, field) where it is first written.
+    pub fn condition_group_names(&self) -> Vec<(String, String, String)> {
+        let mut named: Vec<(String, String, String)> = Vec::new();
+        let mut add = |when: Option<&Condition>, place: String, path: &str| {
+            let groups = when.and_then(|w| w.groups.as_deref()).unwrap_or_default();
+            for (i, group) in groups.iter().enumerate() {
+                if !named.iter().any(|(known, ..)| known == group) {
+                    let field = format!("{path}.when.groups[{i}]");
+                    named.push((group.clone(), place.clone(), field));
+                }
+            }
+        };
+        for rule in &self.rules {
+            add(rule.when.as_ref(), format!("rule {}", rule.id), &rule.path);
+        }
+        for (n, scope) in self.scopes_add.iter().enumerate() {
+            let place = format!("scopes.add[{n}]");
+            add(scope.when.as_ref(), place.clone(), &place);
+        }
+        named
+    }
+
     /// The rules that send a claim to the access token, as (place, field, claim).
     pub fn access_token_rules(&self) -> Vec<(String, String, String)> {
         self.rules

@@ -43,6 +43,7 @@ impl ApiError {
             | "UpdateUserPool"
             | "ListUserPoolClients"
             | "DescribeUserPoolClient"
+            | "ListGroups"
             | "AdminGetUser"
             | "AdminListGroupsForUser" => "cognito-idp",
             "GetPolicy" | "AddPermission" => "lambda",

@@ -37,7 +37,7 @@ async fn created(request: CreateUserPoolFluentBuilder) -> String {
 }
 
 /// A pool with `custom:role` (mutable), `custom:tenant` (immutable) and `custom:tier` (mutable),
-/// its Pre Token Generation trigger at `version`, and two app clients: `open` with Cognito's
+/// the group `admins`, its Pre Token Generation trigger at `version`, and two app clients: `open` with Cognito's
 /// default read and write sets, `web` that lets users write `custom:role` and reads it.
 async fn pool(version: PreTokenGenerationLambdaVersionType) -> (String, String, String) {
     let c = cognito().await;
@@ -94,6 +94,12 @@ async fn pool(version: PreTokenGenerationLambdaVersionType) -> (String, String, 
         .unwrap()
         .client_id
         .unwrap();
+    c.create_group()
+        .user_pool_id(&pool)
+        .group_name("admins")
+        .send()
+        .await
+        .unwrap();
     (pool, open, web)
 }
 
@@ -127,6 +133,10 @@ claims:
   - claim: display_name
     template: "{given_name} {family_name}"
     tokens: [access]
+  - claim: ops
+    value: true
+    when:
+      groups: [Admins]
 scopes:
   add:
     - scope: orders-api/write
@@ -234,6 +244,17 @@ async fn audit_reports_each_finding_against_a_version_2_pool() {
         !found
             .iter()
             .any(|f| f["message"].as_str().unwrap().contains("V1_0"))
+    );
+    // A group the pool has under another case: the condition never holds.
+    let group = find("drift", "rule 7");
+    assert_eq!(group.len(), 1, "{found:#?}");
+    assert_eq!(group[0]["field"], "claims[6].when.groups[0]");
+    assert!(
+        group[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("group names are case-sensitive, did you mean `admins`?"),
+        "{group:?}"
     );
     // The human report says the same, most severe first.
     let human = cli(&["audit", "--user-pool-id", &pool, "--mapping", &mapping]);
