@@ -487,3 +487,63 @@ fn explain_json_gives_each_rule_and_the_response() {
     .unwrap();
     assert_eq!(line["response"], expected["response"]);
 }
+
+/// `init` in a team's own repository: a mapping and a suite that validate and pass at full
+/// coverage, nothing overwritten; and without it, the defaults say what to pass.
+#[test]
+fn init_writes_a_first_mapping_and_suite_and_missing_defaults_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_claim-mapper"))
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+
+    let missing = run(&["dry-run"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("there is no mappings/default.yaml here (the default): pass --mapping FILE, or run `claim-mapper init`"),
+        "{}",
+        stderr(&missing)
+    );
+    let no_suites = run(&["test"]);
+    assert_eq!(no_suites.status.code(), Some(2));
+    assert!(stderr(&no_suites).contains("there is no mappings/tests here"));
+
+    let init = run(&["init"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    for file in [
+        "mappings/default.yaml",
+        "mappings/tests/default.yaml",
+        "mappings/schema.json",
+        "mappings/tests/schema.json",
+    ] {
+        assert!(dir.path().join(file).is_file(), "{file}");
+    }
+    assert!(run(&["validate", "--strict", "mappings/default.yaml"]).status.success());
+    let tested = run(&["test", "--min-coverage", "100"]);
+    assert!(tested.status.success(), "{}", stdout(&tested));
+    assert!(stdout(&tested).contains("2 of 2 cases passed"));
+    // The schemas written are the ones `schema` prints.
+    let schema = run(&["schema"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("mappings/schema.json")).unwrap(),
+        stdout(&schema)
+    );
+
+    // Nothing is overwritten; another name is another environment.
+    std::fs::write(dir.path().join("mappings/default.yaml"), "edited\n").unwrap();
+    let again = run(&["init"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("exists already: nothing written"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("mappings/default.yaml")).unwrap(),
+        "edited\n"
+    );
+    assert!(run(&["init", "--name", "prod"]).status.success());
+    assert!(run(&["test", "mappings/tests/prod.yaml"]).status.success());
+    assert_eq!(run(&["init", "--name", "../x"]).status.code(), Some(2));
+}

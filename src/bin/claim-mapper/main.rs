@@ -28,6 +28,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Init(commands::init::Args),
     Validate(commands::validate::Args),
     DryRun(commands::dry_run::Args),
     Explain(commands::explain::Args),
@@ -51,6 +52,7 @@ enum Command {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let status = match Cli::parse().command {
+        Command::Init(args) => commands::init::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::DryRun(args) => commands::dry_run::run(args).await,
         Command::Explain(args) => commands::explain::run(args),

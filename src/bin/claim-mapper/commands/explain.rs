@@ -34,6 +34,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<Status> {
+    super::at_default(&args.mapping, settings::DEFAULT_FILE, super::NO_MAPPING)?;
     let loaded = load::load_file(&args.mapping)?;
     let event = &args.event;
     let value =

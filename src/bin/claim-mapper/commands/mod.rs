@@ -1,7 +1,7 @@
 //! The commands, one file each (its arguments and `run`), and what several share: where a mapping
 //! comes from, which events, the date `age` counts from, printing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use claim_mapper::load::{self, Loaded};
@@ -17,6 +17,7 @@ pub mod detach;
 pub mod diff;
 pub mod dry_run;
 pub mod explain;
+pub mod init;
 #[cfg(feature = "user-pool")]
 pub mod preview;
 #[cfg(feature = "ssm")]
@@ -74,8 +75,23 @@ impl MappingSource {
         if let Some(parameter) = &self.ssm_parameter {
             return load_parameter(parameter).await;
         }
+        at_default(&self.mapping, settings::DEFAULT_FILE, NO_MAPPING)?;
         Ok(load::load_file(&self.mapping)?)
     }
+}
+
+/// What to do without `mappings/default.yaml`.
+pub const NO_MAPPING: &str =
+    "pass --mapping FILE, or run `claim-mapper init` to write a first mapping and its tests";
+
+/// Refuses a default path (`mappings/default.yaml`, `mappings/tests`, `examples/events`) that is
+/// not where the command runs, saying what to pass instead: the defaults are this repository's
+/// layout, which a team's own repository has only after `init`.
+pub fn at_default(path: &Path, default: &str, instead: &str) -> anyhow::Result<()> {
+    if path == Path::new(default) && !path.exists() {
+        anyhow::bail!("there is no {default} here (the default): {instead}");
+    }
+    Ok(())
 }
 
 /// The mapping in `parameter` (NAME, NAME:VERSION, NAME:LABEL), read with the operator's client.
@@ -102,6 +118,14 @@ pub struct Events {
 impl Events {
     /// The event files, folders expanded; at least one.
     pub fn files(&self) -> anyhow::Result<Vec<PathBuf>> {
+        if let [only] = self.events.as_slice() {
+            at_default(
+                only,
+                "examples/events",
+                "pass event files or folders (`claim-mapper preview` builds a real user's event, \
+                 and `--save` keeps it)",
+            )?;
+        }
         let files = claim_mapper::load::files::event_files(&self.events)
             .context("cannot list event files")?;
         anyhow::ensure!(

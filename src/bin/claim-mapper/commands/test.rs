@@ -58,6 +58,14 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<Status> {
+    if let [only] = args.files.as_slice() {
+        super::at_default(
+            only,
+            suite::DEFAULT_FOLDER,
+            "pass test files or folders, or run `claim-mapper init` to write a first mapping \
+             and its tests",
+        )?;
+    }
     let suites = load_suites(&args.files)?;
     // The mapping the command names, for every suite; else each suite's own, loaded once each.
     #[cfg(feature = "ssm")]
