@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::cognito::{self, CLIENT_CREDENTIALS};
 use crate::diagnostics::Problems;
 use crate::diagnostics::Written;
+use crate::diagnostics::errors::{with_suggestion, yaml_error_parts};
 use crate::diagnostics::yaml::present;
 use crate::mapping::condition::compared_text;
 
@@ -67,6 +68,30 @@ const DEFAULT_CLIENT: &str = "testclient0000000000000000";
 /// The user's `sub` when the description does not set it.
 const DEFAULT_SUB: &str = "00000000-0000-4000-8000-000000000000";
 
+/// The event a description stands for, written on its own in the format of a test case's
+/// `event:` (`{ attributes: { custom:plan: gold }, groups: [admins], version: 3 }`), or every
+/// problem with the field it is in.
+pub fn described(text: &str) -> Result<Value, Vec<String>> {
+    let raw: RawEvent = serde_yaml::from_str(text).map_err(|e| {
+        let (_, field, message) = yaml_error_parts(text, &e);
+        let message = with_suggestion(message);
+        vec![match field.as_str() {
+            "" => message,
+            field => format!("`{field}`: {message}"),
+        }]
+    })?;
+    let mut problems = Problems::default();
+    let event = build(&raw, "", &Written::new(text), &mut problems);
+    match event {
+        Some(event) if problems.found.is_empty() => Ok(event),
+        _ => Err(problems
+            .found
+            .into_iter()
+            .map(|found| format!("`{}`: {}", found.path, found.message))
+            .collect()),
+    }
+}
+
 /// Builds the event `raw` describes, or reports why it cannot be one Cognito sends.
 pub(crate) fn build(
     raw: &RawEvent,
@@ -75,7 +100,12 @@ pub(crate) fn build(
     problems: &mut Problems,
 ) -> Option<Value> {
     let before = problems.found.len();
-    let mut fail = |field: &str, message: String| problems.add(format!("{at}.{field}"), message);
+    // `at` is empty for a description written on its own (`described`).
+    let path = |field: &str| match at {
+        "" => field.to_owned(),
+        at => format!("{at}.{field}"),
+    };
+    let mut fail = |field: &str, message: String| problems.add(path(field), message);
     let version = raw.version.unwrap_or(DEFAULT_VERSION);
     if !(1..=3).contains(&version) {
         fail("version", "Cognito sends versions 1, 2 and 3".into());
@@ -120,7 +150,7 @@ pub(crate) fn build(
     }
     for (name, value) in raw.attributes.iter().flatten() {
         // As Cognito sends them: text.
-        match compared_text(value, written.plain(&format!("{at}.attributes.{name}"))) {
+        match compared_text(value, written.plain(&path(&format!("attributes.{name}")))) {
             Ok(text) => {
                 attributes.insert(name.clone(), Value::String(text));
             }

@@ -16,6 +16,7 @@ mod file;
 mod verdict;
 
 pub use coverage::{Coverage, PartCoverage, State, coverage};
+pub use event::described;
 pub use file::{
     Case, Expect, MAX_SUITE_BYTES, ReadFile, Suite, SuiteError, SuiteProblem, TokenExpect,
 };

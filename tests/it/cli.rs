@@ -523,7 +523,11 @@ fn init_writes_a_first_mapping_and_suite_and_missing_defaults_say_what_to_do() {
     ] {
         assert!(dir.path().join(file).is_file(), "{file}");
     }
-    assert!(run(&["validate", "--strict", "mappings/default.yaml"]).status.success());
+    assert!(
+        run(&["validate", "--strict", "mappings/default.yaml"])
+            .status
+            .success()
+    );
     let tested = run(&["test", "--min-coverage", "100"]);
     assert!(tested.status.success(), "{}", stdout(&tested));
     assert!(stdout(&tested).contains("2 of 2 cases passed"));
@@ -546,4 +550,68 @@ fn init_writes_a_first_mapping_and_suite_and_missing_defaults_say_what_to_do() {
     assert!(run(&["init", "--name", "prod"]).status.success());
     assert!(run(&["test", "mappings/tests/prod.yaml"]).status.success());
     assert_eq!(run(&["init", "--name", "../x"]).status.code(), Some(2));
+}
+
+/// An event described on the command line, in a test case's `event:` format, for `dry-run` and
+/// `explain`; a description with a mistake is refused with the field and a suggestion.
+#[test]
+fn dry_run_and_explain_take_an_event_described_on_the_command_line() {
+    let out = cli(&[
+        "dry-run",
+        "--json",
+        "--describe",
+        "{ attributes: { custom:plan: ' Gold ', custom:seat_count: 25 }, groups: [admins], version: 3 }",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(line["file"], "(described event)");
+    let access = &line["output"]["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]
+        ["claimsToAddOrOverride"];
+    assert_eq!(access["plan"], "gold");
+    assert_eq!(access["seats"], 25);
+    assert_eq!(access["admin"], true);
+    assert_eq!(line["output"]["version"], "3");
+
+    let explained = cli(&[
+        "explain",
+        "--describe",
+        "{ attributes: { birthdate: 1990-04-23 } }",
+    ]);
+    assert!(explained.status.success());
+    assert!(stdout(&explained).contains("event (described event)\n"));
+    assert!(
+        stdout(&explained).contains("birthdate                applied"),
+        "{}",
+        stdout(&explained)
+    );
+
+    let typo = cli(&[
+        "explain",
+        "--describe",
+        "{ atributes: { email: a@example.com } }",
+    ]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&typo.stderr).contains("unknown field `atributes`")
+            && String::from_utf8_lossy(&typo.stderr).contains("did you mean `attributes`?"),
+        "{}",
+        String::from_utf8_lossy(&typo.stderr)
+    );
+    let machine = cli(&[
+        "dry-run",
+        "--describe",
+        "{ trigger: TokenGeneration_ClientCredentials, version: 2 }",
+    ]);
+    assert_eq!(machine.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&machine.stderr)
+            .contains("`version`: client-credentials events are version 3")
+    );
+    // Files and a description do not mix.
+    let both = cli(&["dry-run", "--describe", "{}", "examples/events"]);
+    assert_eq!(both.status.code(), Some(2));
 }

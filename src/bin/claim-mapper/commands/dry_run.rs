@@ -2,13 +2,16 @@
 
 use claim_mapper::report::dry_run;
 
-use super::{Events, MappingSource, Status, say};
+use std::path::Path;
+
+use super::{DESCRIBED, Events, MappingSource, Status, say};
 
 /// Apply a mapping to event files exactly as the Lambda would, and show what the tokens get.
 #[derive(clap::Args)]
 #[command(after_help = "\
-Example:
+Examples:
   claim-mapper dry-run --mapping mappings/prod.yaml --tokens examples/events
+  claim-mapper dry-run --mapping mappings/prod.yaml --tokens --describe '{ attributes: { custom:tenant_id: t1 }, groups: [admins] }'
 
 Exit codes: 0 every event was processed; 1 an event failed (the Lambda would return an error);
 2 the command could not run (unreadable mapping or folder, invalid mapping, SSM error).")]
@@ -27,8 +30,22 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<Status> {
     let loaded = args.mapping.load().await?;
-    let files = args.events.files()?;
     let today = args.events.today();
+    if let Some(text) = &args.events.describe {
+        let event = super::described(text)?;
+        let run = dry_run::run_event(&loaded.mapping, Path::new(DESCRIBED), &event, today);
+        if args.json {
+            say!("{}", run.to_json_line(args.tokens))?;
+        } else {
+            say!(
+                "mapping {}\n\n{}",
+                loaded.describe(),
+                run.to_human(args.tokens)
+            )?;
+        }
+        return Ok(Status::of(run.result.is_ok()));
+    }
+    let files = args.events.files()?;
     if !args.json {
         say!("mapping {}\n", loaded.describe())?;
     }

@@ -23,7 +23,12 @@ pub struct Args {
     #[arg(long, default_value = settings::DEFAULT_FILE)]
     mapping: PathBuf,
     /// The event file.
-    event: PathBuf,
+    #[arg(required_unless_present = "describe")]
+    event: Option<PathBuf>,
+    /// An event described as a test case's `event:` is, instead of a file:
+    /// '{ attributes: { custom:plan: gold }, groups: [admins] }'.
+    #[arg(long, value_name = "YAML", conflicts_with = "event")]
+    describe: Option<String>,
     /// Evaluate date transforms (`age`) as of this date (YYYY-MM-DD) instead of today (UTC).
     #[arg(long, value_parser = parse_date)]
     today: Option<Date>,
@@ -36,21 +41,26 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<Status> {
     super::at_default(&args.mapping, settings::DEFAULT_FILE, super::NO_MAPPING)?;
     let loaded = load::load_file(&args.mapping)?;
-    let event = &args.event;
-    let value =
-        load::files::event(event).map_err(|e| anyhow::anyhow!("{}: {e}", event.display()))?;
+    let (event, value) = match (&args.event, &args.describe) {
+        (_, Some(text)) => (super::DESCRIBED.to_owned(), super::described(text)?),
+        (Some(file), None) => (
+            file.display().to_string(),
+            load::files::event(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+        ),
+        (None, None) => anyhow::bail!("an event file or --describe is needed"),
+    };
     let today = args.today.unwrap_or_else(super::today);
     let explained = explain::explain(&loaded.mapping, value, today);
     if args.json {
         let mut line = explained.to_json();
         line["mapping"] = serde_json::json!(loaded.describe());
-        line["event"] = serde_json::json!(event.display().to_string());
+        line["event"] = serde_json::json!(event);
         say!("{line}")?;
     } else {
         say!(
             "mapping {}\nevent {}\n{}",
             loaded.describe(),
-            event.display(),
+            event,
             explained.to_human().trim_end()
         )?;
     }

@@ -111,9 +111,22 @@ pub struct Events {
     #[arg(long, value_parser = parse_date)]
     pub today: Option<Date>,
     /// Event files or folders of `*.json` events.
-    #[arg(default_value = "examples/events")]
+    #[arg(default_value = "examples/events", conflicts_with = "describe")]
     pub events: Vec<PathBuf>,
+    /// An event described as a test case's `event:` is, instead of files:
+    /// '{ attributes: { custom:plan: gold }, groups: [admins], version: 3 }'.
+    #[arg(long, value_name = "YAML")]
+    pub describe: Option<String>,
 }
+
+/// The event `text` describes (a test case's `event:` format), or its problems as the error.
+pub fn described(text: &str) -> anyhow::Result<serde_json::Value> {
+    claim_mapper::suite::described(text)
+        .map_err(|problems| anyhow::anyhow!("the described event: {}", problems.join("; ")))
+}
+
+/// What a described event is called in reports.
+pub const DESCRIBED: &str = "(described event)";
 
 impl Events {
     /// The event files, folders expanded; at least one.
