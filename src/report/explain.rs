@@ -10,6 +10,7 @@ use time::Date;
 
 use crate::cognito::CLIENT_CREDENTIALS;
 use crate::engine::{self, Event, Observer, Reply, RuleOutcome, Shape, Stage, Unmet};
+use crate::mapping::inputs::Read;
 use crate::mapping::overlay::Dropped;
 use crate::mapping::{Mapping, Rule, RuleId};
 
@@ -38,6 +39,12 @@ impl Observer for Recorder {
         self.scopes.insert(index, outcome);
     }
 }
+
+/// Why a value read from `request.clientMetadata` may be missing (Developer Guide, "Pre token
+/// generation Lambda trigger").
+const CLIENT_METADATA_FLOWS: &str = "clientMetadata reaches this trigger from \
+    RespondToAuthChallenge, GetTokensFromRefreshToken and the token endpoint's \
+    aws_client_metadata only: not from InitiateAuth, its refresh flow or managed login";
 
 /// What the mapping did to one event.
 #[derive(Debug)]
@@ -98,6 +105,13 @@ pub fn explain(mapping: &Mapping, event: Value, today: Date) -> Explanation {
         }
     }
 
+    // Rules whose value or condition reads `request.clientMetadata`: missing from most flows.
+    let reads_metadata: Vec<String> = mapping
+        .inputs()
+        .into_iter()
+        .filter(|input| matches!(input.read, Read::ClientMetadata))
+        .map(|input| input.place)
+        .collect();
     let mut recorder = Recorder::default();
     let result = engine::apply(mapping, &event, today, &mut recorder).and_then(Reply::into_owned);
     let rules = listed
@@ -112,6 +126,13 @@ pub fn explain(mapping: &Mapping, event: Value, today: Date) -> Explanation {
                     .get(&rule.id)
                     .cloned()
                     .unwrap_or_else(|| "not reached: an earlier rule failed".into()),
+            };
+            let outcome = if outcome == "skipped: source missing"
+                && reads_metadata.contains(&format!("rule {}", rule.id))
+            {
+                format!("{outcome} ({CLIENT_METADATA_FLOWS})")
+            } else {
+                outcome
             };
             (rule.id.to_string(), rule.claim.clone(), outcome)
         })

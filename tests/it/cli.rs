@@ -583,6 +583,12 @@ fn dry_run_and_explain_take_an_event_described_on_the_command_line() {
     ]);
     assert!(explained.status.success());
     assert!(stdout(&explained).contains("event (described event)\n"));
+    // A value from clientMetadata that is missing says which flows pass it.
+    assert!(
+        stdout(&explained).contains("skipped: source missing (clientMetadata reaches this trigger from RespondToAuthChallenge"),
+        "{}",
+        stdout(&explained)
+    );
     assert!(
         stdout(&explained).contains("birthdate                applied"),
         "{}",
