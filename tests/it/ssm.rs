@@ -719,6 +719,37 @@ fn release_moves_the_label_forward_and_back_and_refuses_an_invalid_version() {
         "{}",
         text(&served)
     );
+    // The same as JSON, for CI: the move, and the refusal.
+    let json = |version: i64| {
+        let out = cli(&[
+            "release",
+            "--ssm-parameter",
+            &name,
+            "--version",
+            &version.to_string(),
+            "--json",
+        ]);
+        let line: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+        (out.status.code(), line)
+    };
+    let (code, line) = json(prod);
+    assert_eq!(code, Some(0));
+    assert_eq!(line["released"], true);
+    assert_eq!(line["version"], prod);
+    assert_eq!(line["was"], dev);
+    assert_eq!(line["label"], "live");
+    assert!(line["digest"].as_str().unwrap().starts_with("sha256:"));
+    let (code, line) = json(bad);
+    assert_eq!(code, Some(1));
+    assert_eq!(line["released"], false);
+    assert!(
+        line["error"]
+            .as_str()
+            .unwrap()
+            .contains("unsupported mapping version 2"),
+        "{line}"
+    );
     // No such version, or a label SSM would refuse: the command cannot run.
     assert_eq!(release(bad + 10).status.code(), Some(2));
     let refused_label = cli(&[

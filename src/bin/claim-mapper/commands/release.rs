@@ -29,6 +29,10 @@ pub struct Args {
     /// The label to move.
     #[arg(long, default_value = "live")]
     label: String,
+    /// One JSON object: {"released": true, "parameter", "label", "version", "digest", "was"}, or
+    /// {"released": false, "parameter", "label", "version", "error"} for an invalid mapping.
+    #[arg(long)]
+    json: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<Status> {
@@ -45,16 +49,36 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     })
     .await
     .with_context(|| format!("cannot release version {version} of {name}"))?;
+    let out = serde_json::json!({
+        "parameter": name,
+        "label": label,
+        "version": version,
+    });
     match released {
         Ok(released) => {
-            let was = released
-                .was
-                .map_or("was no version".into(), |v| format!("was version {v}"));
-            say!("label {label} -> version {version} ({digest}), {was}")?;
+            if args.json {
+                let mut out = out;
+                out["released"] = true.into();
+                out["digest"] = digest.into();
+                out["was"] = released.was.into();
+                say!("{out}")?;
+            } else {
+                let was = released
+                    .was
+                    .map_or("was no version".into(), |v| format!("was version {v}"));
+                say!("label {label} -> version {version} ({digest}), {was}")?;
+            }
             Ok(Status::Success)
         }
         Err(invalid) => {
-            say!("{invalid}\nnot released: version {version} holds an invalid mapping")?;
+            if args.json {
+                let mut out = out;
+                out["released"] = false.into();
+                out["error"] = invalid.to_string().into();
+                say!("{out}")?;
+            } else {
+                say!("{invalid}\nnot released: version {version} holds an invalid mapping")?;
+            }
             Ok(Status::Found)
         }
     }
