@@ -485,6 +485,59 @@ fn push_with_tests_publishes_only_a_mapping_that_passes_them() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
 
+/// `push --json`: one object whatever happened, for CI: why nothing was pushed (with the
+/// failing cases), or the version, type and label pushed.
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn push_json_says_what_was_pushed_or_why_not_in_one_object() {
+    let name = unique("push-json");
+    let push = |file: &str, extra: &[&str]| {
+        let mut args = vec!["push", file, "--ssm-parameter", &name, "--json"];
+        args.extend_from_slice(extra);
+        let out = cli(&args);
+        let line: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("one JSON object: {}", text(&out)));
+        (out.status.code(), line)
+    };
+    let tests = ["--test", "mappings/tests/prod.yaml"];
+    let (code, refused) = push("mappings/dev.yaml", &tests);
+    assert_eq!(code, Some(1));
+    assert_eq!(refused["pushed"], false);
+    assert_eq!(refused["reason"], "a test case failed");
+    let cases = refused["tests"][0]["cases"].as_array().unwrap();
+    assert!(cases.iter().any(|c| c["passed"] == false), "{refused}");
+    assert!(refused.get("version").is_none());
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "version: 1\nclaims: [{claim: iss, value: x}]\n").unwrap();
+    let (code, invalid) = push(bad.to_str().unwrap(), &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(invalid["reason"], "the mapping is invalid");
+    assert_eq!(invalid["problems"][0]["line"], 2, "{invalid}");
+
+    let (code, pushed) = push(
+        "mappings/prod.yaml",
+        &[
+            "--create",
+            "--label",
+            "live",
+            tests[0],
+            tests[1],
+            "--min-coverage",
+            "100",
+        ],
+    );
+    assert_eq!(code, Some(0), "{pushed}");
+    assert_eq!(pushed["pushed"], true);
+    assert_eq!(pushed["version"], 1);
+    assert_eq!(pushed["type"], "String");
+    assert_eq!(pushed["created"], true);
+    assert_eq!(pushed["label"], "live");
+    assert_eq!(pushed["coverage"]["percent"], 100.0, "{pushed}");
+    assert_eq!(pushed["parameter"], json!(name));
+}
+
 #[test]
 #[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn push_prints_warnings_then_pushes() {

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use claim_mapper::Mapping;
 use claim_mapper::aws::ssm::Ssm;
+use claim_mapper::report::validation::problem_json;
 use claim_mapper::workflow::parameter::{
     self, MAX_PARAMETER_BYTES, ParameterRef, ParameterStore, PushOptions, label_restriction,
 };
+use claim_mapper::{Mapping, MappingError};
 
 use super::{Status, say};
 
@@ -56,6 +57,47 @@ pub struct Args {
     #[cfg(feature = "user-pool")]
     #[arg(long, value_name = "POOL")]
     audit_user_pool_id: Option<String>,
+    /// One JSON object for CI: {"pushed", "file", "parameter", "warnings", then "version",
+    /// "type", "created", "label" when pushed, or "reason" (and "problems" for an invalid
+    /// mapping) when not; "tests", "coverage" and "audit" when they ran}.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `push` says: as it goes in text, or once at the end as one JSON object.
+struct Report {
+    json: Option<serde_json::Value>,
+}
+
+impl Report {
+    /// Text printed now; JSON kept under `key` (nothing when `value` is `None`).
+    fn part(
+        &mut self,
+        text: &str,
+        key: &str,
+        value: Option<serde_json::Value>,
+    ) -> anyhow::Result<()> {
+        match (&mut self.json, value) {
+            (Some(json), Some(value)) => json[key] = value,
+            (Some(_), None) => {}
+            (None, _) if text.trim_end().is_empty() => {}
+            (None, _) => say!("{}", text.trim_end())?,
+        }
+        Ok(())
+    }
+
+    /// The end: not pushed, for `reason`.
+    fn refused(mut self, reason: &str) -> anyhow::Result<Status> {
+        match &mut self.json {
+            Some(json) => {
+                json["pushed"] = false.into();
+                json["reason"] = reason.into();
+                say!("{json}")?;
+            }
+            None => say!("not pushed: {reason}")?,
+        }
+        Ok(Status::Found)
+    }
 }
 
 pub async fn run(args: Args) -> anyhow::Result<Status> {
@@ -73,34 +115,63 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     let file = &args.file;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut report = Report {
+        json: args.json.then(|| {
+            serde_json::json!({
+                "pushed": false,
+                "file": file.display().to_string(),
+                "parameter": parameter.name,
+                "warnings": [],
+            })
+        }),
+    };
     let mapping = match Mapping::from_yaml(&text, &file.display().to_string()) {
         Ok(mapping) => mapping,
         Err(e) => {
-            say!("{e}\nnot pushed: the mapping is invalid")?;
-            return Ok(Status::Found);
+            let problems = match &e {
+                MappingError::Invalid { problems, .. } => {
+                    problems.iter().map(problem_json).collect()
+                }
+                _ => Vec::new(),
+            };
+            report.part(&e.to_string(), "problems", Some(problems.into()))?;
+            return report.refused("the mapping is invalid");
         }
     };
-    for warning in mapping.warnings() {
-        say!("warning: {}:{warning}", file.display())?;
+    let warnings = mapping.warnings();
+    let warning_lines: Vec<String> = warnings
+        .iter()
+        .map(|w| format!("warning: {}:{w}", file.display()))
+        .collect();
+    let warnings_json = warnings.iter().map(problem_json).collect::<Vec<_>>();
+    report.part(
+        &warning_lines.join("\n"),
+        "warnings",
+        Some(warnings_json.into()),
+    )?;
+    if !suites.is_empty() {
+        let runs = super::test::run_suites(&suites, &mapping, file);
+        let human: Vec<String> = runs.iter().map(|r| r.to_human()).collect();
+        let json = runs.iter().map(|r| r.to_json()).collect::<Vec<_>>();
+        report.part(&human.join("\n"), "tests", Some(json.into()))?;
+        if !runs.iter().all(|r| r.passed()) {
+            return report.refused("a test case failed");
+        }
     }
-    if !super::test::passes(&suites, &mapping, file)? {
-        say!("not pushed: a test case failed")?;
-        return Ok(Status::Found);
-    }
-    if let Some(min) = args.min_coverage
-        && !super::test::covers(&suites, &mapping, file, min)?
-    {
-        say!("not pushed: the cases cover less than {min}% of the mapping")?;
-        return Ok(Status::Found);
+    if let Some(min) = args.min_coverage {
+        let run = super::test::coverage_of(&suites, &mapping, file);
+        report.part(&run.to_human(), "coverage", Some(run.to_json()))?;
+        if run.coverage.percent() < f64::from(min) {
+            return report.refused(&format!("the cases cover less than {min}% of the mapping"));
+        }
     }
     #[cfg(feature = "user-pool")]
     if let Some(pool) = &args.audit_user_pool_id {
         let described = format!("file {} ({})", file.display(), mapping.digest());
-        let report = super::audit::against(&mapping, described, pool).await?;
-        say!("{}", report.to_human().trim_end())?;
-        if report.has_high() {
-            say!("not pushed: the audit found something high")?;
-            return Ok(Status::Found);
+        let audit = super::audit::against(&mapping, described, pool).await?;
+        report.part(&audit.to_human(), "audit", Some(audit.to_json()))?;
+        if audit.has_high() {
+            return report.refused("the audit found something high");
         }
     }
     anyhow::ensure!(
@@ -127,15 +198,29 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
         (Some(_), Some(key)) => format!("a {} with key {key}", put.kind.name()),
         (Some(_), None) => format!("a {}", put.kind.name()),
     };
-    say!(
-        "pushed {} to {name} ({how}) as version {version}",
-        file.display()
+    report.part(
+        &format!(
+            "pushed {} to {name} ({how}) as version {version}",
+            file.display()
+        ),
+        "version",
+        Some(version.into()),
     )?;
     if let Some(label) = &args.label {
         ssm.label(name, version, label)
             .await
             .with_context(|| format!("cannot label version {version} of {name}"))?;
-        say!("label {label} -> version {version}")?;
+        report.part(
+            &format!("label {label} -> version {version}"),
+            "label",
+            Some(label.as_str().into()),
+        )?;
+    }
+    if let Some(json) = &mut report.json {
+        json["pushed"] = true.into();
+        json["type"] = put.kind.name().into();
+        json["created"] = existing.is_none().into();
+        say!("{json}")?;
     }
     Ok(Status::Success)
 }

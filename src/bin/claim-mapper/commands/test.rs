@@ -230,23 +230,25 @@ async fn parameter_under_test(parameter: &str) -> anyhow::Result<UnderTest> {
     }
 }
 
-/// Runs `suites` against `mapping` (read from `file`), as `push --test` does before writing;
-/// `true` when every case passes.
-pub fn passes(suites: &[Suite], mapping: &Mapping, file: &Path) -> anyhow::Result<bool> {
-    let mut all_pass = true;
-    for s in suites {
-        let described = format!("file {} ({})", file.display(), mapping.digest());
-        let day = s.today.unwrap_or_else(super::today);
-        let run = suite::run(s, mapping, described, day);
-        say!("{}", run.to_human())?;
-        all_pass &= run.passed();
-    }
-    Ok(all_pass)
+/// Runs `suites` against `mapping` (read from `file`), as `push --test` does before writing.
+pub fn run_suites<'s>(
+    suites: &'s [Suite],
+    mapping: &Mapping,
+    file: &Path,
+) -> Vec<suite::SuiteRun<'s>> {
+    let described = format!("file {} ({})", file.display(), mapping.digest());
+    suites
+        .iter()
+        .map(|s| {
+            let day = s.today.unwrap_or_else(super::today);
+            suite::run(s, mapping, described.clone(), day)
+        })
+        .collect()
 }
 
-/// Whether the cases of `suites` cover at least `min` percent of `mapping` (read from `file`), as
-/// `push --test --min-coverage` requires; the coverage is printed.
-pub fn covers(suites: &[Suite], mapping: &Mapping, file: &Path, min: u8) -> anyhow::Result<bool> {
+/// How much of `mapping` (read from `file`) the cases of `suites` cover, as
+/// `push --test --min-coverage` requires.
+pub fn coverage_of(suites: &[Suite], mapping: &Mapping, file: &Path) -> suite::CoverageRun {
     let cases: Vec<(&Case, Date)> = suites
         .iter()
         .flat_map(|s| {
@@ -254,12 +256,10 @@ pub fn covers(suites: &[Suite], mapping: &Mapping, file: &Path, min: u8) -> anyh
             s.cases.iter().map(move |c| (c, day))
         })
         .collect();
-    let run = suite::CoverageRun {
+    suite::CoverageRun {
         mapping: format!("file {} ({})", file.display(), mapping.digest()),
         coverage: claim_mapper::suite::coverage(mapping, &cases),
-    };
-    say!("{}", run.to_human().trim_end())?;
-    Ok(run.coverage.percent() >= f64::from(min))
+    }
 }
 
 /// The suites of `paths` (files, or folders of `*.yaml`), every one valid, or why not (exit 2).
