@@ -27,30 +27,43 @@ pub(crate) fn unknown_key(message: &str) -> Option<String> {
 
 /// Removes `key` from the map at `path` in `doc`; whether it was there.
 pub(crate) fn remove_key(doc: &mut serde_yaml::Value, path: &str, key: &str) -> bool {
+    map_at(doc, path).and_then(|map| map.remove(key)).is_some()
+}
+
+/// The map at `path` (`claims[2].when`) in `doc`, if there is one.
+fn map_at<'d>(doc: &'d mut serde_yaml::Value, path: &str) -> Option<&'d mut serde_yaml::Mapping> {
     let mut node = doc;
     for part in path.split('.').filter(|p| !p.is_empty()) {
         let (name, indexes) = part.split_once('[').unwrap_or((part, ""));
         if !name.is_empty() {
-            let Some(next) = node.get_mut(name) else {
-                return false;
-            };
-            node = next;
+            node = node.get_mut(name)?;
         }
         for index in indexes.split('[') {
             if let Some(i) = index
                 .strip_suffix(']')
                 .and_then(|i| i.parse::<usize>().ok())
             {
-                let Some(next) = node.get_mut(i) else {
-                    return false;
-                };
-                node = next;
+                node = node.get_mut(i)?;
             }
         }
     }
     node.as_mapping_mut()
-        .and_then(|map| map.remove(key))
-        .is_some()
+}
+
+/// Sets `key` of the map at `path` in `doc` to `value`; whether the key was there.
+pub(crate) fn set_key(
+    doc: &mut serde_yaml::Value,
+    path: &str,
+    key: &str,
+    value: serde_yaml::Value,
+) -> bool {
+    match map_at(doc, path).and_then(|map| map.get_mut(key)) {
+        Some(slot) => {
+            *slot = value;
+            true
+        }
+        None => false,
+    }
 }
 
 /// `message` with "did you mean ...?" when it names an unknown key or variant close to one of

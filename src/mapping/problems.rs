@@ -6,7 +6,7 @@ use std::fmt;
 use super::limits::MAX_MAPPING_BYTES;
 use super::rule_id::{Overlay, RuleId};
 use crate::diagnostics::errors::{
-    pin_null_key, remove_key, unknown_key, with_suggestion, yaml_error_parts,
+    pin_null_key, remove_key, set_key, unknown_key, with_suggestion, yaml_error_parts,
 };
 use crate::diagnostics::{Location, LocationIndex, NO_VALUE};
 
@@ -182,26 +182,49 @@ pub(super) fn structure_problems<T: serde::de::DeserializeOwned>(
         return (problems, None);
     };
     let index = LocationIndex::new(text);
+    let mut placeholders = false;
     while problems.len() < MAX_STRUCTURE_PROBLEMS {
         let last = &problems[problems.len() - 1];
-        // An unknown key, or a key written with no value: the copy goes on without it.
+        // An unknown key, a key written with no value, or a value of the wrong type: the copy
+        // goes on without it.
+        let mistyped = is_type_error(&last.message);
         let (parent, key) = match unknown_key(&last.message) {
             Some(key) => (last.field.clone(), key),
-            None if last.message == NO_VALUE => match last.field.rsplit_once('.') {
+            None if last.message == NO_VALUE || mistyped => match last.field.rsplit_once('.') {
                 Some((parent, key)) => (parent.to_owned(), key.to_owned()),
                 None => (String::new(), last.field.clone()),
             },
             None => break,
         };
-        if !remove_key(&mut doc, &parent, &key) {
+        if key.is_empty() || key.contains('[') {
+            break;
+        }
+        // A value of the wrong type is replaced by a blank one of the type expected where there
+        // is one (a required key stays), else dropped.
+        let blank = if mistyped {
+            blank_of(&last.message)
+        } else {
+            None
+        };
+        placeholders |= blank.is_some();
+        let changed = match blank {
+            Some(blank) => set_key(&mut doc, &parent, &key, blank),
+            None => remove_key(&mut doc, &parent, &key),
+        };
+        if !changed {
             break;
         }
         let e = match serde_path_to_error::deserialize::<_, T>(doc.clone()) {
-            Ok(read) => return (problems, Some(read)),
+            // A copy with blanks put in is not the file: its later checks would be about them.
+            Ok(read) => return (problems, (!placeholders).then_some(read)),
             Err(e) => e,
         };
         let mut field = e.path().to_string();
         let message = e.into_inner().to_string();
+        // A required key dropped for its wrong type is missing from the copy: the same mistake.
+        if mistyped && message == format!("missing field `{key}`") {
+            break;
+        }
         // The path may end in the unknown key itself; problems name the map that holds it.
         if let Some(key) = unknown_key(&message)
             && let Some(parent) = field.strip_suffix(key.as_str())
@@ -220,6 +243,24 @@ pub(super) fn structure_problems<T: serde::de::DeserializeOwned>(
         problems.push(problem_at(text, location, field, message));
     }
     (problems, None)
+}
+
+/// A blank value of the type a type error says was expected (`expected a string`), when it is
+/// one that stands on its own.
+fn blank_of(message: &str) -> Option<serde_yaml::Value> {
+    let expected = message.split(", expected ").nth(1)?;
+    let expected = expected.split(':').next().unwrap_or(expected);
+    Some(match expected {
+        "a string" => serde_yaml::Value::String(String::new()),
+        "a boolean" => serde_yaml::Value::Bool(false),
+        "a sequence" => serde_yaml::Value::Sequence(Vec::new()),
+        _ => return None,
+    })
+}
+
+/// Whether serde's `message` says a value has the wrong type or is not one the key takes.
+fn is_type_error(message: &str) -> bool {
+    message.starts_with("invalid type: ") || message.starts_with("invalid value: ")
 }
 
 /// Turns a `serde_yaml` error into a problem with rule number and claim where the path has them.

@@ -795,3 +795,25 @@ mod no_silent_misses {
         );
     }
 }
+
+/// A value of the wrong type does not hide the mistakes after it: each is reported once, and a
+/// required key of the wrong type is not also reported missing.
+#[test]
+fn type_errors_do_not_hide_the_next_ones() {
+    let err = mapping_error(
+        "version: 1\nclaims:\n  - claim: a\n    value: 1\n    tokens: idd\n  - claim: b\n    from: x\n    required: maybe\n  - claim: [c]\n    value: 1\n  - claim: d\n    from: y\n    tokens: [idd]\n",
+    );
+    assert!(
+        err.starts_with("invalid mapping test.yaml: 4 problems\n"),
+        "{err}"
+    );
+    for needle in [
+        "test.yaml:5:13: rule 1 (claim `a`), field `claims[0].tokens`: invalid type: string \"idd\", expected a sequence",
+        "rule 2 (claim `b`), field `claims[1].required`: invalid type: string \"maybe\", expected a boolean",
+        "rule 3, field `claims[2].claim`: invalid type: sequence, expected a string",
+        "rule 4 (claim `d`), field `claims[3].tokens[0]`: unknown variant `idd`",
+    ] {
+        assert!(err.contains(needle), "{needle} in {err}");
+    }
+    assert!(!err.contains("missing field"), "{err}");
+}
