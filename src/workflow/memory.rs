@@ -11,8 +11,10 @@ use serde_json::{Map, Value};
 
 use super::parameter::{Existing, Fetched, Kind, ParameterRef, ParameterStore, Put, Selector};
 use super::permission::Permission;
+use super::preview::{self, Group, User};
 use super::trigger::FunctionArn;
 use super::{ApiError, ApiErrorKind, FunctionPolicies, UserPools};
+use crate::audit::TriggerVersion;
 
 /// Runs a future of these fakes, which never wait, to its end.
 pub(crate) fn run<F: Future>(future: F) -> F::Output {
@@ -30,6 +32,48 @@ fn not_found(action: &'static str) -> ApiError {
     ApiError {
         action,
         kind: ApiErrorKind::NotFound,
+    }
+}
+
+/// One pool's directory for `preview`: the user `jdoe` in `admins` (precedence 1, a role) and
+/// `readers`; every client allows `openid` and `email`; the trigger at `version`.
+pub(crate) struct Directory {
+    pub(crate) version: Option<TriggerVersion>,
+}
+
+impl preview::Directory for Directory {
+    async fn user(&self, _pool: &str, username: &str) -> Result<User, ApiError> {
+        match username {
+            "jdoe" => Ok(User {
+                username: "jdoe".into(),
+                status: Some("CONFIRMED".into()),
+                attributes: vec![("custom:tenant_id".into(), "tenant-42".into())],
+            }),
+            _ => Err(not_found("AdminGetUser")),
+        }
+    }
+
+    async fn groups(&self, _pool: &str, _username: &str) -> Result<Vec<Group>, ApiError> {
+        Ok(vec![
+            Group {
+                name: "readers".into(),
+                precedence: None,
+                role: None,
+            },
+            Group {
+                name: "admins".into(),
+                precedence: Some(1),
+                role: Some("arn:aws:iam::111122223333:role/admins".into()),
+            },
+        ])
+    }
+
+    async fn client_scopes(&self, _pool: &str, _client: &str) -> Result<Vec<String>, ApiError> {
+        Ok(vec!["openid".into(), "email".into()])
+    }
+
+    async fn trigger_version(&self, _pool: &str) -> Result<Option<TriggerVersion>, ApiError> {
+        Ok(self.version)
     }
 }
 
