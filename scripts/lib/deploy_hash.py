@@ -13,7 +13,7 @@ hash: its first 10 characters name the version (aws-sam-translator 1.115.0,
 function:
 
 - each function's `CodeUri` and each layer's `ContentUri` as the template names them (the zips
-  `scripts/build arm64` makes, the `mappings/` folder), by content;
+  `scripts/build arm64` makes, the staged mapping files), by content;
 - the template's own text;
 - the values of FUNCTION_PARAMETERS: from the command line, else from samconfig.toml (the
   `parameter_overrides` of the config environment, which `sam deploy --guided` writes), else the
@@ -25,9 +25,10 @@ function:
 parameter that reaches a function is missing from FUNCTION_PARAMETERS, or when a changed value
 leaves the version's logical id unchanged.
 
-Used by `scripts/deploy` as `deploy_hash.py sam-args OUT [SAM DEPLOY ARGUMENTS...]`: writes to OUT
-the arguments for `sam deploy`, NUL-separated: the given ones, less any `--parameter-overrides`,
-then one `--parameter-overrides` with every value merged and DeployHash. `deploy_hash.py hash
+Used by `scripts/deploy` as `deploy_hash.py sam-args OUT TEMPLATE [SAM DEPLOY ARGUMENTS...]`
+(TEMPLATE: the staged template, scripts/lib/stage_template.py): writes to OUT the arguments for
+`sam deploy`, NUL-separated: the given ones, less any `--parameter-overrides`, then one
+`--parameter-overrides` with every value merged and DeployHash. `deploy_hash.py hash TEMPLATE
 [SAM DEPLOY ARGUMENTS...]` prints the hash alone.
 """
 
@@ -265,14 +266,14 @@ def samconfig_overrides(deploy_dir: Path, args: list[str]) -> dict[str, str]:
     return {}
 
 
-def resolve_values(deploy_dir: Path, args: list[str]) -> tuple[list[str], dict[str, str]]:
+def resolve_values(template_path: Path, args: list[str]) -> tuple[list[str], dict[str, str]]:
     """The sam deploy arguments less overrides, and every parameter value sam deploy will send.
 
     Values come from the command line, else samconfig.toml; those of FUNCTION_PARAMETERS given in
     neither get the template's default, passed explicitly: sam deploy would otherwise send
     `UsePreviousValue` for them, and the stack would keep an old value the hash does not describe.
     """
-    template_path = deploy_dir / "template.yaml"
+    deploy_dir = template_path.parent
     for flag in ("-t", "--template", "--template-file"):
         if _option(args, flag) is not None:
             raise DeployHashError(f"{flag}: scripts/deploy deploys {template_path} only")
@@ -291,46 +292,50 @@ def resolve_values(deploy_dir: Path, args: list[str]) -> tuple[list[str], dict[s
     for name in FUNCTION_PARAMETERS:
         if name not in values and "Default" in declared.get(name, {}):
             values[name] = str(declared[name]["Default"])
+    for name, value in values.items():
+        allowed = [str(v) for v in declared[name].get("AllowedValues", [])]
+        if allowed and value not in allowed:
+            why = " (the environments the --mappings folder has a file for)" if name == "Environment" else ""
+            raise DeployHashError(f"{name}={value}: {template_path.name} allows {', '.join(allowed)}{why}")
     return rest, values
 
 
-def resolve(deploy_dir: Path, args: list[str]) -> tuple[list[str], dict[str, str], str]:
+def resolve(template_path: Path, args: list[str]) -> tuple[list[str], dict[str, str], str]:
     """resolve_values, and the DeployHash for them."""
-    rest, values = resolve_values(deploy_dir, args)
+    rest, values = resolve_values(template_path, args)
     if "--guided" in rest or "-g" in rest:
         # The values typed at the prompts are not known yet: a one-off hash that no later
         # deployment can repeat, so the next `scripts/deploy` publishes a version under the hash
         # of the values then saved.
         deploy_hash = secrets.token_hex(32)
     else:
-        deploy_hash = compute(deploy_dir / "template.yaml", values)
+        deploy_hash = compute(template_path, values)
     return rest, values, deploy_hash
 
 
-def sam_arguments(deploy_dir: Path, args: list[str]) -> list[str]:
-    rest, values, deploy_hash = resolve(deploy_dir, args)
+def sam_arguments(template_path: Path, args: list[str]) -> list[str]:
+    rest, values, deploy_hash = resolve(template_path, args)
     overrides = [f"{HASH_PARAMETER}={deploy_hash}"]
     overrides += [f"{name}={quote(value)}" for name, value in sorted(values.items())]
     return rest + ["--parameter-overrides", *overrides]
 
 
 def main(argv: list[str]) -> int:
-    deploy_dir = Path(__file__).resolve().parents[2] / "deploy"
     try:
-        if len(argv) >= 2 and argv[0] == "sam-args":
-            arguments = sam_arguments(deploy_dir, argv[2:])
+        if len(argv) >= 3 and argv[0] == "sam-args":
+            arguments = sam_arguments(Path(argv[2]).resolve(), argv[3:])
             Path(argv[1]).write_bytes(b"".join(a.encode() + b"\0" for a in arguments))
             shown = arguments[arguments.index("--parameter-overrides") + 1 :]
             print("scripts/deploy: --parameter-overrides " + " ".join(shown), file=sys.stderr)
             return 0
-        if argv and argv[0] == "hash":
-            print(resolve(deploy_dir, argv[1:])[2])
+        if len(argv) >= 2 and argv[0] == "hash":
+            print(resolve(Path(argv[1]).resolve(), argv[2:])[2])
             return 0
     except DeployHashError as e:
         print(f"deploy_hash.py: {e}", file=sys.stderr)
         return 2
     print(__doc__.strip().splitlines()[0], file=sys.stderr)
-    print("usage: deploy_hash.py sam-args OUT [SAM DEPLOY ARGS...] | deploy_hash.py hash [SAM DEPLOY ARGS...]", file=sys.stderr)
+    print("usage: deploy_hash.py sam-args OUT TEMPLATE [SAM DEPLOY ARGS...] | deploy_hash.py hash TEMPLATE [SAM DEPLOY ARGS...]", file=sys.stderr)
     return 2
 
 

@@ -67,7 +67,7 @@ fn the_function_reads_the_parameter_at_a_label() {
 #[test]
 fn a_changed_parameter_publishes_a_new_version_and_teardown_is_said() {
     let t = template();
-    // scripts/deploy's hash over the zips, mappings/ and the values that reach the function
+    // scripts/deploy's hash over the zips, the mapping files and the values that reach the function
     // names the version SAM publishes (scripts/check-template proves it with SAM's translator).
     let hash = &t["Parameters"]["DeployHash"];
     assert_eq!(hash["AllowedPattern"], "^[0-9a-f]{64}$");
