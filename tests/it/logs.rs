@@ -213,7 +213,7 @@ fn the_documented_queries_read_fields_the_function_writes() {
         lines.extend(json_lines(&lambda.stop()));
     }
     let queries = documented_queries();
-    assert_eq!(queries.len(), 4, "{queries:?}");
+    assert_eq!(queries.len(), 5, "{queries:?}");
     for query in &queries {
         // The lines a query selects: by message, or the metric lines.
         let selected: Vec<&Value> = match literal_after(query, "fields.message") {

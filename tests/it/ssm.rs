@@ -89,7 +89,8 @@ fn version_and_label_pins_select_the_version() {
     ]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("as version 2\nlabel candidate -> version 2"),
+        text(&out).contains("as version 2\nlabel candidate -> version 2\nfunctions reading")
+            && text(&out).contains(&format!("{name}:candidate serve version 2")),
         "{}",
         text(&out)
     );
@@ -738,7 +739,13 @@ fn release_moves_the_label_forward_and_back_and_refuses_an_invalid_version() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains(&format!("label live -> version {prod}"))
-            && text(&out).contains("was no version"),
+            && text(&out).contains("was no version")
+            // When the fleet serves it, and the query that shows it per instance.
+            && text(&out).contains(&format!(
+                "reading {name}:live serve version {prod} from their first sign-ins after their \
+                 refresh interval (CLAIM_MAPPING_REFRESH_SECONDS"
+            ))
+            && text(&out).contains("stats latest(mapping_version) as version"),
         "{}",
         text(&out)
     );
@@ -793,6 +800,13 @@ fn release_moves_the_label_forward_and_back_and_refuses_an_invalid_version() {
     assert_eq!(line["was"], dev);
     assert_eq!(line["label"], "live");
     assert!(line["digest"].as_str().unwrap().starts_with("sha256:"));
+    assert!(
+        line["watch"]
+            .as_str()
+            .unwrap()
+            .starts_with("filter ispresent(mapping_version) | stats latest(mapping_version)"),
+        "{line}"
+    );
     let (code, line) = json(bad);
     assert_eq!(code, Some(1));
     assert_eq!(line["released"], false);

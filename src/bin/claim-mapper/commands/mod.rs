@@ -55,6 +55,27 @@ macro_rules! say {
 }
 pub(crate) use say;
 
+/// When functions reading `name:label` serve `version`, and how to watch them do it: for `release`
+/// and `push --label`, which move the label but cannot see the fleet.
+///
+/// A function refreshes at its first sign-in once its mapping is older than
+/// `CLAIM_MAPPING_REFRESH_SECONDS` and serves the new version from the sign-in after that read
+/// (`runtime::live`); each metric line carries the version an invocation was served with.
+#[cfg(feature = "ssm")]
+pub fn when_served(name: &str, label: &str, version: i64) -> (String, String) {
+    let query = "filter ispresent(mapping_version) | stats latest(mapping_version) as version, \
+                 max(@timestamp) as last_sign_in by @logStream | sort version"
+        .to_owned();
+    let text = format!(
+        "functions reading {name}:{label} serve version {version} from their first sign-ins \
+         after their refresh interval (CLAIM_MAPPING_REFRESH_SECONDS; the SAM stack's \
+         RefreshSeconds, 60 by default); an instance without sign-ins serves it from its next \
+         one. Watch it per instance (each log stream) in CloudWatch Logs Insights, on the \
+         function's log group:\n  {query}"
+    );
+    (text, query)
+}
+
 /// The mapping a command reads: a file, or an SSM parameter.
 #[derive(clap::Args)]
 pub struct MappingSource {

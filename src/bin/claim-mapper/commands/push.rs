@@ -58,7 +58,7 @@ pub struct Args {
     #[arg(long, value_name = "POOL")]
     audit_user_pool_id: Option<String>,
     /// One JSON object for CI: {"pushed", "file", "parameter", "warnings", then "version",
-    /// "type", "created", "label" when pushed, or "reason" (and "problems" for an invalid
+    /// "type", "created", "label" and "watch" (with --label) when pushed, or "reason" (and "problems" for an invalid
     /// mapping) when not; "tests", "coverage" and "audit" when they ran}.
     #[arg(long)]
     json: bool,
@@ -215,6 +215,8 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
             "label",
             Some(label.as_str().into()),
         )?;
+        let (served, watch) = super::when_served(name, label, version);
+        report.part(&served, "watch", Some(watch.into()))?;
     }
     if let Some(json) = &mut report.json {
         json["pushed"] = true.into();

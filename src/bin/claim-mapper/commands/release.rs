@@ -29,7 +29,8 @@ pub struct Args {
     /// The label to move.
     #[arg(long, default_value = "live")]
     label: String,
-    /// One JSON object: {"released": true, "parameter", "label", "version", "digest", "was"}, or
+    /// One JSON object: {"released": true, "parameter", "label", "version", "digest", "was",
+    /// "watch" (a Logs Insights query showing the version each instance serves)}, or
     /// {"released": false, "parameter", "label", "version", "error"} for an invalid mapping.
     #[arg(long)]
     json: bool,
@@ -56,17 +57,19 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     });
     match released {
         Ok(released) => {
+            let (served, watch) = super::when_served(name, label, version);
             if args.json {
                 let mut out = out;
                 out["released"] = true.into();
                 out["digest"] = digest.into();
                 out["was"] = released.was.into();
+                out["watch"] = watch.into();
                 say!("{out}")?;
             } else {
                 let was = released
                     .was
                     .map_or("was no version".into(), |v| format!("was version {v}"));
-                say!("label {label} -> version {version} ({digest}), {was}")?;
+                say!("label {label} -> version {version} ({digest}), {was}\n{served}")?;
             }
             Ok(Status::Success)
         }
