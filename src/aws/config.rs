@@ -97,9 +97,22 @@ pub async fn sdk_config(budget: Budget) -> aws_config::SdkConfig {
 /// are known to be configured; else, in one sentence, which is missing (not the SDK's chain of
 /// errors).
 pub async fn operator_config() -> Result<aws_config::SdkConfig, &'static str> {
+    operator_config_in(None).await
+}
+
+/// [`operator_config`] in `region` when given, else in the configured one.
+pub async fn operator_config_in(
+    region: Option<&str>,
+) -> Result<aws_config::SdkConfig, &'static str> {
     use aws_sdk_ssm::config::ProvideCredentials;
 
-    let config = sdk_config(Budget::OPERATOR).await;
+    let mut config = sdk_config(Budget::OPERATOR).await;
+    if let Some(region) = region {
+        config = config
+            .into_builder()
+            .region(aws_config::Region::new(region.to_owned()))
+            .build();
+    }
     if config.region().is_none() {
         return Err("no AWS region is configured: set AWS_REGION, or a region in your AWS profile");
     }

@@ -4,7 +4,7 @@
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType};
 
-use super::config::{Budget, operator_config, sdk_config};
+use super::config::{Budget, operator_config_in, sdk_config};
 use super::error::api_error;
 use crate::workflow::parameter::{Existing, Fetched, Kind, ParameterRef, ParameterStore, Put};
 use crate::workflow::{ApiError, ApiErrorKind};
@@ -28,7 +28,13 @@ impl Ssm {
     /// The client the CLI uses ([`Budget::OPERATOR`]), once a region and credentials are known to
     /// be configured: a missing one is said in one sentence, not as the SDK's chain of errors.
     pub async fn operator() -> Result<Self, ApiError> {
-        let config = operator_config().await.map_err(|m| ApiError {
+        Self::operator_in(None).await
+    }
+
+    /// [`Ssm::operator`] in `region` when given (`push` and `release` to several Regions), else
+    /// in the configured one.
+    pub async fn operator_in(region: Option<&str>) -> Result<Self, ApiError> {
+        let config = operator_config_in(region).await.map_err(|m| ApiError {
             action: "configuration",
             kind: ApiErrorKind::Setup(m),
         })?;

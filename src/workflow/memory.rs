@@ -202,7 +202,7 @@ impl ParameterStore for Parameters {
 mod tests {
     use super::*;
     use crate::workflow::attach::{AttachOptions, Done, Drift, Refusal, attach};
-    use crate::workflow::parameter::{Released, release};
+    use crate::workflow::parameter::{Released, regions_differing, release};
     use serde_json::json;
 
     const POOL_ARN: &str = "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_Abc";
@@ -277,6 +277,46 @@ mod tests {
         ));
         assert!(refused.is_err());
         assert!(unsaved.updates.borrow().is_empty());
+    }
+
+    #[test]
+    fn a_release_across_regions_needs_the_same_text_everywhere() {
+        let store = |texts: &[&str]| {
+            let store = Parameters::default();
+            store
+                .versions
+                .borrow_mut()
+                .extend(texts.iter().map(|t| t.to_string()));
+            store
+        };
+        let stores = [
+            ("us-east-1".to_owned(), store(&["a", "b"])),
+            ("eu-west-1".to_owned(), store(&["a", "c"])),
+            ("ap-south-1".to_owned(), store(&["x", "b"])),
+        ];
+        assert_eq!(
+            run(regions_differing(&stores, "/m", 2)).unwrap(),
+            ["eu-west-1"]
+        );
+        assert_eq!(
+            run(regions_differing(&stores, "/m", 1)).unwrap(),
+            ["ap-south-1"]
+        );
+        assert!(
+            run(regions_differing(&stores[..1], "/m", 2))
+                .unwrap()
+                .is_empty()
+        );
+        // A Region without that version names itself.
+        let (region, error) = run(regions_differing(&stores, "/m", 3)).unwrap_err();
+        assert_eq!(region, "us-east-1");
+        assert_eq!(error.kind, ApiErrorKind::NotFound);
+        let short = [
+            ("us-east-1".to_owned(), store(&["a", "b"])),
+            ("eu-west-1".to_owned(), store(&["a"])),
+        ];
+        let (region, _) = run(regions_differing(&short, "/m", 2)).unwrap_err();
+        assert_eq!(region, "eu-west-1");
     }
 
     #[test]

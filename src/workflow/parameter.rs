@@ -298,6 +298,36 @@ pub async fn release<E>(
     Ok(Ok(Released { was }))
 }
 
+/// Before a release in several Regions (each one's store named by its Region): the Regions where
+/// version `version` of `name` holds another text than in the first. Each Region's parameter
+/// numbers its versions itself, so one number can name different mappings; a release across
+/// Regions moves labels only when this is empty. An error names the Region it came from.
+pub async fn regions_differing<S: ParameterStore>(
+    stores: &[(String, S)],
+    name: &str,
+    version: i64,
+) -> Result<Vec<String>, (String, ApiError)> {
+    let at = ParameterRef {
+        name: name.to_owned(),
+        selector: Some(Selector::Version(version)),
+    };
+    let mut first: Option<String> = None;
+    let mut differing = Vec::new();
+    for (region, store) in stores {
+        let text = store
+            .fetch(&at)
+            .await
+            .map_err(|e| (region.clone(), e))?
+            .text;
+        match &first {
+            None => first = Some(text),
+            Some(first) if *first != text => differing.push(region.clone()),
+            Some(_) => {}
+        }
+    }
+    Ok(differing)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1022,3 +1022,113 @@ fn push_can_require_the_cases_to_cover_the_mapping() {
     let pushed = push("mappings/tests/prod.yaml");
     assert!(pushed.status.success(), "{}", text(&pushed));
 }
+
+/// The CLI against moto in another Region than the tests' default.
+fn cli_in(region: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_claim-mapper"))
+        .args(args)
+        .envs(aws_env(&endpoint()))
+        .env("AWS_REGION", region)
+        .current_dir(support::root())
+        .output()
+        .unwrap()
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn push_and_release_reach_every_region_given() {
+    const TWO: [&str; 4] = ["--region", "us-east-1", "--region", "eu-west-1"];
+    let name = unique("regions");
+    let live = format!("{name}:live");
+    let serves = |region: &str, version: i64| {
+        let out = cli_in(region, &["dry-run", "--ssm-parameter", &live]);
+        let said = text(&out);
+        out.status.success() && said.contains(&format!("mapping ssm {live} version {version} ("))
+    };
+    let push = |file: &str, extra: &[&str]| {
+        let mut args = vec!["push", file, "--ssm-parameter", &name, "--create"];
+        args.extend_from_slice(extra);
+        // Started from a third Region: --region, not the configured one, decides.
+        cli_in("ap-south-1", &args)
+    };
+
+    let mut first: Vec<&str> = vec!["--label", "live"];
+    first.extend_from_slice(&TWO);
+    let out = push("mappings/prod.yaml", &first);
+    assert!(out.status.success(), "{}", text(&out));
+    for region in ["us-east-1", "eu-west-1"] {
+        assert!(
+            text(&out).contains(&format!(
+                "{region}: pushed mappings/prod.yaml to {name} (created as a String) as version 1\n{region}: label live -> version 1"
+            )),
+            "{}",
+            text(&out)
+        );
+        assert!(serves(region, 1), "{region}");
+    }
+    let elsewhere = cli_in("ap-south-1", &["dry-run", "--ssm-parameter", &live]);
+    assert_eq!(elsewhere.status.code(), Some(2), "{}", text(&elsewhere));
+
+    // Each Region numbers its versions itself: version 2 is dev.yaml in one, default.yaml in the
+    // other. Releasing it in both is refused, and no label moves.
+    assert!(
+        push("mappings/dev.yaml", &["--region", "us-east-1"])
+            .status
+            .success()
+    );
+    assert!(
+        push("mappings/default.yaml", &["--region", "eu-west-1"])
+            .status
+            .success()
+    );
+    let mut release = vec!["release", "--ssm-parameter", &name, "--version", "2"];
+    release.extend_from_slice(&TWO);
+    let out = cli(&release);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "version 2 of {name} holds another text in eu-west-1 than in us-east-1: nothing released"
+        )),
+        "{}",
+        text(&out)
+    );
+    assert!(serves("us-east-1", 1) && serves("eu-west-1", 1));
+
+    // The same file pushed to both (version 3 in each) is released in both, one JSON line each.
+    let mut json = vec!["--json"];
+    json.extend_from_slice(&TWO);
+    let out = push("mappings/prod.yaml", &json);
+    let pushed: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    assert_eq!(pushed["pushed"], true);
+    assert_eq!(
+        pushed["regions"],
+        json!([
+            {"region": "us-east-1", "version": 3, "type": "String", "created": false},
+            {"region": "eu-west-1", "version": 3, "type": "String", "created": false},
+        ])
+    );
+    let mut release = vec![
+        "release",
+        "--ssm-parameter",
+        &name,
+        "--version",
+        "3",
+        "--json",
+    ];
+    release.extend_from_slice(&TWO);
+    let out = cli(&release);
+    assert!(out.status.success(), "{}", text(&out));
+    let lines: Vec<Value> = text(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", text(&out));
+    for (line, region) in lines.iter().zip(["us-east-1", "eu-west-1"]) {
+        assert_eq!(
+            (&line["region"], &line["released"], &line["was"]),
+            (&json!(region), &json!(true), &json!(1))
+        );
+        assert!(serves(region, 3), "{region}");
+    }
+}

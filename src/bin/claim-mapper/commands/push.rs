@@ -18,6 +18,7 @@ use super::{Status, say};
 Examples:
   claim-mapper push mappings/prod.yaml --ssm-parameter /cognito-claim-mapper/prod/claim-mapping --label live --test mappings/tests/prod.yaml
   claim-mapper push mappings/prod.yaml --ssm-parameter /team/prod/claim-mapping --create --secure --kms-key-id alias/team
+  claim-mapper push mappings/prod.yaml --ssm-parameter /cognito-claim-mapper/prod/claim-mapping --label live --region us-east-1 --region eu-west-1
 
 An existing parameter keeps its type and its KMS key (--kms-key-id re-encrypts with another); a
 parameter is created only with --create.
@@ -32,6 +33,10 @@ pub struct Args {
     /// The parameter name.
     #[arg(long, value_name = "NAME")]
     ssm_parameter: String,
+    /// Push to this Region (repeat for each Region the function runs in, as with a replicated
+    /// user pool); without it, the configured Region. The checks run once, before any write.
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
     /// Move this label to the new version.
     #[arg(long)]
     label: Option<String>,
@@ -58,8 +63,9 @@ pub struct Args {
     #[arg(long, value_name = "POOL")]
     audit_user_pool_id: Option<String>,
     /// One JSON object for CI: {"pushed", "file", "parameter", "warnings", then "version",
-    /// "type", "created", "label" and "watch" (with --label) when pushed, or "reason" (and "problems" for an invalid
-    /// mapping) when not; "tests", "coverage" and "audit" when they ran}.
+    /// "type", "created", "label" and "watch" (with --label) when pushed (with --region: those
+    /// in "regions", one object per Region with its "region"), or "reason" (and "problems" for
+    /// an invalid mapping) when not; "tests", "coverage" and "audit" when they ran}.
     #[arg(long)]
     json: bool,
 }
@@ -82,6 +88,61 @@ impl Report {
             (Some(_), None) => {}
             (None, _) if text.trim_end().is_empty() => {}
             (None, _) => say!("{}", text.trim_end())?,
+        }
+        Ok(())
+    }
+
+    /// What was written in one Region (`None`: the configured one, named nowhere).
+    fn pushed(
+        &mut self,
+        region: Option<&str>,
+        file: &std::path::Path,
+        name: &str,
+        pushed: Pushed,
+    ) -> anyhow::Result<()> {
+        let at = region.map_or(String::new(), |r| format!("{r}: "));
+        let mut text = format!(
+            "{at}pushed {} to {name} ({}) as version {}",
+            file.display(),
+            pushed.how,
+            pushed.version
+        );
+        let mut watch = None;
+        if let Some(label) = &pushed.label {
+            let (served, query) = super::when_served(name, label, pushed.version);
+            text += &format!(
+                "\n{at}label {label} -> version {}\n{served}",
+                pushed.version
+            );
+            watch = Some(query);
+        }
+        let Some(json) = &mut self.json else {
+            say!("{text}")?;
+            return Ok(());
+        };
+        let mut part = serde_json::json!({
+            "version": pushed.version,
+            "type": pushed.kind,
+            "created": pushed.created,
+        });
+        if let Some(label) = pushed.label {
+            part["label"] = label.into();
+            part["watch"] = watch.into();
+        }
+        json["pushed"] = true.into();
+        match region {
+            None => {
+                for (key, value) in part.as_object().into_iter().flatten() {
+                    json[key] = value.clone();
+                }
+            }
+            Some(region) => {
+                part["region"] = region.into();
+                match json["regions"].as_array_mut() {
+                    Some(regions) => regions.push(part),
+                    None => json["regions"] = serde_json::json!([part]),
+                }
+            }
         }
         Ok(())
     }
@@ -180,17 +241,61 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
         file.display(),
         text.len()
     );
-    let ssm = Ssm::operator().await?;
     let name = &parameter.name;
-    let existing = ssm.existing(name).await?;
     let options = PushOptions {
         create: args.create,
         secure: args.secure,
-        kms_key_id: args.kms_key_id,
+        kms_key_id: args.kms_key_id.clone(),
     };
-    let put = parameter::plan_put(name, existing.as_ref(), &options).map_err(anyhow::Error::msg)?;
+    if args.regions.is_empty() {
+        let ssm = Ssm::operator().await?;
+        let pushed = push_to(&ssm, name, &text, &options, &args).await?;
+        report.pushed(None, file, name, pushed)?;
+    } else {
+        // One Region after the other; a failure says which Regions have the new version.
+        let mut done: Vec<String> = Vec::new();
+        for region in &args.regions {
+            let pushed = async {
+                let ssm = Ssm::operator_in(Some(region)).await?;
+                push_to(&ssm, name, &text, &options, &args).await
+            }
+            .await
+            .with_context(|| match done.is_empty() {
+                true => format!("in {region}; pushed to no Region"),
+                false => format!("in {region}; pushed already to {}", done.join(", ")),
+            })?;
+            done.push(format!("{region} (version {})", pushed.version));
+            report.pushed(Some(region), file, name, pushed)?;
+        }
+    }
+    if let Some(json) = &report.json {
+        say!("{json}")?;
+    }
+    Ok(Status::Success)
+}
+
+/// What was written in one Region.
+struct Pushed {
+    version: i64,
+    /// How the parameter was written: created, its type and key.
+    how: String,
+    kind: &'static str,
+    created: bool,
+    label: Option<String>,
+}
+
+/// Writes the mapping as a new version in one Region, and moves the label to it.
+async fn push_to(
+    ssm: &Ssm,
+    name: &str,
+    text: &str,
+    options: &PushOptions,
+    args: &Args,
+) -> anyhow::Result<Pushed> {
+    let existing = ssm.existing(name).await?;
+    let put = parameter::plan_put(name, existing.as_ref(), options).map_err(anyhow::Error::msg)?;
     let version = ssm
-        .put(&put, &text)
+        .put(&put, text)
         .await
         .with_context(|| format!("cannot put parameter {name}"))?;
     let how = match (&existing, &put.key_id) {
@@ -198,31 +303,16 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
         (Some(_), Some(key)) => format!("a {} with key {key}", put.kind.name()),
         (Some(_), None) => format!("a {}", put.kind.name()),
     };
-    report.part(
-        &format!(
-            "pushed {} to {name} ({how}) as version {version}",
-            file.display()
-        ),
-        "version",
-        Some(version.into()),
-    )?;
     if let Some(label) = &args.label {
         ssm.label(name, version, label)
             .await
             .with_context(|| format!("cannot label version {version} of {name}"))?;
-        report.part(
-            &format!("label {label} -> version {version}"),
-            "label",
-            Some(label.as_str().into()),
-        )?;
-        let (served, watch) = super::when_served(name, label, version);
-        report.part(&served, "watch", Some(watch.into()))?;
     }
-    if let Some(json) = &mut report.json {
-        json["pushed"] = true.into();
-        json["type"] = put.kind.name().into();
-        json["created"] = existing.is_none().into();
-        say!("{json}")?;
-    }
-    Ok(Status::Success)
+    Ok(Pushed {
+        version,
+        how,
+        kind: put.kind.name(),
+        created: existing.is_none(),
+        label: args.label.clone(),
+    })
 }

@@ -1,5 +1,5 @@
 //! `claim-mapper release`: moves a label of a mapping parameter to a version (release or roll
-//! back).
+//! back), in the configured Region or in several.
 
 use anyhow::Context;
 use claim_mapper::Mapping;
@@ -16,9 +16,14 @@ use super::{Status, say};
 Examples:
   claim-mapper release --ssm-parameter /cognito-claim-mapper/prod/claim-mapping --version 7
   claim-mapper release --ssm-parameter /cognito-claim-mapper/prod/claim-mapping --version 6   # roll back
+  claim-mapper release --ssm-parameter /cognito-claim-mapper/prod/claim-mapping --version 7 --region us-east-1 --region eu-west-1
 
-Exit codes: 0 the label moved; 1 that version holds an invalid mapping, nothing moved; 2 the
-command could not run (no such version, invalid label, AWS error or no credentials).")]
+With several --region: every Region's version must hold the same text (each Region numbers its
+versions itself), else nothing moves.
+
+Exit codes: 0 the label moved; 1 that version holds an invalid mapping, or another text in some
+Region, nothing moved; 2 the command could not run (no such version, invalid label, AWS error or
+no credentials).")]
 pub struct Args {
     /// The parameter name.
     #[arg(long, value_name = "NAME")]
@@ -29,9 +34,14 @@ pub struct Args {
     /// The label to move.
     #[arg(long, default_value = "live")]
     label: String,
+    /// Release in this Region (repeat for each Region the function runs in, as with a replicated
+    /// user pool); without it, the configured Region.
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
     /// One JSON object: {"released": true, "parameter", "label", "version", "digest", "was",
     /// "watch" (a Logs Insights query showing the version each instance serves)}, or
-    /// {"released": false, "parameter", "label", "version", "error"} for an invalid mapping.
+    /// {"released": false, "parameter", "label", "version", "error"} for an invalid mapping;
+    /// with --region, "region" too, one object per Region (one line each).
     #[arg(long)]
     json: bool,
 }
@@ -41,25 +51,78 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
         anyhow::bail!("invalid --label: {reason}");
     }
     let parameter = ParameterRef::parse(&args.ssm_parameter).map_err(anyhow::Error::msg)?;
-    let (name, version, label) = (&parameter.name, args.version, &args.label);
-    let ssm = Ssm::operator().await?;
+    let (name, version) = (&parameter.name, args.version);
+    let mut stores = Vec::new();
+    for region in &args.regions {
+        stores.push((region.clone(), Ssm::operator_in(Some(region)).await?));
+    }
+    if stores.is_empty() {
+        stores.push((String::new(), Ssm::operator().await?));
+    }
+    if stores.len() > 1 {
+        let differing = parameter::regions_differing(&stores, name, version)
+            .await
+            .map_err(|(region, e)| {
+                anyhow::Error::new(e).context(format!(
+                    "cannot read version {version} of {name} in {region}"
+                ))
+            })?;
+        if !differing.is_empty() {
+            say!(
+                "version {version} of {name} holds another text in {} than in {}: nothing \
+                 released. Each Region numbers its parameter's versions itself; release each \
+                 Region by its own version, or push the file to every Region with one `push \
+                 --label {} --region ...`",
+                differing.join(", "),
+                stores[0].0,
+                args.label
+            )?;
+            return Ok(Status::Found);
+        }
+    }
+    for (region, ssm) in &stores {
+        if release_in(ssm, region, name, version, &args).await? == Status::Found {
+            return Ok(Status::Found);
+        }
+    }
+    Ok(Status::Success)
+}
+
+/// Releases in one Region (`region` empty: the configured one, and the output names none).
+async fn release_in(
+    ssm: &Ssm,
+    region: &str,
+    name: &str,
+    version: i64,
+    args: &Args,
+) -> anyhow::Result<Status> {
+    let label = &args.label;
     let mut digest = String::new();
-    let released = parameter::release(&ssm, name, version, label, |fetched| {
+    let released = parameter::release(ssm, name, version, label, |fetched| {
         let origin = format!("{name} (version {version})");
         Mapping::from_yaml(&fetched.text, &origin).map(|m| digest = m.digest().to_owned())
     })
     .await
-    .with_context(|| format!("cannot release version {version} of {name}"))?;
-    let out = serde_json::json!({
+    .with_context(|| match region {
+        "" => format!("cannot release version {version} of {name}"),
+        _ => format!("cannot release version {version} of {name} in {region}"),
+    })?;
+    let mut out = serde_json::json!({
         "parameter": name,
         "label": label,
         "version": version,
     });
+    if !region.is_empty() {
+        out["region"] = region.into();
+    }
+    let at = match region {
+        "" => String::new(),
+        _ => format!("{region}: "),
+    };
     match released {
         Ok(released) => {
             let (served, watch) = super::when_served(name, label, version);
             if args.json {
-                let mut out = out;
                 out["released"] = true.into();
                 out["digest"] = digest.into();
                 out["was"] = released.was.into();
@@ -69,18 +132,17 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
                 let was = released
                     .was
                     .map_or("was no version".into(), |v| format!("was version {v}"));
-                say!("label {label} -> version {version} ({digest}), {was}\n{served}")?;
+                say!("{at}label {label} -> version {version} ({digest}), {was}\n{served}")?;
             }
             Ok(Status::Success)
         }
         Err(invalid) => {
             if args.json {
-                let mut out = out;
                 out["released"] = false.into();
                 out["error"] = invalid.to_string().into();
                 say!("{out}")?;
             } else {
-                say!("{invalid}\nnot released: version {version} holds an invalid mapping")?;
+                say!("{at}{invalid}\nnot released: version {version} holds an invalid mapping")?;
             }
             Ok(Status::Found)
         }
