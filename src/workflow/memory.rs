@@ -201,8 +201,11 @@ impl ParameterStore for Parameters {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::TriggerVersion;
+    use crate::cognito::CLIENT_CREDENTIALS;
     use crate::workflow::attach::{AttachOptions, Done, Drift, Refusal, attach};
     use crate::workflow::parameter::{Released, regions_differing, release};
+    use crate::workflow::preview::{Preview, Request, preview};
     use serde_json::json;
 
     const POOL_ARN: &str = "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_Abc";
@@ -277,6 +280,114 @@ mod tests {
         ));
         assert!(refused.is_err());
         assert!(unsaved.updates.borrow().is_empty());
+    }
+
+    // preview() against the fake directory: its reads and its refusals.
+    fn request(username: Option<&str>, trigger: &str, version: Option<u8>) -> Request {
+        Request {
+            pool: "eu-west-1_Ab12".into(),
+            username: username.map(Into::into),
+            client: "client1".into(),
+            trigger: trigger.into(),
+            version,
+            scopes: None,
+        }
+    }
+
+    fn previewed(version: Option<TriggerVersion>, request: &Request) -> Result<Preview, String> {
+        let directory = Directory { version };
+        run(preview(&directory, request)).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_preview_reads_the_user_and_takes_the_pool_s_version() {
+        let user = request(Some("jdoe"), "TokenGeneration_HostedAuth", None);
+        let done = previewed(Some(TriggerVersion::V3), &user).unwrap();
+        assert_eq!(done.event["version"], "3");
+        assert_eq!(
+            done.version_note,
+            "event version 3, the pool's trigger version"
+        );
+        assert_eq!(done.event["request"]["scopes"], json!(["openid", "email"]));
+        assert_eq!(
+            done.event["request"]["groupConfiguration"]["groupsToOverride"],
+            json!(["admins", "readers"])
+        );
+        let asked = previewed(
+            Some(TriggerVersion::V3),
+            &Request {
+                version: Some(1),
+                ..user.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(asked.event["version"], "1");
+        let unset = previewed(None, &user).unwrap();
+        assert_eq!(unset.event["version"], "2");
+        assert!(
+            unset
+                .version_note
+                .contains("no Pre Token Generation trigger yet")
+        );
+        let scoped = Request {
+            scopes: Some(vec!["orders/read".into()]),
+            ..user
+        };
+        assert_eq!(
+            previewed(None, &scoped).unwrap().event["request"]["scopes"],
+            json!(["orders/read"])
+        );
+    }
+
+    #[test]
+    fn a_preview_refuses_what_cognito_would_not_send() {
+        let v3 = Some(TriggerVersion::V3);
+        let refused = |request: Request, version| previewed(version, &request).unwrap_err();
+        assert!(
+            refused(request(Some("jdoe"), "TokenGeneration_Nope", None), v3)
+                .starts_with("unknown trigger source `TokenGeneration_Nope`")
+        );
+        assert!(
+            refused(request(Some("jdoe"), CLIENT_CREDENTIALS, None), v3).contains("have no user")
+        );
+        assert!(
+            refused(request(None, "TokenGeneration_Authentication", None), v3)
+                .contains("a username is needed")
+        );
+        assert!(
+            refused(
+                request(None, CLIENT_CREDENTIALS, None),
+                Some(TriggerVersion::V2)
+            )
+            .contains("only to version 3 triggers")
+        );
+        assert!(
+            refused(request(None, CLIENT_CREDENTIALS, Some(2)), v3)
+                .contains("only to version 3 triggers")
+        );
+        assert!(
+            refused(
+                request(Some("jdoe"), "TokenGeneration_HostedAuth", Some(4)),
+                v3
+            )
+            .contains("not 4")
+        );
+        assert!(
+            refused(
+                request(Some("nobody"), "TokenGeneration_HostedAuth", None),
+                v3
+            )
+            .contains("AdminGetUser: not found")
+        );
+        let bad_client = Request {
+            client: "not a client!".into(),
+            ..request(Some("jdoe"), "TokenGeneration_HostedAuth", None)
+        };
+        assert!(refused(bad_client, v3).contains("not an app client id"));
+        // A machine at version 3: no user, the client's scopes.
+        let machine = previewed(v3, &request(None, CLIENT_CREDENTIALS, None)).unwrap();
+        assert_eq!(machine.event["userName"], "client1");
+        assert_eq!(machine.event["request"]["groupConfiguration"], Value::Null);
     }
 
     #[test]
