@@ -247,26 +247,30 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
         secure: args.secure,
         kms_key_id: args.kms_key_id.clone(),
     };
-    if args.regions.is_empty() {
-        let ssm = Ssm::operator().await?;
-        let pushed = push_to(&ssm, name, &text, &options, &args).await?;
-        report.pushed(None, file, name, pushed)?;
-    } else {
-        // One Region after the other; a failure says which Regions have the new version.
-        let mut done: Vec<String> = Vec::new();
-        for region in &args.regions {
-            let pushed = async {
-                let ssm = Ssm::operator_in(Some(region)).await?;
-                push_to(&ssm, name, &text, &options, &args).await
-            }
-            .await
-            .with_context(|| match done.is_empty() {
+    // Each Region in turn (none given: the configured one); a failure says which Regions have
+    // the new version already.
+    let regions: Vec<Option<&str>> = match args.regions.is_empty() {
+        true => vec![None],
+        false => args.regions.iter().map(|r| Some(r.as_str())).collect(),
+    };
+    let mut done: Vec<String> = Vec::new();
+    for region in regions {
+        let pushed = async {
+            let ssm = Ssm::operator_in(region).await?;
+            push_to(&ssm, name, &text, &options, &args).await
+        }
+        .await;
+        let pushed = match region {
+            None => pushed?,
+            Some(region) => pushed.with_context(|| match done.is_empty() {
                 true => format!("in {region}; pushed to no Region"),
                 false => format!("in {region}; pushed already to {}", done.join(", ")),
-            })?;
+            })?,
+        };
+        if let Some(region) = region {
             done.push(format!("{region} (version {})", pushed.version));
-            report.pushed(Some(region), file, name, pushed)?;
         }
+        report.pushed(region, file, name, pushed)?;
     }
     if let Some(json) = &report.json {
         say!("{json}")?;

@@ -52,12 +52,12 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     }
     let parameter = ParameterRef::parse(&args.ssm_parameter).map_err(anyhow::Error::msg)?;
     let (name, version) = (&parameter.name, args.version);
+    if args.regions.is_empty() {
+        return release_in(&Ssm::operator().await?, None, name, version, &args).await;
+    }
     let mut stores = Vec::new();
     for region in &args.regions {
         stores.push((region.clone(), Ssm::operator_in(Some(region)).await?));
-    }
-    if stores.is_empty() {
-        stores.push((String::new(), Ssm::operator().await?));
     }
     if stores.len() > 1 {
         let differing = parameter::regions_differing(&stores, name, version)
@@ -81,17 +81,17 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
         }
     }
     for (region, ssm) in &stores {
-        if release_in(ssm, region, name, version, &args).await? == Status::Found {
+        if release_in(ssm, Some(region), name, version, &args).await? == Status::Found {
             return Ok(Status::Found);
         }
     }
     Ok(Status::Success)
 }
 
-/// Releases in one Region (`region` empty: the configured one, and the output names none).
+/// Releases in one Region (`None`: the configured one, and the output names none).
 async fn release_in(
     ssm: &Ssm,
-    region: &str,
+    region: Option<&str>,
     name: &str,
     version: i64,
     args: &Args,
@@ -104,21 +104,18 @@ async fn release_in(
     })
     .await
     .with_context(|| match region {
-        "" => format!("cannot release version {version} of {name}"),
-        _ => format!("cannot release version {version} of {name} in {region}"),
+        None => format!("cannot release version {version} of {name}"),
+        Some(region) => format!("cannot release version {version} of {name} in {region}"),
     })?;
     let mut out = serde_json::json!({
         "parameter": name,
         "label": label,
         "version": version,
     });
-    if !region.is_empty() {
+    if let Some(region) = region {
         out["region"] = region.into();
     }
-    let at = match region {
-        "" => String::new(),
-        _ => format!("{region}: "),
-    };
+    let at = region.map_or(String::new(), |r| format!("{r}: "));
     match released {
         Ok(released) => {
             let (served, watch) = super::when_served(name, label, version);
