@@ -83,7 +83,9 @@ fn evaluated(
     let file = Path::new(event_name);
     let run = match Payload::from_file(event.as_bytes()) {
         Ok(value) => {
-            out["explain"] = json!(explain::explain(mapping, value.clone(), today).to_human());
+            out["explain"] = json!(
+                explain::explain(mapping, value.clone(), &Default::default(), today).to_human()
+            );
             dry_run::run_event(mapping, file, &value, today)
         }
         Err(not_an_event) => {

@@ -263,6 +263,9 @@ fn describe(decides: &Decides) -> String {
         Decides::Condition { claim } => format!("whether the claim `{claim}` is added"),
         Decides::Groups => "the user's groups and roles".into(),
         Decides::Scope { scope } => format!("whether the scope `{scope}` is added"),
+        Decides::LookupKey { lookup } => format!(
+            "which item the lookup `{lookup}` reads (a user who sets it reads another's item)"
+        ),
     }
 }
 

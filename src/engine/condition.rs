@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::event::Event;
-use super::source::Attributes;
+use super::source::Inputs;
 use crate::cognito::CLIENT_CREDENTIALS;
 use crate::mapping::MAX_REGEX_INPUT_BYTES;
 use crate::mapping::condition::{Condition, ValueCondition, ValueTest};
@@ -82,13 +82,13 @@ impl<'m> Unmet<'m> {
 
 impl Condition {
     /// `Ok` when every listed condition holds for `event`, else the first that does not.
-    /// `attributes` are the event's attributes the mapping reads; `groups` are the user's groups
+    /// `inputs` are the event's attributes the mapping reads; `groups` are the user's groups
     /// after the mapping's group pipeline, when it has one, otherwise the event's. Cheap checks
     /// (trigger, client, values) run before the group scan.
     pub(crate) fn check<'m>(
         &'m self,
         event: &Event,
-        attributes: &Attributes,
+        inputs: &Inputs,
         groups: &Held<'_, '_>,
     ) -> Result<(), Unmet<'m>> {
         // Every field, by name: a new kind of condition does not compile until it is checked.
@@ -117,7 +117,7 @@ impl Condition {
             if no_user && value.reads_user {
                 return Err(Unmet::NoUser(&value.key));
             }
-            if !value.holds(event, attributes) {
+            if !value.holds(event, inputs) {
                 return Err(Unmet::Value(&value.key));
             }
         }
@@ -132,8 +132,8 @@ impl Condition {
 
 impl ValueCondition {
     /// Whether the value this condition reads passes its test (see [`ValueTest`]).
-    fn holds(&self, event: &Event, attributes: &Attributes) -> bool {
-        let found = self.lookup.find(event, attributes);
+    fn holds(&self, event: &Event, inputs: &Inputs) -> bool {
+        let found = self.lookup.find(event, inputs);
         // A multi-node JSONPath match over the value cap is not looked through: nothing holds.
         let Ok(found) = found else {
             return false;
@@ -197,21 +197,30 @@ mod tests {
             values: Vec::new(),
         };
         let none = Held::new(&event, None);
-        assert_eq!(c.check(&event, &[], &none), Ok(()));
+        assert_eq!(c.check(&event, &Inputs::empty(), &none), Ok(()));
         c.triggers = list(&["TokenGeneration_RefreshTokens"]);
-        assert_eq!(c.check(&event, &[], &none), Err(Unmet::Triggers));
+        assert_eq!(
+            c.check(&event, &Inputs::empty(), &none),
+            Err(Unmet::Triggers)
+        );
         c.triggers = None;
         c.clients = list(&["c2"]);
-        assert_eq!(c.check(&event, &[], &none), Err(Unmet::Clients));
+        assert_eq!(
+            c.check(&event, &Inputs::empty(), &none),
+            Err(Unmet::Clients)
+        );
         c.clients = None;
         c.groups = list(&["billing"]);
-        assert_eq!(c.check(&event, &[], &none), Err(Unmet::Groups));
+        assert_eq!(c.check(&event, &Inputs::empty(), &none), Err(Unmet::Groups));
         // After a group pipeline, its groups count, not the event's.
         let piped = ["billing".to_string()];
         let piped = Held::new(&event, Some(&piped));
-        assert_eq!(c.check(&event, &[], &piped), Ok(()));
+        assert_eq!(c.check(&event, &Inputs::empty(), &piped), Ok(()));
         c.groups = list(&["admins"]);
-        assert_eq!(c.check(&event, &[], &piped), Err(Unmet::Groups));
+        assert_eq!(
+            c.check(&event, &Inputs::empty(), &piped),
+            Err(Unmet::Groups)
+        );
     }
 
     #[test]

@@ -11,11 +11,12 @@ use time::Date;
 use super::condition::Held;
 use super::event::{Event, Shape};
 use super::failure::{ApplyError, FailureReason, RuleFailure};
+use super::items::Items;
 use super::note::Note;
 use super::observe::{Observer, RuleOutcome};
 use super::outcome::Outcome;
 use super::size_guard::{TokenBytes, within_value_cap};
-use super::source::{Attributes, TooLarge};
+use super::source::{Inputs, Unreadable};
 use super::transform::text_of;
 use crate::claim_size::{name_size, serialized_size};
 use crate::cognito::{self, CLIENT_CREDENTIALS, Token};
@@ -26,6 +27,7 @@ use crate::mapping::{Mapping, OVER_VALUE_CAP, OnError, Rule, RuleId};
 pub fn evaluate<'a>(
     mapping: &'a Mapping,
     event: &Event<'a>,
+    items: &'a Items,
     today: Date,
     observer: &mut (impl Observer + ?Sized),
 ) -> Result<Outcome<'a>, ApplyError> {
@@ -86,12 +88,7 @@ pub fn evaluate<'a>(
     // group the pipeline drops or renames must not grant what it names.
     let groups = Held::new(event, piped.as_ref().map(|g| g.groups.as_slice()));
     // The attributes the rules read, found once: rules read them by their index here.
-    let attributes: Vec<_> = mapping
-        .attribute_names
-        .iter()
-        .map(|name| event.attribute(name))
-        .collect();
-    let attributes = attributes.as_slice();
+    let inputs = Inputs::new(mapping, event, items);
 
     for rule in plan.rules.iter().map(|&i| &mapping.rules[i as usize]) {
         let to_id = rule.to_id && id_token;
@@ -101,12 +98,12 @@ pub fn evaluate<'a>(
             continue;
         }
         if let Some(when) = &rule.when
-            && let Err(unmet) = when.check(event, attributes, &groups)
+            && let Err(unmet) = when.check(event, &inputs, &groups)
         {
             observer.rule(rule, &RuleOutcome::ConditionFalse(unmet));
             continue;
         }
-        match evaluate_rule(rule, event, attributes, today, to_id, to_access) {
+        match evaluate_rule(mapping, rule, event, &inputs, today, to_id, to_access) {
             Ok(None) => observer.rule(rule, &RuleOutcome::SourceMissing),
             Ok(Some(mut value)) => {
                 // V1 claims are strings.
@@ -155,7 +152,7 @@ pub fn evaluate<'a>(
             let unmet = scope
                 .when
                 .as_ref()
-                .and_then(|w| w.check(event, attributes, &groups).err());
+                .and_then(|w| w.check(event, &inputs, &groups).err());
             observer.scope_add(index, unmet);
             if unmet.is_none() && !out.scopes_add.contains(&&*scope.scope) {
                 out.scopes_add.push(&scope.scope);
@@ -180,7 +177,14 @@ fn fail(
         claim: claim.to_owned(),
         reason,
     };
-    match mapping.on_error {
+    let on_error = match &failure.reason {
+        FailureReason::Lookup {
+            on_error: Some(own),
+            ..
+        } => *own,
+        _ => mapping.on_error,
+    };
+    match on_error {
         OnError::Skip => {
             out.skipped.push(failure);
             Ok(())
@@ -191,9 +195,10 @@ fn fail(
 
 /// The rule's final value, `None` when its source is missing and it is optional.
 fn evaluate_rule<'a>(
+    mapping: &Mapping,
     rule: &'a Rule,
     event: &Event<'a>,
-    attributes: &Attributes<'a>,
+    inputs: &Inputs<'a>,
     today: Date,
     to_id: bool,
     to_access: bool,
@@ -201,8 +206,16 @@ fn evaluate_rule<'a>(
     // Every value a rule works on stays within MAX_VALUE_BYTES, whatever the event holds: what a
     // rule costs per event is bounded by the mapping alone.
     let too_large = || FailureReason::Refused(OVER_VALUE_CAP);
-    let value = match rule.source.resolve(event, attributes) {
-        Err(TooLarge) => return Err(too_large()),
+    let value = match rule.source.resolve(event, inputs) {
+        Err(Unreadable::TooLarge) => return Err(too_large()),
+        Err(Unreadable::Lookup(index, failure)) => {
+            let lookup = &mapping.lookups[index as usize];
+            return Err(FailureReason::Lookup {
+                lookup: lookup.name.clone(),
+                failure,
+                on_error: lookup.on_error,
+            });
+        }
         Ok(Some(mut value)) => {
             if !within_value_cap(&value) {
                 return Err(too_large());

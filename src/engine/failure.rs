@@ -4,8 +4,9 @@
 use std::fmt;
 
 use super::event::EventError;
+use super::items::LookupFailure;
 use super::transform::TransformError;
-use crate::mapping::RuleId;
+use crate::mapping::{OnError, RuleId};
 
 /// Why a rule failed at runtime. Carries no attribute or claim value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,15 @@ pub enum FailureReason {
     Transform(TransformError),
     /// Cognito would refuse the value.
     Refused(&'static str),
+    /// A lookup the rule reads gave no answer.
+    Lookup {
+        /// The lookup's name.
+        lookup: String,
+        /// Why.
+        failure: LookupFailure,
+        /// The lookup's own `on_error`, which decides over the mapping's.
+        on_error: Option<OnError>,
+    },
 }
 
 impl fmt::Display for FailureReason {
@@ -24,6 +34,9 @@ impl fmt::Display for FailureReason {
             FailureReason::Missing => write!(f, "required source is missing"),
             FailureReason::Transform(e) => write!(f, "{e}"),
             FailureReason::Refused(r) => write!(f, "value refused: {r}"),
+            FailureReason::Lookup {
+                lookup, failure, ..
+            } => write!(f, "lookup `{lookup}`: {failure}"),
         }
     }
 }

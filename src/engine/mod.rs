@@ -16,6 +16,8 @@ mod evaluate;
 mod event;
 mod failure;
 mod groups;
+mod items;
+mod lookup;
 mod note;
 mod observe;
 mod outcome;
@@ -30,6 +32,10 @@ pub use evaluate::evaluate;
 pub use event::{Event, EventError, Shape};
 pub use failure::{ApplyError, FailureReason, RuleFailure};
 pub use groups::{GroupOverride, Stage};
+pub use items::{Fetched, Items, LookupFailure};
+pub use lookup::{
+    KnownItem, KnownItems, LookupPlan, LookupRequest, LookupState, apply_known, plan_lookups,
+};
 pub use note::Note;
 pub use observe::{Observer, RuleOutcome};
 pub use outcome::Outcome;
@@ -50,7 +56,21 @@ pub fn apply<'a>(
     today: Date,
     observer: &mut (impl Observer + ?Sized),
 ) -> Result<Reply<'a>, ApplyError> {
+    static NO_ITEMS: Items = Items::none();
+    apply_with(mapping, event, &NO_ITEMS, today, observer)
+}
+
+/// [`apply`] with the items of the event's lookups ([`plan_lookups`] says which): for a mapping
+/// with lookups. A rule reading a lookup without an item in `items` fails as
+/// [`LookupFailure::NotFetched`].
+pub fn apply_with<'a>(
+    mapping: &'a Mapping,
+    event: &'a Value,
+    items: &'a Items,
+    today: Date,
+    observer: &mut (impl Observer + ?Sized),
+) -> Result<Reply<'a>, ApplyError> {
     let view = Event::new(event)?;
-    let outcome = evaluate(mapping, &view, today, observer)?;
+    let outcome = evaluate(mapping, &view, items, today, observer)?;
     Ok(Reply::new(view, outcome))
 }

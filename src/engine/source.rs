@@ -5,18 +5,56 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::event::Event;
+use super::items::{Fetched, Items, LookupFailure};
 use super::size_guard::value_room;
 use super::transform::text_of;
-use crate::mapping::MAX_VALUE_BYTES;
 use crate::mapping::source::{JsonPath, Lookup, Part, Source, Step, Template};
+use crate::mapping::{MAX_VALUE_BYTES, Mapping};
 
-/// A source whose value would be over [`MAX_VALUE_BYTES`]: the rule fails, and what would have
-/// been copied or rendered past the cap never is.
+/// Why a source has no value to give although it is not missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct TooLarge;
+pub(crate) enum Unreadable {
+    /// The value would be over [`MAX_VALUE_BYTES`]: the rule fails, and what would have been
+    /// copied or rendered past the cap never is.
+    TooLarge,
+    /// The lookup at this index of the mapping's lookups gave no answer.
+    Lookup(u32, LookupFailure),
+}
 
-/// What resolving a source gives: its value (none when missing), or [`TooLarge`].
-pub(crate) type Found<'a> = Result<Option<Cow<'a, Value>>, TooLarge>;
+/// What resolving a source gives: its value (none when missing), or why it cannot be read.
+pub(crate) type Found<'a> = Result<Option<Cow<'a, Value>>, Unreadable>;
+
+/// What rules read besides the event's own fields: the user attributes the mapping names, found
+/// once per event and read by their slot, and the lookups' items.
+pub(crate) struct Inputs<'a> {
+    /// By [`Lookup::Attribute`] slot.
+    attributes: Vec<Option<&'a Value>>,
+    items: &'a Items,
+}
+
+impl<'a> Inputs<'a> {
+    /// Finds the attributes `mapping` reads in `event`.
+    pub(crate) fn new(mapping: &Mapping, event: &Event<'a>, items: &'a Items) -> Inputs<'a> {
+        Inputs {
+            attributes: mapping
+                .attribute_names
+                .iter()
+                .map(|name| event.attribute(name))
+                .collect(),
+            items,
+        }
+    }
+
+    /// No attributes and no items.
+    #[cfg(test)]
+    pub(crate) fn empty() -> Inputs<'a> {
+        static NO_ITEMS: Items = Items::none();
+        Inputs {
+            attributes: Vec::new(),
+            items: &NO_ITEMS,
+        }
+    }
+}
 
 impl JsonPath {
     /// The value at the path: none when nothing (or only null) matches, the value when one node
@@ -72,23 +110,29 @@ fn matches<'a>(mut found: impl Iterator<Item = &'a Value>) -> Found<'a> {
         room = room
             .checked_sub(1)
             .and_then(|room| value_room(value, room))
-            .ok_or(TooLarge)?;
+            .ok_or(Unreadable::TooLarge)?;
         all.push(value.clone());
     }
     Ok(Some(Cow::Owned(Value::Array(all))))
 }
 
 impl Lookup {
-    /// The value this lookup reads in `event`, whose attributes named by the mapping are
-    /// `attributes`.
-    pub(crate) fn find<'a>(&self, event: &Event<'a>, attributes: &Attributes<'a>) -> Found<'a> {
+    /// The value this lookup reads in `event` and its `inputs`.
+    pub(crate) fn find<'a>(&self, event: &Event<'a>, inputs: &Inputs<'a>) -> Found<'a> {
         match self {
-            Lookup::Attribute { slot, .. } => Ok(attributes
+            Lookup::Attribute { slot, .. } => Ok(inputs
+                .attributes
                 .get(*slot as usize)
                 .copied()
                 .flatten()
                 .map(Cow::Borrowed)),
             Lookup::Path(path) => path.find(event.value()),
+            Lookup::Item { lookup, path, .. } => match inputs.items.get(*lookup) {
+                Some(Fetched::Item(item)) => path.find(item),
+                Some(Fetched::Missing) => Ok(None),
+                Some(Fetched::Failed(failure)) => Err(Unreadable::Lookup(*lookup, *failure)),
+                None => Err(Unreadable::Lookup(*lookup, LookupFailure::NotFetched)),
+            },
         }
     }
 }
@@ -96,19 +140,23 @@ impl Lookup {
 impl Template {
     /// Renders the template, or `None` when any placeholder's source is missing. Rendering stops
     /// as soon as the text would pass [`MAX_VALUE_BYTES`].
-    fn render(&self, event: &Event, attributes: &Attributes) -> Result<Option<String>, TooLarge> {
+    pub(crate) fn render(
+        &self,
+        event: &Event,
+        inputs: &Inputs,
+    ) -> Result<Option<String>, Unreadable> {
         let mut out = String::with_capacity(self.capacity);
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
                 Part::Value(lookup) => {
-                    let Some(value) = lookup.find(event, attributes)? else {
+                    let Some(value) = lookup.find(event, inputs)? else {
                         return Ok(None);
                     };
                     MAX_VALUE_BYTES
                         .checked_sub(out.len())
                         .and_then(|room| value_room(&value, room))
-                        .ok_or(TooLarge)?;
+                        .ok_or(Unreadable::TooLarge)?;
                     match value.as_ref() {
                         Value::String(s) => out.push_str(s),
                         other => out.push_str(&text_of(other)),
@@ -117,28 +165,20 @@ impl Template {
             }
         }
         if out.len() > MAX_VALUE_BYTES {
-            return Err(TooLarge);
+            return Err(Unreadable::TooLarge);
         }
         Ok(Some(out))
     }
 }
 
-/// An event's user attributes that a mapping reads, indexed by [`Lookup::Attribute`] slot.
-pub(crate) type Attributes<'a> = [Option<&'a Value>];
-
 impl Source {
-    /// The source's value for `event`, whose attributes named by the mapping are `attributes`,
-    /// or `None` when the source is missing. Values found in the event or the mapping are
-    /// borrowed, not copied.
-    pub(crate) fn resolve<'a>(
-        &'a self,
-        event: &Event<'a>,
-        attributes: &Attributes<'a>,
-    ) -> Found<'a> {
+    /// The source's value for `event` and its `inputs`, or `None` when the source is missing.
+    /// Values found in the event, the items or the mapping are borrowed, not copied.
+    pub(crate) fn resolve<'a>(&'a self, event: &Event<'a>, inputs: &Inputs<'a>) -> Found<'a> {
         match self {
             Source::From(lookups) => {
                 for lookup in lookups {
-                    if let Some(value) = lookup.find(event, attributes)? {
+                    if let Some(value) = lookup.find(event, inputs)? {
                         return Ok(Some(value));
                     }
                 }
@@ -146,7 +186,7 @@ impl Source {
             }
             Source::Constant(v) => Ok(Some(Cow::Borrowed(v))),
             Source::Template(t) => Ok(t
-                .render(event, attributes)?
+                .render(event, inputs)?
                 .map(|s| Cow::Owned(Value::String(s)))),
         }
     }
@@ -155,7 +195,7 @@ impl Source {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapping::source::{MAX_JSONPATH_LEN, direct_steps};
+    use crate::mapping::source::{MAX_JSONPATH_LEN, direct_steps, is_query};
     use serde_json::json;
 
     fn event() -> Value {
@@ -175,9 +215,13 @@ mod tests {
         let names = crate::mapping::compile::number_names(
             source.lookups_mut().filter_map(Lookup::attribute_slot),
         );
-        let attributes: Vec<_> = names.iter().map(|n| event.attribute(n)).collect();
+        let items = Items::none();
+        let inputs = Inputs {
+            attributes: names.iter().map(|n| event.attribute(n)).collect(),
+            items: &items,
+        };
         source
-            .resolve(&event, &attributes)
+            .resolve(&event, &inputs)
             .unwrap()
             .map(Cow::into_owned)
     }
@@ -227,9 +271,9 @@ mod tests {
         assert!(path("$.request.clientMetadata.many[*]").find(&e).is_ok());
         assert_eq!(
             path("$.request.clientMetadata.many[?@ == 'x']").find(&e),
-            Err(TooLarge)
+            Err(Unreadable::TooLarge)
         );
-        assert_eq!(path("$..*").find(&e), Err(TooLarge));
+        assert_eq!(path("$..*").find(&e), Err(Unreadable::TooLarge));
     }
 
     #[test]
@@ -293,6 +337,16 @@ mod tests {
                 proptest::prop_assert_eq!(JsonPath::Direct(direct).find(&e), query.find(&e), "{}", text);
             }
         }
+    }
+
+    #[test]
+    fn item_paths_count_as_queries_when_they_are_not_plain() {
+        assert!(!is_query("lookup.tenant.plan"));
+        assert!(!is_query("lookup.tenant"));
+        assert!(!is_query("lookup.tenant.entitlements[*]"));
+        assert!(is_query("lookup.tenant.entitlements[?@ == 'a']"));
+        assert!(is_query("lookup.tenant..plan"));
+        assert!(!is_query("custom:plan"));
     }
 
     #[test]

@@ -47,6 +47,19 @@ pub fn suite_text(text: &str, path: &Path) -> Result<Suite, SuiteError> {
     Suite::from_yaml(text, path, &|file| read_capped(file, MAX_SUITE_BYTES))
 }
 
+/// Most bytes of a `--lookup-items` file.
+pub const MAX_ITEMS_BYTES: usize = 1024 * 1024;
+
+/// Reads the known lookup items at `path` (a dry-run's `--lookup-items`): every problem of the
+/// file, or why it cannot be read.
+pub fn known_items(path: &Path) -> Result<engine::KnownItems, Vec<String>> {
+    let origin = path.display().to_string();
+    let text = read_capped(path, MAX_ITEMS_BYTES)
+        .and_then(|bytes| String::from_utf8(bytes).map_err(|_| "not UTF-8 text".into()))
+        .map_err(|reason| vec![format!("cannot read {origin}: {reason}")])?;
+    engine::KnownItems::from_yaml(&text, &origin)
+}
+
 /// Expands files and folders (their `*.json` files, sorted) into a list of event files.
 pub fn event_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     listed_files(paths, "json")

@@ -15,6 +15,7 @@ use super::groups::{GroupPipeline, GroupSource};
 use super::limits::{
     Costs, DEFAULT_TOKEN_CLAIM_BYTES, MAX_MAPPING_BYTES, MAX_RULES, MAX_TOKEN_CLAIM_BYTES,
 };
+use super::lookups::{self, DEFAULT_LOOKUP_BUDGET_MS, MAX_LOOKUP_TIMEOUT_MS, TableLookup};
 use super::overlay::{self, MAX_CLIENT_OVERLAYS, Plans};
 use super::problems::{self, AboutRule, MappingError, Problem, Problems, Site};
 use super::rule::{self, Rule};
@@ -244,15 +245,29 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             when,
         });
     }
-    warn_about_inputs(&rules, &scopes_add, problems);
+    let mut lookups = lookups::compile_lookups(&raw.lookups, problems);
+    warn_about_inputs(&rules, &scopes_add, &lookups, problems);
+    let declared: Vec<&str> = raw.lookups.keys().map(String::as_str).collect();
+    lookups::resolve_names(&mut rules, &lookups, &declared, problems);
+    let budget = raw.limits.lookup_budget_ms;
+    if budget == 0 || budget > MAX_LOOKUP_TIMEOUT_MS {
+        problems.add(
+            "limits.lookup_budget_ms",
+            format!(
+                "must be between 1 and {MAX_LOOKUP_TIMEOUT_MS}: Cognito gives the whole trigger \
+                 5 seconds"
+            ),
+        );
+    }
     let attribute_names = number_names(
-        rules
+        lookups
             .iter_mut()
-            .flat_map(|r| {
+            .flat_map(TableLookup::key_lookups_mut)
+            .chain(rules.iter_mut().flat_map(|r| {
                 r.source
                     .lookups_mut()
                     .chain(r.when.iter_mut().flat_map(Condition::lookups_mut))
-            })
+            }))
             .chain(
                 scopes_add
                     .iter_mut()
@@ -330,6 +345,8 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         plans,
         claim_names,
         attribute_names,
+        lookups,
+        lookup_budget_ms: budget,
         groups,
         on_error: raw.on_error,
         suppress_id,
@@ -405,7 +422,12 @@ impl Place<'_> {
 
 /// Warns about what the rules and added scopes read that is probably a mistake: attribute names
 /// no pool can have, and values from `request.clientMetadata`.
-fn warn_about_inputs(rules: &[Rule], scopes: &[ScopeRule], problems: &mut Problems) {
+fn warn_about_inputs(
+    rules: &[Rule],
+    scopes: &[ScopeRule],
+    lookups: &[TableLookup],
+    problems: &mut Problems,
+) {
     let rule_places = rules.iter().flat_map(|rule| {
         let (lookups, key) = rule.source.lookups();
         let sources = lookups
@@ -427,7 +449,13 @@ fn warn_about_inputs(rules: &[Rule], scopes: &[ScopeRule], problems: &mut Proble
             )
         })
     });
-    for (place, lookup) in rule_places.chain(scope_places) {
+    let key_places = lookups.iter().flat_map(|lookup| {
+        lookup.key_lookups().map(move |(attribute, source)| {
+            let place = format!("lookups.{}.key.{attribute}", lookup.name);
+            (Place::Field(place), source)
+        })
+    });
+    for (place, lookup) in rule_places.chain(scope_places).chain(key_places) {
         match lookup {
             Lookup::Attribute { name, .. } => {
                 if let Some(warning) = super::source::attribute_warning(name) {
@@ -437,7 +465,7 @@ fn warn_about_inputs(rules: &[Rule], scopes: &[ScopeRule], problems: &mut Proble
             Lookup::Path(path) if path.may_read_client_metadata() => {
                 place.warn(problems, CLIENT_INPUT.into());
             }
-            Lookup::Path(_) => {}
+            Lookup::Path(_) | Lookup::Item { .. } => {}
         }
     }
 }
@@ -460,6 +488,8 @@ fn empty(raw: RawMapping, text: &str) -> Mapping {
         plans: Plans::build(&[], Vec::new(), Vec::new(), Vec::new()),
         claim_names: Vec::new(),
         attribute_names: Vec::new(),
+        lookups: Vec::new(),
+        lookup_budget_ms: DEFAULT_LOOKUP_BUDGET_MS,
         groups: None,
         on_error: raw.on_error,
         suppress_id: Vec::new(),

@@ -293,6 +293,7 @@ impl Condition {
                     let reads_user = match &lookup {
                         Lookup::Attribute { .. } => true,
                         Lookup::Path(path) => path.user_attributes().is_some(),
+                        Lookup::Item { .. } => false,
                     };
                     values.push(ValueCondition {
                         key,
@@ -342,7 +343,13 @@ fn attribute_lookup(name: &str) -> Result<Lookup, String> {
             "`{name}` is a JSONPath: put it under `paths`; `attributes` takes attribute names"
         ));
     }
-    Lookup::parse(name)
+    match Lookup::parse(name)? {
+        Lookup::Item { .. } => Err(format!(
+            "`{name}` reads a lookup's item: conditions decide from the event alone, before any \
+             lookup is made; read the item in the rule's `from` and shape it with transforms"
+        )),
+        lookup => Ok(lookup),
+    }
 }
 
 /// A `paths:` key: a JSONPath that does not read the response, which is what the function writes

@@ -11,6 +11,7 @@ use super::OnError;
 use super::condition::RawWhen;
 use super::groups::RawGroups;
 use super::limits::DEFAULT_TOKEN_CLAIM_BYTES;
+use super::lookups::{DEFAULT_LOOKUP_BUDGET_MS, RawLookup};
 use super::overlay::RawOverlay;
 use super::rule::RawRule;
 use crate::cognito::Token;
@@ -50,7 +51,10 @@ pub(crate) struct RawMapping {
     #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     #[schemars(schema_with = "super::field_schemas::trigger_overlays::<RawOverlay>")]
     pub(super) triggers: BTreeMap<String, RawOverlay>,
-    /// Size limits.
+    /// Items read from DynamoDB tables, by name: rules read them as `from: lookup.NAME.attribute`.
+    #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
+    pub(super) lookups: BTreeMap<String, RawLookup>,
+    /// Size and time limits.
     #[serde(default, deserialize_with = "crate::diagnostics::yaml::given")]
     pub(super) limits: RawLimits,
 }
@@ -65,14 +69,26 @@ pub(super) struct RawLimits {
         deserialize_with = "crate::diagnostics::yaml::given"
     )]
     pub(super) token_claim_bytes: usize,
+    /// Most milliseconds one sign-in spends on all its lookups together (default 400, at most
+    /// 1000).
+    #[serde(
+        default = "default_lookup_budget_ms",
+        deserialize_with = "crate::diagnostics::yaml::given"
+    )]
+    pub(super) lookup_budget_ms: u32,
 }
 
 impl Default for RawLimits {
     fn default() -> Self {
         RawLimits {
             token_claim_bytes: DEFAULT_TOKEN_CLAIM_BYTES,
+            lookup_budget_ms: DEFAULT_LOOKUP_BUDGET_MS,
         }
     }
+}
+
+fn default_lookup_budget_ms() -> u32 {
+    DEFAULT_LOOKUP_BUDGET_MS
 }
 
 fn default_token_claim_bytes() -> usize {

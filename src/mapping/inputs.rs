@@ -7,7 +7,7 @@ use super::Mapping;
 use super::condition::{Condition, ValueCondition};
 use super::groups::GroupSource;
 use super::rule_id::RuleId;
-use super::source::{AttributeReach, Lookup};
+use super::source::{AttributeReach, Lookup, item_text};
 
 /// A value the mapping reads, where, and what it decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,10 +52,15 @@ pub enum Decides {
         /// The scope.
         scope: String,
     },
+    /// Which item a lookup reads (its key), and so everything the rules reading it decide.
+    LookupKey {
+        /// The lookup's name.
+        lookup: String,
+    },
 }
 impl Decides {
-    /// Whether the value grants something (a condition, groups and roles, a scope) rather than
-    /// being copied into a claim.
+    /// Whether the value grants something (a condition, groups and roles, a scope, the item a
+    /// lookup reads) rather than being copied into a claim.
     pub fn grants(&self) -> bool {
         !matches!(self, Decides::Claim { .. })
     }
@@ -93,6 +98,9 @@ fn reads(lookup: &Lookup) -> Vec<Read> {
             }
             reads
         }
+        // The table's, not the user's or the caller's; the key that picks the item is audited
+        // as an input of its own (`Decides::LookupKey`).
+        Lookup::Item { .. } => Vec::new(),
     }
 }
 
@@ -101,6 +109,7 @@ fn written(lookup: &Lookup) -> String {
     match lookup {
         Lookup::Attribute { name, .. } => name.clone(),
         Lookup::Path(path) => path.to_string(),
+        Lookup::Item { name, path, .. } => item_text(name, path),
     }
 }
 
@@ -124,7 +133,7 @@ fn condition_reads(when: Option<&Condition>) -> (&[ValueCondition], &[String]) {
 
 impl Mapping {
     /// Every value the mapping reads and what it decides, in file order: rule sources, rule
-    /// conditions, group pipeline sources, scope conditions.
+    /// conditions, group pipeline sources, lookup keys, scope conditions.
     pub fn inputs(&self) -> Vec<Input> {
         let mut inputs = Vec::new();
         for rule in &self.rules {
@@ -165,6 +174,16 @@ impl Mapping {
                     written: name.clone(),
                     clients: Vec::new(),
                 });
+            }
+        }
+        for lookup in &self.lookups {
+            let place = format!("lookups.{}", lookup.name);
+            for (attribute, source) in lookup.key_lookups() {
+                let decides = Decides::LookupKey {
+                    lookup: lookup.name.clone(),
+                };
+                let field = format!("{place}.key.{attribute}");
+                push(&mut inputs, &place, field, decides, source, &[]);
             }
         }
         for (i, scope) in self.scopes_add.iter().enumerate() {

@@ -16,6 +16,7 @@ mod file;
 pub(crate) mod groups;
 pub mod inputs;
 pub(crate) mod limits;
+pub mod lookups;
 pub(crate) mod overlay;
 pub mod parts;
 pub(crate) mod problems;
@@ -38,6 +39,7 @@ pub use rule_id::{Overlay, RuleId};
 
 use condition::Condition;
 use groups::GroupPipeline;
+use lookups::TableLookup;
 use overlay::Plans;
 
 /// A scope added to the access token, possibly on a condition.
@@ -63,6 +65,11 @@ pub struct Mapping {
     /// Every user attribute the rules read, sorted and each once: per event they are looked up
     /// together, and each lookup reads its index here.
     pub(crate) attribute_names: Vec<String>,
+    /// The lookups (`lookups:`), in name order: item sources and fetched items are indexed by
+    /// position here.
+    pub(crate) lookups: Vec<TableLookup>,
+    /// Most milliseconds one event spends on all its lookups (`limits.lookup_budget_ms`).
+    pub(crate) lookup_budget_ms: u32,
     /// The group pipeline; `None` leaves groups as Cognito has them.
     pub(crate) groups: Option<GroupPipeline>,
     /// Runtime failure policy.
@@ -118,5 +125,16 @@ impl Mapping {
     /// clock only for such mappings.
     pub fn reads_date(&self) -> bool {
         self.reads_date
+    }
+
+    /// The lookups the mapping declares, in name order (`lookups:`).
+    pub fn lookups(&self) -> &[TableLookup] {
+        &self.lookups
+    }
+
+    /// Most milliseconds one event spends on all its lookups together
+    /// (`limits.lookup_budget_ms`).
+    pub fn lookup_budget_ms(&self) -> u32 {
+        self.lookup_budget_ms
     }
 }

@@ -452,6 +452,28 @@ pub enum Lookup {
     },
     /// A JSONPath into the whole event.
     Path(JsonPath),
+    /// A lookup's item (`lookup.NAME`), or a JSONPath's steps into it
+    /// (`lookup.NAME.plan`, `lookup.NAME.entitlements[*]`).
+    Item {
+        /// The lookup's name as written.
+        name: String,
+        /// Its index in [`Mapping::lookups`](crate::Mapping). Set once the lookups are compiled.
+        lookup: u32,
+        /// The path into the item (`$` for the whole item).
+        path: JsonPath,
+    },
+}
+
+/// What starts a source that reads a lookup's item.
+pub(crate) const ITEM_PREFIX: &str = "lookup.";
+
+/// An item source as a mapping writes it: `lookup.tenant.plan`.
+pub(crate) fn item_text(name: &str, path: &JsonPath) -> String {
+    let path = path.to_string();
+    format!(
+        "{ITEM_PREFIX}{name}{}",
+        path.strip_prefix('$').unwrap_or(&path)
+    )
 }
 
 impl Lookup {
@@ -459,14 +481,30 @@ impl Lookup {
     pub(crate) fn attribute_slot(&mut self) -> Option<(&str, &mut u32)> {
         match self {
             Lookup::Attribute { name, slot } => Some((name, slot)),
-            Lookup::Path(_) => None,
+            Lookup::Path(_) | Lookup::Item { .. } => None,
         }
     }
 
-    /// Parses a `from:` entry: a JSONPath when it starts with `$`, else an attribute name.
+    /// Parses a `from:` entry: a JSONPath when it starts with `$`, a lookup's item when it starts
+    /// with `lookup.`, else an attribute name (no attribute Cognito sends is named `lookup.…`).
     pub fn parse(text: &str) -> Result<Self, String> {
         if text.starts_with('$') {
             JsonPath::compile(text).map(Lookup::Path)
+        } else if let Some(rest) = text.strip_prefix(ITEM_PREFIX) {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            let (name, steps) = rest.split_at(end);
+            if name.is_empty() {
+                return Err(format!(
+                    "`{text}`: name the lookup after `{ITEM_PREFIX}` (`lookup.tenant.plan`)"
+                ));
+            }
+            let path = JsonPath::compile(&format!("${steps}"))
+                .map_err(|e| format!("`{text}`: the path into the item: {e}"))?;
+            Ok(Lookup::Item {
+                name: name.to_owned(),
+                lookup: 0,
+                path,
+            })
         } else if let Some(why) = attribute_name_restriction(text) {
             Err(why)
         } else {
@@ -557,7 +595,12 @@ fn pieces(text: &str) -> Result<Vec<Piece>, String> {
 /// Whether `text`, a `from:` entry or placeholder, is a JSONPath that is not a plain path: what
 /// [`MAX_QUERY_PATHS`](super::MAX_QUERY_PATHS) counts, told without the JSONPath parser.
 pub(crate) fn is_query(text: &str) -> bool {
-    text.starts_with('$') && direct_steps(text).is_none()
+    let path = match text.strip_prefix(ITEM_PREFIX) {
+        Some(rest) => format!("${}", &rest[rest.find(['.', '[']).unwrap_or(rest.len())..]),
+        None if text.starts_with('$') => text.to_owned(),
+        None => return false,
+    };
+    direct_steps(&path).is_none()
 }
 
 /// How many JSONPaths of `template` are not plain paths (an unreadable template counts none; it
@@ -572,6 +615,22 @@ pub(crate) fn template_queries(template: &str) -> usize {
 }
 
 impl Template {
+    /// The template's placeholders' sources.
+    pub(crate) fn lookups(&self) -> impl Iterator<Item = &Lookup> {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Value(lookup) => Some(lookup),
+            Part::Text(_) => None,
+        })
+    }
+
+    /// The template's placeholders' sources, for numbering.
+    pub(crate) fn lookups_mut(&mut self) -> impl Iterator<Item = &mut Lookup> {
+        self.parts.iter_mut().filter_map(|part| match part {
+            Part::Value(lookup) => Some(lookup),
+            Part::Text(_) => None,
+        })
+    }
+
     /// Parses `{attribute}` and `{$.json.path}` placeholders; `{{` and `}}` are literal braces.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut parts = Vec::new();
@@ -634,30 +693,18 @@ impl Source {
         match self {
             Source::From(lookups) => (lookups.iter().collect(), "from"),
             Source::Constant(_) => (Vec::new(), "value"),
-            Source::Template(t) => (
-                t.parts
-                    .iter()
-                    .filter_map(|part| match part {
-                        Part::Value(lookup) => Some(lookup),
-                        Part::Text(_) => None,
-                    })
-                    .collect(),
-                "template",
-            ),
+            Source::Template(t) => (t.lookups().collect(), "template"),
         }
     }
 
     /// The source's lookups, for numbering the mapping's attributes.
     pub(crate) fn lookups_mut(&mut self) -> impl Iterator<Item = &mut Lookup> {
-        let (from, template): (&mut [Lookup], &mut [Part]) = match self {
-            Source::From(lookups) => (lookups, &mut []),
-            Source::Constant(_) => (&mut [], &mut []),
-            Source::Template(t) => (&mut [], &mut t.parts),
+        let (from, template): (&mut [Lookup], Option<&mut Template>) = match self {
+            Source::From(lookups) => (lookups, None),
+            Source::Constant(_) => (&mut [], None),
+            Source::Template(t) => (&mut [], Some(t)),
         };
         from.iter_mut()
-            .chain(template.iter_mut().filter_map(|part| match part {
-                Part::Value(lookup) => Some(lookup),
-                Part::Text(_) => None,
-            }))
+            .chain(template.into_iter().flat_map(Template::lookups_mut))
     }
 }

@@ -9,7 +9,7 @@ use time::Date;
 
 use super::preview;
 use crate::engine::TokenView;
-use crate::engine::{self, OwnedReply, Reply, Shape};
+use crate::engine::{self, KnownItems, OwnedReply, Shape};
 use crate::mapping::Mapping;
 
 /// One event file and what the mapping made of it.
@@ -21,12 +21,17 @@ pub struct EventRun {
     pub result: Result<OwnedReply, String>,
 }
 
-/// Runs `mapping` over one event, read from `file`.
-pub fn run_event(mapping: &Mapping, file: &Path, event: &Value, today: Date) -> EventRun {
+/// Runs `mapping` over one event, read from `file`, its lookups finding the `items` given.
+pub fn run_event(
+    mapping: &Mapping,
+    file: &Path,
+    event: &Value,
+    items: &KnownItems,
+    today: Date,
+) -> EventRun {
     EventRun {
         file: file.to_path_buf(),
-        result: engine::apply(mapping, event, today, &mut ())
-            .and_then(Reply::into_owned)
+        result: engine::apply_known(mapping, event, items, today, &mut ())
             .map_err(|e| e.to_string()),
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use time::Date;
 
 use crate::cognito::CLIENT_CREDENTIALS;
-use crate::engine::{self, Event, Observer, Reply, RuleOutcome, Shape, Stage, Unmet};
+use crate::engine::{self, Event, KnownItems, Observer, RuleOutcome, Shape, Stage, Unmet};
 use crate::mapping::inputs::Read;
 use crate::mapping::overlay::Dropped;
 use crate::mapping::{Mapping, Rule, RuleId};
@@ -61,13 +61,15 @@ pub struct Explanation {
     rules: Vec<(String, String, String)>,
     /// Every scope the mapping adds or suppresses: (place, scope, outcome).
     scopes: Vec<(String, String, String)>,
+    /// Every lookup the mapping declares: (name, outcome).
+    lookups: Vec<(String, String)>,
     /// The warnings (what the engine worked around, the rules skipped under `on_error: skip`)
     /// and the response; or the error the Lambda returns.
     result: Result<(Vec<String>, Value), String>,
 }
 
 /// Explains what `mapping` does to `event` as of `today`.
-pub fn explain(mapping: &Mapping, event: Value, today: Date) -> Explanation {
+pub fn explain(mapping: &Mapping, event: Value, items: &KnownItems, today: Date) -> Explanation {
     let dash = |s: Option<&str>| s.filter(|s| !s.is_empty()).unwrap_or("-").to_owned();
     let view = match Event::new(&event) {
         Ok(view) => view,
@@ -80,6 +82,7 @@ pub fn explain(mapping: &Mapping, event: Value, today: Date) -> Explanation {
                 groups: None,
                 rules: Vec::new(),
                 scopes: Vec::new(),
+                lookups: Vec::new(),
                 result: Err(format!("event refused: {e}")),
             };
         }
@@ -113,7 +116,20 @@ pub fn explain(mapping: &Mapping, event: Value, today: Date) -> Explanation {
         .map(|input| input.place)
         .collect();
     let mut recorder = Recorder::default();
-    let result = engine::apply(mapping, &event, today, &mut recorder).and_then(Reply::into_owned);
+    let result = engine::apply_known(mapping, &event, items, today, &mut recorder);
+    let lookups = match engine::plan_lookups(mapping, &event) {
+        Ok(mut plan) => {
+            plan.answer_from(items);
+            let states = (0..mapping.lookups().len()).map(|i| plan.state(i).to_string());
+            mapping
+                .lookups()
+                .iter()
+                .map(|l| l.name.clone())
+                .zip(states)
+                .collect()
+        }
+        Err(_) => Vec::new(),
+    };
     let rules = listed
         .iter()
         .map(|(i, dropped)| {
@@ -177,6 +193,7 @@ pub fn explain(mapping: &Mapping, event: Value, today: Date) -> Explanation {
         groups: mapping.groups.is_some().then_some(recorder.stages),
         rules,
         scopes,
+        lookups,
         result: result
             .map(|done| {
                 let response = done.event.get("response").cloned().unwrap_or_default();
@@ -207,6 +224,12 @@ impl Explanation {
         );
         if !self.overlays.is_empty() {
             let _ = writeln!(out, "overlays: {}", self.overlays.join(", "));
+        }
+        if !self.lookups.is_empty() {
+            let _ = writeln!(out, "\nlookups:");
+            for (name, outcome) in &self.lookups {
+                let _ = writeln!(out, "  {name:<24} {outcome}");
+            }
         }
         if let Some(stages) = &self.groups {
             let _ = writeln!(out, "\ngroups:");
@@ -263,8 +286,8 @@ impl Explanation {
 
     /// The explanation as one JSON object: `trigger`, `version`, `client`, `overlays`, `groups`
     /// (each step with its groups; `null` without a pipeline), `rules` (`rule`, `claim`,
-    /// `outcome`), `scopes` (`place`, `scope`, `outcome`), then `warnings` and `response`, or
-    /// `error`.
+    /// `outcome`), `scopes` (`place`, `scope`, `outcome`), for a mapping with lookups `lookups`
+    /// (`lookup`, `outcome`), then `warnings` and `response`, or `error`.
     pub fn to_json(&self) -> Value {
         let mut out = json!({
             "trigger": self.trigger,
@@ -284,6 +307,13 @@ impl Explanation {
                 .map(|(place, scope, outcome)| json!({"place": place, "scope": scope, "outcome": outcome}))
                 .collect::<Vec<_>>(),
         });
+        if !self.lookups.is_empty() {
+            out["lookups"] = self
+                .lookups
+                .iter()
+                .map(|(lookup, outcome)| json!({"lookup": lookup, "outcome": outcome}))
+                .collect();
+        }
         match &self.result {
             Ok((skipped, response)) => {
                 out["warnings"] = json!(skipped);

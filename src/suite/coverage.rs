@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use time::Date;
 
 use super::file::Case;
-use crate::engine::{self, Observer, Reply, RuleOutcome, Stage};
+use crate::engine::{self, Observer, RuleOutcome, Stage};
 use crate::mapping::parts::{GroupStep, Part};
 use crate::mapping::{Mapping, Rule, RuleId};
 
@@ -114,8 +114,7 @@ pub fn coverage(mapping: &Mapping, cases: &[(&Case, Date)]) -> Coverage {
     let mut replies = Vec::new();
     for (case, day) in cases {
         applied.last = None;
-        let reply =
-            engine::apply(mapping, case.event(), *day, &mut applied).and_then(Reply::into_owned);
+        let reply = engine::apply_known(mapping, case.event(), case.items(), *day, &mut applied);
         replies.extend(reply.ok());
     }
     runs += cases.len();

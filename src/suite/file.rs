@@ -17,7 +17,7 @@ use crate::diagnostics::Problems;
 use crate::diagnostics::errors::{with_suggestion, yaml_error_parts};
 use crate::diagnostics::yaml::{present, yaml_to_json};
 use crate::diagnostics::{LocationIndex, Written};
-use crate::engine::{Event, Payload, Shape};
+use crate::engine::{Event, KnownItems, Payload, Shape};
 use crate::mapping::Location;
 
 /// Largest suite file read, in bytes; and largest event file.
@@ -58,6 +58,11 @@ struct RawCase {
     /// Or a whole event, from a JSON file relative to this file.
     #[serde(default, deserialize_with = "present")]
     event_file: Option<String>,
+    /// The items the mapping's lookups find for this event, by lookup name: each entry a `key`
+    /// and its `item`, `missing: true`, or `fails` (`timed_out`, `throttled`, `error`,
+    /// `over_budget`). A lookup the event needs with no entry for its key fails.
+    #[serde(default, deserialize_with = "present")]
+    lookups: Option<KnownItems>,
     /// What the mapping must do to the event; only what is listed is checked.
     expect: RawExpect,
 }
@@ -133,6 +138,8 @@ pub struct Case {
     pub name: String,
     /// The event it sends.
     pub(crate) event: Value,
+    /// What the mapping's lookups find.
+    pub(crate) items: KnownItems,
     /// What it expects.
     pub(crate) expect: Expect,
 }
@@ -141,6 +148,11 @@ impl Case {
     /// The event the case sends.
     pub fn event(&self) -> &Value {
         &self.event
+    }
+
+    /// What the mapping's lookups find for the case's event.
+    pub fn items(&self) -> &KnownItems {
+        &self.items
     }
 }
 
@@ -335,10 +347,15 @@ fn compile(
                 access: e.shape() == Shape::V2AndV3,
             });
         let expect = compile_expect(&case.expect, &format!("{at}.expect"), tokens, problems);
+        let items = case.lookups.unwrap_or_default();
+        for problem in items.problems() {
+            problems.add(format!("{at}.lookups"), problem);
+        }
         if let (Some(event), Some(expect)) = (event, expect) {
             cases.push(Case {
                 name: case.name,
                 event,
+                items,
                 expect,
             });
         }

@@ -4,7 +4,7 @@
 use time::Date;
 
 use super::file::{Case, TokenExpect};
-use crate::engine::{self, ApplyError, Reply, RuleFailure, TokenView};
+use crate::engine::{self, ApplyError, RuleFailure, TokenView};
 use crate::mapping::Mapping;
 
 /// What became of one case.
@@ -46,8 +46,7 @@ impl Case {
                 actual,
             })
         };
-        let result =
-            engine::apply(mapping, &self.event, today, &mut ()).and_then(Reply::into_owned);
+        let result = engine::apply_known(mapping, &self.event, &self.items, today, &mut ());
         match (result, &self.expect.error) {
             (Err(ApplyError::Rule(failure)), Some(rule)) => {
                 let actual = format!("rule {}", failure.rule);

@@ -266,7 +266,7 @@ fn explain_names_the_condition_that_did_not_hold_and_never_its_value() {
         json!({"custom:role": "superuser-secret", "custom:seats": "2", "custom:trial": "no"}),
         json!({}),
     );
-    let report = explain::explain(&mapping(MAPPING), e, TODAY).to_human();
+    let report = explain::explain(&mapping(MAPPING), e, &Default::default(), TODAY).to_human();
     assert!(
         report.contains(
             "admin                    skipped: condition `attributes.custom:role` is false"
@@ -302,7 +302,7 @@ fn a_condition_on_a_user_attribute_never_holds_for_a_machine() {
         "a condition on the request still holds"
     );
     assert!(response.access.scopes_add.is_empty());
-    let said = explain::explain(&m, machine, TODAY).to_human();
+    let said = explain::explain(&m, machine, &Default::default(), TODAY).to_human();
     assert!(
         said.contains(
             "condition `attributes.custom:blocked` is false: a client-credentials event has no user"

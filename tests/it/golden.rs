@@ -3,7 +3,10 @@
 //!   `examples/expected/<name>.json`;
 //! - every event in `examples/features/events/` through `examples/features/mapping.yaml` (group
 //!   pipeline, overlays) gives `examples/features/expected/<name>.json`, its `explain` report
-//!   `examples/features/explain/<name>.txt` and its token preview `examples/features/tokens/<name>.txt`.
+//!   `examples/features/explain/<name>.txt` and its token preview `examples/features/tokens/<name>.txt`;
+//! - every event in `examples/lookups/events/` through `examples/lookups/mapping.yaml`, its lookups
+//!   finding `examples/lookups/items.yaml`, gives `examples/lookups/explain/<name>.txt` and
+//!   `examples/lookups/tokens/<name>.txt`.
 //!
 //! `UPDATE_GOLDEN=1 cargo test --test it golden::` rewrites the expected files (review the diff before
 //! committing).
@@ -52,7 +55,12 @@ fn feature_mapping_matches_outputs_explanations_and_token_previews() {
     let events = support::events_in("examples/features/events");
     assert!(events.len() >= 4, "fixtures missing");
     for (name, event) in events {
-        let explained = explain::explain(&loaded.mapping, event.clone(), support::TODAY);
+        let explained = explain::explain(
+            &loaded.mapping,
+            event.clone(),
+            &Default::default(),
+            support::TODAY,
+        );
         let report = explained.to_human();
         assert!(explained.processed(), "{name}: {report}");
         golden(&format!("examples/features/explain/{name}.txt"), &report);
@@ -77,6 +85,34 @@ fn feature_mapping_matches_outputs_explanations_and_token_previews() {
         };
         golden(
             &format!("examples/features/tokens/{name}.txt"),
+            &run.to_human(true),
+        );
+    }
+}
+
+#[test]
+fn lookup_mapping_matches_explanations_and_token_previews_with_its_items() {
+    let root = support::root().join("examples/lookups");
+    let loaded = load::load_file(&root.join("mapping.yaml")).unwrap();
+    let items = load::files::known_items(&root.join("items.yaml")).unwrap();
+    let events = support::events_in("examples/lookups/events");
+    assert!(events.len() >= 4, "fixtures missing");
+    for (name, event) in events {
+        let explained = explain::explain(&loaded.mapping, event.clone(), &items, support::TODAY);
+        golden(
+            &format!("examples/lookups/explain/{name}.txt"),
+            &explained.to_human(),
+        );
+        let file = Path::new(&format!("examples/lookups/events/{name}.json")).to_path_buf();
+        let run = claim_mapper::report::dry_run::run_event(
+            &loaded.mapping,
+            &file,
+            &event,
+            &items,
+            support::TODAY,
+        );
+        golden(
+            &format!("examples/lookups/tokens/{name}.txt"),
             &run.to_human(true),
         );
     }

@@ -268,11 +268,13 @@ fn dry_run_and_diff_report_the_group_override() {
             .mapping
     };
     let json = load::files::event(&event).unwrap();
-    let before = dry_run::run_event(&load("mappings/default.yaml"), &event, &json, TODAY);
+    let none = Default::default();
+    let before = dry_run::run_event(&load("mappings/default.yaml"), &event, &json, &none, TODAY);
     let after = dry_run::run_event(
         &load("examples/features/mapping.yaml"),
         &event,
         &json,
+        &none,
         TODAY,
     );
     let report = after.to_human(false);

@@ -23,6 +23,7 @@ mod hostile;
 mod lambda_runtime_api;
 mod layers;
 mod logs;
+mod lookups;
 mod metrics;
 mod overlays;
 mod preview;

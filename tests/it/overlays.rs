@@ -89,7 +89,12 @@ fn explain_shows_what_each_overlay_did() {
         "request": {"userAttributes": {}},
         "response": {}
     });
-    let explained = claim_mapper::report::explain::explain(&mapping(OVERLAYS), event, TODAY);
+    let explained = claim_mapper::report::explain::explain(
+        &mapping(OVERLAYS),
+        event,
+        &Default::default(),
+        TODAY,
+    );
     assert!(explained.processed());
     let report = explained.to_human();
     assert!(report.contains("overlays: triggers.TokenGeneration_RefreshTokens, clients.mobile"));

@@ -32,6 +32,8 @@ pub struct Args {
     /// Evaluate date transforms (`age`) as of this date (YYYY-MM-DD) instead of today (UTC).
     #[arg(long, value_parser = parse_date)]
     today: Option<Date>,
+    #[command(flatten)]
+    lookups: super::Lookups,
     /// One JSON object: {"mapping", "event", "trigger", "version", "client", "overlays",
     /// "groups", "rules", "scopes", then "warnings" and "response", or "error"}.
     #[arg(long)]
@@ -50,7 +52,8 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         (None, None) => anyhow::bail!("an event file or --describe is needed"),
     };
     let today = args.today.unwrap_or_else(super::today);
-    let explained = explain::explain(&loaded.mapping, value, today);
+    let items = args.lookups.items()?;
+    let explained = explain::explain(&loaded.mapping, value, &items, today);
     if args.json {
         let mut line = explained.to_json();
         line["mapping"] = serde_json::json!(loaded.describe());

@@ -138,6 +138,29 @@ pub struct Events {
     /// '{ attributes: { custom:plan: gold }, groups: [admins], version: 3 }'.
     #[arg(long, value_name = "YAML")]
     pub describe: Option<String>,
+    #[command(flatten)]
+    pub lookups: Lookups,
+}
+
+/// What a mapping's lookups find when a command applies it.
+#[derive(clap::Args)]
+pub struct Lookups {
+    /// What the mapping's lookups find, instead of reading their tables: a YAML file of items by
+    /// lookup name and key (docs/lookups.md).
+    #[arg(long, value_name = "FILE")]
+    pub lookup_items: Option<PathBuf>,
+}
+
+impl Lookups {
+    /// The `--lookup-items` file's items, else none (a rule reading a lookup then fails, saying
+    /// no item was given).
+    pub fn items(&self) -> anyhow::Result<claim_mapper::engine::KnownItems> {
+        let Some(path) = &self.lookup_items else {
+            return Ok(Default::default());
+        };
+        claim_mapper::load::files::known_items(path)
+            .map_err(|problems| anyhow::anyhow!("{}", problems.join("\n")))
+    }
 }
 
 /// The event `text` describes (a test case's `event:` format), or its problems as the error.

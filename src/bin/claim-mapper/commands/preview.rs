@@ -66,6 +66,8 @@ pub struct Args {
     /// holds the user's attribute values: keep it where the user's data may be kept.
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
+    #[command(flatten)]
+    lookups: super::Lookups,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<Status> {
@@ -94,12 +96,13 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
         );
     }
     let today = args.today.unwrap_or_else(super::today);
+    let items = args.lookups.items()?;
     let name = match &args.username {
         Some(user) => format!("{}/{user} via {}", args.user_pool_id, args.client_id),
         None => format!("{}/{}", args.user_pool_id, args.client_id),
     };
     if args.explain {
-        let explained = explain::explain(&loaded.mapping, built.event, today);
+        let explained = explain::explain(&loaded.mapping, built.event, &items, today);
         if args.json {
             let mut line = explained.to_json();
             line["mapping"] = serde_json::json!(loaded.describe());
@@ -115,7 +118,13 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
         }
         return Ok(Status::of(explained.processed()));
     }
-    let run = dry_run::run_event(&loaded.mapping, Path::new(&name), &built.event, today);
+    let run = dry_run::run_event(
+        &loaded.mapping,
+        Path::new(&name),
+        &built.event,
+        &items,
+        today,
+    );
     if args.json {
         say!("{}", run.to_json_line(true))?;
     } else {
