@@ -580,6 +580,40 @@ def rule_no_policy_on_latest(params, pool=None):
     return []
 
 
+def rule_batch_get_item(params, pool=None):
+    # Amazon DynamoDB API Reference, BatchGetItem: "A single operation can retrieve up to 16 MB of
+    # data, which can contain as many as 100 items"; more keys, or two identical keys of one table,
+    # are refused with ValidationException ("Too many items requested for the BatchGetItem call",
+    # "Provided list of item keys contains duplicates"). Expression attribute names: every name
+    # given must be used ("Value provided in ExpressionAttributeNames unused in expressions") and
+    # every `#name` used must be given (Developer Guide, "Expression attribute names in DynamoDB").
+    found, total = [], 0
+    for table, wanted in (params.get("RequestItems") or {}).items():
+        keys = wanted.get("Keys") or []
+        total += len(keys)
+        seen = [json.dumps(k, sort_keys=True) for k in keys]
+        if len(set(seen)) != len(seen):
+            found.append(violation("conflict", f"RequestItems.{table}.Keys",
+                                   "Provided list of item keys contains duplicates",
+                                   "ValidationException"))
+        names = wanted.get("ExpressionAttributeNames") or {}
+        used = set(re.findall(r"#[A-Za-z0-9_]+", wanted.get("ProjectionExpression") or ""))
+        if set(names) - used:
+            found.append(violation("conflict", f"RequestItems.{table}.ExpressionAttributeNames",
+                                   "Value provided in ExpressionAttributeNames unused in "
+                                   f"expressions: keys: {{{', '.join(sorted(set(names) - used))}}}",
+                                   "ValidationException"))
+        if used - set(names):
+            found.append(violation("conflict", f"RequestItems.{table}.ProjectionExpression",
+                                   "An expression attribute name used in the document path is "
+                                   f"not defined; attribute name: {sorted(used - set(names))[0]}",
+                                   "ValidationException"))
+    if total > 100:
+        found.append(violation("length", "RequestItems", "Too many items requested for the "
+                                                         "BatchGetItem call", "ValidationException"))
+    return found
+
+
 USER_POOL_RULES = [rule_temporary_password_and_unused_account_days,
                    rule_pre_token_generation_same_function, rule_one_sms_sender,
                    rule_acr_names_unique, rule_feature_plan]
@@ -589,6 +623,7 @@ STATIC_RULES = {
     ("cognito-idp", "CreateUserPool"): USER_POOL_RULES + [rule_create_mfa_needs_sms],
     ("cognito-idp", "UpdateUserPool"): USER_POOL_RULES,
     ("ssm", "PutParameter"): [rule_put_parameter_key_id_type],
+    ("dynamodb", "BatchGetItem"): [rule_batch_get_item],
     ("lambda", "AddPermission"): LAMBDA_FUNCTION_RULES + [rule_no_policy_on_latest],
     ("lambda", "GetPolicy"): LAMBDA_FUNCTION_RULES,
     ("lambda", "RemovePermission"): LAMBDA_FUNCTION_RULES,

@@ -229,6 +229,41 @@ class SsmRules(GateTest):
         self.assertTrue(set(names) <= recorded)
 
 
+class DynamoDbRules(GateTest):
+    def test_batch_get_item(self):
+        table = unique("gate-batch-").replace("/", "")
+        self.dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                                   AttributeDefinitions=[{"AttributeName": "pk",
+                                                          "AttributeType": "S"}],
+                                   KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        key = {"pk": {"S": "a"}}
+        error = self.refused("ValidationException", self.dynamodb.batch_get_item,
+                             RequestItems={table: {"Keys": [key, key]}})
+        self.assertIn("contains duplicates", error.response["Error"]["Message"])
+        # 100 keys in all, over any number of tables (the model limits each table's list alone).
+        other = table + "-2"
+        self.dynamodb.create_table(TableName=other, BillingMode="PAY_PER_REQUEST",
+                                   AttributeDefinitions=[{"AttributeName": "pk",
+                                                          "AttributeType": "S"}],
+                                   KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        keys = [{"pk": {"S": str(i)}} for i in range(51)]
+        error = self.refused("ValidationException", self.dynamodb.batch_get_item,
+                             RequestItems={table: {"Keys": keys}, other: {"Keys": keys}})
+        self.assertIn("Too many items", error.response["Error"]["Message"])
+        error = self.refused("ValidationException", self.dynamodb.batch_get_item,
+                             RequestItems={table: {"Keys": [key], "ProjectionExpression": "#a0",
+                                                   "ExpressionAttributeNames": {"#a0": "pk",
+                                                                                "#a1": "x"}}})
+        self.assertIn("unused in expressions", error.response["Error"]["Message"])
+        self.refused("ValidationException", self.dynamodb.batch_get_item,
+                     RequestItems={table: {"Keys": [key], "ProjectionExpression": "#a0, #a1",
+                                           "ExpressionAttributeNames": {"#a0": "pk"}}})
+        found = self.dynamodb.batch_get_item(
+            RequestItems={table: {"Keys": [key], "ProjectionExpression": "#a0",
+                                  "ExpressionAttributeNames": {"#a0": "pk"}}})
+        self.assertEqual(found["Responses"][table], [])
+
+
 class CognitoRules(GateTest):
     def test_temporary_password_and_unused_account_days(self):
         # The example pool has both, as old pools report them: sending it back as it is fails.

@@ -56,6 +56,18 @@ impl Budget {
         max_backoff: Duration::from_millis(200),
     };
 
+    /// For lookups on the Lambda function's sign-in path, within the mapping's own deadlines
+    /// (`timeout_ms`, `limits.lookup_budget_ms`, at most 1 s), which cut the call short: one
+    /// retry of a throttled or failed attempt after at most 20 ms, the connection within 200 ms.
+    pub const LOOKUPS: Budget = Budget {
+        connect: Duration::from_millis(200),
+        attempt: Duration::from_millis(1000),
+        call: Duration::from_millis(1000),
+        attempts: 2,
+        backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(20),
+    };
+
     /// For operator commands, which wait longer rather than fail, and never retry a write
     /// that may already have happened (a retried `PutParameter` would make two versions).
     pub const OPERATOR: Budget = Budget {

@@ -35,9 +35,11 @@ where
                 } else {
                     format!("{code}: {message}")
                 }),
-                "ThrottlingException" | "TooManyUpdates" | "TooManyRequestsException" => {
-                    ApiErrorKind::Throttled
-                }
+                "ThrottlingException"
+                | "TooManyUpdates"
+                | "TooManyRequestsException"
+                | "ProvisionedThroughputExceededException"
+                | "RequestLimitExceeded" => ApiErrorKind::Throttled,
                 "" => ApiErrorKind::Refused {
                     code: "(no code)".into(),
                     message: aws_smithy_types::error::display::DisplayErrorContext(&error)

@@ -11,9 +11,9 @@ use time::{Date, OffsetDateTime};
 use tracing::Instrument;
 
 use super::live::{Fixed, Live, RefreshCounts};
-use super::metrics::{InvocationMetrics, Metrics, Tally};
+use super::metrics::{InvocationMetrics, LookupCounts, Metrics, Tally};
 use super::settings::{self, Mode, Settings};
-use crate::engine::{self, ApplyError, EventError, Payload, Reply};
+use crate::engine::{self, ApplyError, EventError, Items, Payload, Reply};
 use crate::load::{self, LoadError, Loaded};
 use crate::mapping::Mapping;
 use crate::report::diff::NamedDifferences;
@@ -76,23 +76,24 @@ async fn report_init_error(message: &str) -> Result<(), lambda_runtime::Error> {
 pub async fn run_file() -> Result<(), lambda_runtime::Error> {
     let started = Settings::from_vars(|k| std::env::var(k).ok())
         .and_then(|settings| Ok((init_file(&settings)?, settings)));
-    serve_or_fail(started).await
+    serve_or_fail(started, Tables::None).await
 }
 
 /// The function with SSM (`claim-mapper-lambda`): as [`run_file`], with the mapping from the
-/// parameter (refreshed while serving) or the file.
-#[cfg(feature = "ssm")]
+/// parameter (refreshed while serving) or the file, and its lookups read from DynamoDB.
+#[cfg(feature = "lookups")]
 pub async fn run() -> Result<(), lambda_runtime::Error> {
     let started = match Settings::from_vars(|k| std::env::var(k).ok()) {
         Ok(settings) => init(&settings).await.map(|live| (live, settings)),
         Err(error) => Err(error),
     };
-    serve_or_fail(started).await
+    serve_or_fail(started, Tables::dynamodb()).await
 }
 
 /// Serves the loaded mapping, or fails the init with why it could not be loaded.
 async fn serve_or_fail(
     started: Result<(impl Live, Settings), LoadError>,
+    tables: Tables,
 ) -> Result<(), lambda_runtime::Error> {
     match started {
         Ok((live, settings)) => {
@@ -100,16 +101,28 @@ async fn serve_or_fail(
                 tracing::error!("metric setting refused: {refused}");
             }
             let metrics = settings.metrics.map(Metrics::stdout);
-            serve(live, settings.mode, metrics).await
+            serve(live, settings.mode, metrics, tables).await
         }
         Err(error) => fail_init(error).await,
     }
 }
 
 /// Loads the mapping file named by `settings`, as the file-only function does at cold start.
-/// It touches no AWS SDK code; a configured SSM parameter is an error naming the other binary.
+/// It touches no AWS SDK code; a configured SSM parameter, or a mapping that declares lookups
+/// (which read DynamoDB), is an error naming the other binary.
 pub fn init_file(settings: &Settings) -> Result<Fixed, LoadError> {
-    load_file_only(settings).map(Fixed::new)
+    let loaded = load_file_only(settings)?;
+    if let Some(lookup) = loaded.mapping.lookups().first() {
+        return Err(LoadError::Setting {
+            var: settings::FILE_VAR,
+            reason: format!(
+                "the mapping declares lookups (`lookups.{}`), which read DynamoDB: \
+                 claim-mapper-lambda-file carries no AWS SDK; deploy claim-mapper-lambda",
+                lookup.name
+            ),
+        });
+    }
+    Ok(Fixed::new(loaded))
 }
 
 fn load_file_only(settings: &Settings) -> Result<Loaded, LoadError> {
@@ -162,6 +175,7 @@ pub async fn serve(
     live: impl Live,
     mode: Mode,
     metrics: Option<Metrics>,
+    tables: Tables,
 ) -> Result<(), lambda_runtime::Error> {
     let current = live.current();
     tracing::info!(
@@ -175,9 +189,51 @@ pub async fn serve(
         "claim mapping loaded"
     );
     match mode {
-        Mode::Apply => serve_as(Apply, live, metrics).await,
-        Mode::Shadow => serve_as(Evaluate(Mode::Shadow), live, metrics).await,
-        Mode::Compare => serve_as(Evaluate(Mode::Compare), live, metrics).await,
+        Mode::Apply => serve_as(Apply, live, metrics, tables).await,
+        Mode::Shadow => serve_as(Evaluate(Mode::Shadow), live, metrics, tables).await,
+        Mode::Compare => serve_as(Evaluate(Mode::Compare), live, metrics, tables).await,
+    }
+}
+
+/// What answers a mapping's lookups.
+#[derive(Debug, Clone)]
+pub enum Tables {
+    /// Nothing: the file-only function, which refuses a mapping with lookups at load.
+    None,
+    /// DynamoDB, with the instance's cache: set up at the first event that needs a lookup, so
+    /// that a mapping without lookups pays nothing for them at cold start.
+    #[cfg(feature = "lookups")]
+    DynamoDb(Arc<tokio::sync::OnceCell<super::lookups::Lookups>>),
+}
+
+impl Tables {
+    /// DynamoDB through the standard configuration chain, set up when first needed.
+    #[cfg(feature = "lookups")]
+    pub fn dynamodb() -> Tables {
+        Tables::DynamoDb(Arc::default())
+    }
+
+    /// The items `event` needs under `mapping`, and what each lookup did: none for a mapping
+    /// without lookups (no planning, no lock).
+    async fn items(&self, mapping: &Mapping, event: Option<&Value>) -> (Items, LookupCounts) {
+        if mapping.lookups().is_empty() {
+            return (Items::none(), LookupCounts::default());
+        }
+        match (self, event) {
+            #[cfg(feature = "lookups")]
+            (Tables::DynamoDb(lookups), Some(event)) => {
+                // A trait object: the SDK's futures nest deeper than the compiler lays out in the
+                // type of the whole service (its recursion limit); one allocation per event with
+                // lookups.
+                let fetch: std::pin::Pin<Box<dyn Future<Output = _> + Send + '_>> =
+                    Box::pin(async move {
+                        let lookups = lookups.get_or_init(super::lookups::Lookups::new).await;
+                        lookups.items(mapping, event).await
+                    });
+                fetch.await
+            }
+            _ => (Items::none(), LookupCounts::default()),
+        }
     }
 }
 
@@ -193,11 +249,16 @@ trait Invoke: Copy + Send + Sync + 'static {
     /// Whether the answer is the mapping's reply (apply mode), for the metric line.
     const APPLIES: bool;
 
-    /// Answers one invocation with `loaded`, and says what it did.
+    /// The event as the mapping reads it, for its lookups: parsed again from a raw payload, which
+    /// only a mapping with lookups pays for.
+    fn read(event: &Self::Event) -> Option<std::borrow::Cow<'_, Value>>;
+
+    /// Answers one invocation with `loaded` and the items of its lookups, and says what it did.
     fn invoke(
         self,
         loaded: Arc<Loaded>,
         event: Result<Self::Event, EventError>,
+        items: Items,
     ) -> (Result<Self::Answer, ApplyError>, Tally);
 }
 
@@ -210,15 +271,20 @@ impl Invoke for Apply {
     type Answer = InvocationReply;
     const APPLIES: bool = true;
 
+    fn read(event: &Value) -> Option<std::borrow::Cow<'_, Value>> {
+        Some(std::borrow::Cow::Borrowed(event))
+    }
+
     fn invoke(
         self,
         loaded: Arc<Loaded>,
         event: Result<Value, EventError>,
+        items: Items,
     ) -> (Result<InvocationReply, ApplyError>, Tally) {
         match event {
             Ok(event) => {
                 let today = today(&loaded.mapping);
-                handle(loaded, event, today)
+                handle_with(loaded, event, items, today)
             }
             Err(error) => (Err(refused(error.into())), Tally::refused()),
         }
@@ -235,15 +301,22 @@ impl Invoke for Evaluate {
     type Answer = Box<RawValue>;
     const APPLIES: bool = false;
 
+    fn read(event: &Box<RawValue>) -> Option<std::borrow::Cow<'_, Value>> {
+        Payload::from_slice(event.get().as_bytes())
+            .ok()
+            .map(std::borrow::Cow::Owned)
+    }
+
     fn invoke(
         self,
         loaded: Arc<Loaded>,
         event: Result<Box<RawValue>, EventError>,
+        items: Items,
     ) -> (Result<Box<RawValue>, ApplyError>, Tally) {
         let mut tally = Tally::default();
         let result = match self.0 {
-            Mode::Compare => compare(&loaded.mapping, event, &mut tally),
-            _ => shadow(&loaded.mapping, event, &mut tally),
+            Mode::Compare => compare(&loaded.mapping, event, &items, &mut tally),
+            _ => shadow(&loaded.mapping, event, &items, &mut tally),
         };
         tally.refused = result.is_err();
         (result, tally)
@@ -256,15 +329,21 @@ async fn serve_as<I: Invoke>(
     mode: I,
     live: impl Live,
     metrics: Option<Metrics>,
+    tables: Tables,
 ) -> Result<(), lambda_runtime::Error> {
     let live = Arc::new(live);
     let cold = Arc::new(AtomicBool::new(true));
     let metrics = metrics.map(Arc::new);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload<I::Event>>| {
         let (start, span) = Start::begin(&*live, &cold, &metrics);
+        let tables = tables.clone();
         async move {
-            let (answer, tally) = mode.invoke(Arc::clone(&start.loaded), event.payload.0);
-            start.finish(I::APPLIES, tally);
+            let payload = event.payload.0;
+            let read = payload.as_ref().ok().and_then(I::read);
+            let (items, lookups) = tables.items(&start.loaded.mapping, read.as_deref()).await;
+            drop(read);
+            let (answer, tally) = mode.invoke(Arc::clone(&start.loaded), payload, items);
+            start.finish(I::APPLIES, Tally { lookups, ..tally });
             answer
         }
         .instrument(span)
@@ -318,11 +397,13 @@ impl Start {
     }
 }
 
-/// The mapping and the event of one invocation, which its [`InvocationReply`] borrows from.
+/// The mapping, the event and the items of its lookups for one invocation, which its
+/// [`InvocationReply`] borrows from.
 #[derive(Debug)]
 pub struct Invocation {
     loaded: Arc<Loaded>,
     event: Value,
+    items: Items,
 }
 
 self_cell::self_cell!(
@@ -346,7 +427,7 @@ impl InvocationReply {
         observer: &mut impl engine::Observer,
     ) -> Result<InvocationReply, ApplyError> {
         InvocationReply::try_new(invocation, |it| {
-            engine::apply(&it.loaded.mapping, &it.event, today, observer)
+            engine::apply_with(&it.loaded.mapping, &it.event, &it.items, today, observer)
         })
     }
 }
@@ -376,7 +457,21 @@ pub fn handle(
     event: Value,
     today: Date,
 ) -> (Result<InvocationReply, ApplyError>, Tally) {
-    let invocation = Invocation { loaded, event };
+    handle_with(loaded, event, Items::none(), today)
+}
+
+/// [`handle`] with the items of the event's lookups.
+pub fn handle_with(
+    loaded: Arc<Loaded>,
+    event: Value,
+    items: Items,
+    today: Date,
+) -> (Result<InvocationReply, ApplyError>, Tally) {
+    let invocation = Invocation {
+        loaded,
+        event,
+        items,
+    };
     // Below debug level, rule outcomes are not even reported (and the no-op observer compiles
     // away).
     let result = if tracing::enabled!(tracing::Level::DEBUG) {
@@ -428,9 +523,10 @@ fn refused(error: ApplyError) -> ApplyError {
 pub fn shadow(
     mapping: &Mapping,
     payload: Result<Box<RawValue>, EventError>,
+    items: &Items,
     tally: &mut Tally,
 ) -> Result<Box<RawValue>, ApplyError> {
-    let (payload, result) = aside(mapping, payload, Evaluated::AsReceived)?;
+    let (payload, result) = aside(mapping, payload, items, Evaluated::AsReceived)?;
     match result {
         Ok((_, done)) => {
             for token in preview::preview(&done) {
@@ -471,9 +567,10 @@ pub fn shadow(
 pub fn compare(
     mapping: &Mapping,
     payload: Result<Box<RawValue>, EventError>,
+    items: &Items,
     tally: &mut Tally,
 ) -> Result<Box<RawValue>, ApplyError> {
-    let (payload, result) = aside(mapping, payload, Evaluated::WithoutResponse)?;
+    let (payload, result) = aside(mapping, payload, items, Evaluated::WithoutResponse)?;
     match result {
         Ok((event, done)) => {
             let ours = done.response();
@@ -553,6 +650,7 @@ enum Evaluated {
 fn aside(
     mapping: &Mapping,
     payload: Result<Box<RawValue>, EventError>,
+    items: &Items,
     evaluated: Evaluated,
 ) -> Result<Aside, ApplyError> {
     let payload = payload.map_err(|e| refused(e.into()))?;
@@ -569,8 +667,9 @@ fn aside(
                     *details = Value::Null;
                 }
             }
-            let done = engine::apply(mapping, &evaluated_on, today(mapping), &mut DebugLog)
-                .and_then(Reply::into_owned)?;
+            let done =
+                engine::apply_with(mapping, &evaluated_on, items, today(mapping), &mut DebugLog)
+                    .and_then(Reply::into_owned)?;
             Ok((event, done))
         });
     Ok((payload, result))

@@ -18,13 +18,15 @@ use std::sync::Mutex;
 
 use metrique::emf::Emf;
 use metrique::emf::flags::NoMetric;
-use metrique::unit::Count;
+use metrique::unit::{Count, Millisecond};
 use metrique::unit_of_work::metrics;
 use metrique::writer::format::Format;
 use metrique::{CloseValue, RootEntry};
 
 use super::live::RefreshCounts;
+use crate::engine::LookupFailure;
 use crate::load::{Loaded, Origin};
+use crate::mapping::lookups::MAX_LOOKUPS;
 
 /// Environment variable: the metrics' CloudWatch namespace.
 pub const NAMESPACE_VAR: &str = "POWERTOOLS_METRICS_NAMESPACE";
@@ -135,6 +137,47 @@ impl MetricsSettings {
     }
 }
 
+/// What one lookup did for an invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupOutcome {
+    /// Answered from the cache, without a read.
+    Cached,
+    /// Read: the table holds the item.
+    Found,
+    /// Read: the table holds no item under the key.
+    Missing,
+    /// The read failed and the cached answer past its TTL served instead.
+    Stale(LookupFailure),
+    /// The read failed.
+    Failed(LookupFailure),
+}
+
+/// One lookup's outcome and how long the event waited for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LookupCount {
+    /// What it did.
+    pub outcome: LookupOutcome,
+    /// Milliseconds from the start of the event's lookups to its answer (0 from the cache).
+    pub millis: u32,
+}
+
+/// What each of the mapping's lookups did for an invocation, by its index in
+/// [`Mapping::lookups`]; `None` for a lookup the event did not need.
+pub type LookupCounts = [Option<LookupCount>; MAX_LOOKUPS];
+
+impl LookupOutcome {
+    /// The outcome's name in logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            LookupOutcome::Cached => "cached",
+            LookupOutcome::Found => "found",
+            LookupOutcome::Missing => "missing",
+            LookupOutcome::Stale(_) => "stale_served",
+            LookupOutcome::Failed(failure) => failure.name(),
+        }
+    }
+}
+
 /// What one invocation did, as its metrics count it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {
@@ -149,6 +192,8 @@ pub struct Tally {
     pub would_change: bool,
     /// Shadow and compare modes: the mapping would fail the sign-in.
     pub would_fail: bool,
+    /// What each of the mapping's lookups did.
+    pub lookups: LookupCounts,
 }
 
 impl Tally {
@@ -218,6 +263,37 @@ struct Line<'a> {
     mapping_digest: &'a str,
 }
 
+/// One lookup's metric line, for an invocation that needed it: its outcome counted once, and how
+/// long the event waited for it. Dimensioned by the lookup's name (the mapping's, never the
+/// event's), so that its alarm and dashboard are per lookup.
+#[metrics(
+    rename_all = "PascalCase",
+    emf::dimension_sets = [["service", "function_name", "lookup"]]
+)]
+struct LookupLine<'a> {
+    #[metrics(name = "service")]
+    service: &'a str,
+    #[metrics(name = "function_name")]
+    function_name: &'a str,
+    #[metrics(name = "lookup")]
+    lookup: &'a str,
+    #[metrics(unit = Count)]
+    lookup_cache_hit: u64,
+    #[metrics(unit = Count)]
+    lookup_item_found: u64,
+    #[metrics(unit = Count)]
+    lookup_item_missing: u64,
+    #[metrics(unit = Count)]
+    lookup_stale_served: u64,
+    /// Every failure, timeouts included: what the alarm watches.
+    #[metrics(unit = Count)]
+    lookup_failed: u64,
+    #[metrics(unit = Count)]
+    lookup_timed_out: u64,
+    #[metrics(unit = Millisecond)]
+    lookup_latency: u64,
+}
+
 /// Writes one metric line per invocation to standard output.
 pub struct Metrics {
     settings: MetricsSettings,
@@ -256,7 +332,8 @@ impl Metrics {
         }
     }
 
-    /// `invocation`'s line: a JSON object ending in a newline.
+    /// `invocation`'s lines: its own, then one per lookup it needed, each a JSON object ending
+    /// in a newline.
     pub fn line(&self, invocation: &InvocationMetrics) -> Result<Vec<u8>, MetricsError> {
         let InvocationMetrics {
             cold_start,
@@ -289,10 +366,31 @@ impl Metrics {
             mapping_digest: loaded.mapping.digest(),
         };
         let mut out = Vec::with_capacity(1024);
-        self.format
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .format(&RootEntry::new(line.close()), &mut out)?;
+        let mut format = self.format.lock().unwrap_or_else(|e| e.into_inner());
+        format.format(&RootEntry::new(line.close()), &mut out)?;
+        let lookups = loaded.mapping.lookups().iter().zip(tally.lookups);
+        for (lookup, count) in lookups.filter_map(|(l, c)| Some((l, c?))) {
+            let (failed, timed_out) = match count.outcome {
+                LookupOutcome::Failed(failure) | LookupOutcome::Stale(failure) => (
+                    true,
+                    matches!(failure, LookupFailure::TimedOut | LookupFailure::OverBudget),
+                ),
+                _ => (false, false),
+            };
+            let line = LookupLine {
+                service: &self.settings.service,
+                function_name: &self.settings.function_name,
+                lookup: &lookup.name,
+                lookup_cache_hit: u64::from(count.outcome == LookupOutcome::Cached),
+                lookup_item_found: u64::from(count.outcome == LookupOutcome::Found),
+                lookup_item_missing: u64::from(count.outcome == LookupOutcome::Missing),
+                lookup_stale_served: u64::from(matches!(count.outcome, LookupOutcome::Stale(_))),
+                lookup_failed: u64::from(failed),
+                lookup_timed_out: u64::from(timed_out),
+                lookup_latency: u64::from(count.millis),
+            };
+            format.format(&RootEntry::new(line.close()), &mut out)?;
+        }
         Ok(out)
     }
 }
@@ -408,6 +506,70 @@ mod tests {
                 .is_empty()
         );
         assert!(settings(&[(DISABLED_VAR, "false")]).is_some());
+    }
+
+    #[test]
+    fn each_lookup_an_invocation_needed_gets_a_line_of_its_own() {
+        let with_lookups = Loaded {
+            mapping: Mapping::from_yaml(
+                "version: 1\nlookups:\n  plan: {table: tenants, key: {pk: x}}\n  region: {table: regions, key: {pk: x}}\n  team: {table: teams, key: {pk: x}}\n",
+                "l.yaml",
+            )
+            .unwrap(),
+            origin: Origin::File("l.yaml".into()),
+        };
+        let mut lookups = LookupCounts::default();
+        lookups[0] = Some(LookupCount {
+            outcome: LookupOutcome::Stale(LookupFailure::TimedOut),
+            millis: 150,
+        });
+        lookups[2] = Some(LookupCount {
+            outcome: LookupOutcome::Found,
+            millis: 12,
+        });
+        let metrics = Metrics::stdout(settings(&[("AWS_LAMBDA_FUNCTION_NAME", "fn")]).unwrap());
+        let bytes = metrics
+            .line(&InvocationMetrics {
+                cold_start: false,
+                shadow: false,
+                tally: Tally {
+                    lookups,
+                    ..Tally::default()
+                },
+                refresh: None,
+                loaded: &with_lookups,
+            })
+            .unwrap();
+        let lines: Vec<Value> = bytes
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines.len(),
+            3,
+            "the invocation's line and one per lookup needed"
+        );
+        let (plan, team) = (&lines[1], &lines[2]);
+        assert_eq!(plan["lookup"], "plan");
+        assert_eq!(team["lookup"], "team");
+        assert_eq!(
+            plan["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["service", "function_name", "lookup"]])
+        );
+        for (key, at_plan, at_team) in [
+            ("LookupCacheHit", 0, 0),
+            ("LookupItemFound", 0, 1),
+            ("LookupItemMissing", 0, 0),
+            ("LookupStaleServed", 1, 0),
+            ("LookupFailed", 1, 0),
+            ("LookupTimedOut", 1, 0),
+            ("LookupLatency", 150, 12),
+        ] {
+            assert_eq!(plan[key], at_plan, "{key}");
+            assert_eq!(team[key], at_team, "{key}");
+        }
+        assert!(metric_names(plan).contains(&"LookupLatency"));
     }
 
     #[test]

@@ -8,5 +8,7 @@
 pub mod lambda;
 pub mod live;
 pub mod logging;
+#[cfg(feature = "lookups")]
+pub mod lookups;
 pub mod metrics;
 pub mod settings;

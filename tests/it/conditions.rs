@@ -399,7 +399,7 @@ fn compare_mode_counts_an_unreadable_response_as_different_and_never_reads_it() 
     let mut given = |response: Value| {
         e["response"] = json!({"claimsAndScopeOverrideDetails": response});
         let mut tally = Tally::default();
-        compare(&m, raw(&e), &mut tally).unwrap();
+        compare(&m, raw(&e), &Default::default(), &mut tally).unwrap();
         tally.would_change
     };
     // The other trigger adds `tier`; the mapping, which cannot read it, does not.

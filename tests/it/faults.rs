@@ -17,7 +17,7 @@ use support::ssm::{aws_env, endpoint, put_raw, unique};
 const V2: &str = "v2-authentication-custom-attrs-groups";
 
 /// A loopback endpoint that treats every connection with `behave`.
-fn endpoint_that(behave: fn(TcpStream)) -> SocketAddr {
+pub(crate) fn endpoint_that(behave: fn(TcpStream)) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -28,7 +28,7 @@ fn endpoint_that(behave: fn(TcpStream)) -> SocketAddr {
     addr
 }
 
-fn stall(mut s: TcpStream) {
+pub(crate) fn stall(mut s: TcpStream) {
     let mut buf = [0; 4096];
     let _ = s.read(&mut buf);
     std::thread::sleep(Duration::from_secs(60));
@@ -79,7 +79,7 @@ fn cold_start_faults_fail_the_init_within_the_budget_or_fall_back() {
 }
 
 /// Forwards to moto, or (when `stalled`) accepts and never answers.
-fn switchable_proxy(stalled: Arc<AtomicBool>) -> SocketAddr {
+pub(crate) fn switchable_proxy(stalled: Arc<AtomicBool>) -> SocketAddr {
     let target: SocketAddr = endpoint().trim_start_matches("http://").parse().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();

@@ -267,3 +267,244 @@ fn a_suite_case_with_malformed_items_is_refused_where_it_is() {
         "{error}"
     );
 }
+
+// The function reading DynamoDB (moto behind the AWS request gate, and endpoints that stall or
+// throttle), as a real process on the Runtime API.
+
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::dynamodb::{create_table, put, unique};
+use crate::support::lambda::{FILE_ONLY, Lambda};
+use crate::support::runtime_api::Posted;
+use crate::support::{gate, ssm::aws_env};
+
+/// A mapping reading `tenants` (plan, entitlements, seats) and `regions` (the event's region).
+fn table_mapping(tenants: &str, regions: &str, tenant_extra: &str) -> String {
+    format!(
+        "version: 1\nlookups:\n  tenant:\n    table: {tenants}\n    key: {{pk: 'TENANT#{{custom:tenant_id}}'}}\n    attributes: [plan, entitlements, seats]\n    timeout_ms: 300\n{tenant_extra}  region:\n    table: {regions}\n    key: {{pk: '{{$.region}}'}}\nclaims:\n  - {{claim: plan, from: lookup.tenant.plan, default: free}}\n  - {{claim: entitlements, from: lookup.tenant.entitlements, tokens: [access]}}\n  - {{claim: seats, from: lookup.tenant.seats, tokens: [access]}}\n  - {{claim: secret, from: lookup.tenant.secret, tokens: [access]}}\n  - {{claim: region_name, from: lookup.region.name, tokens: [access]}}\n"
+    )
+}
+
+/// Starts the function with `mapping` as its file, its AWS calls going to `endpoint`.
+fn start(mapping: &str, endpoint: &str) -> (Lambda, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mapping.yaml");
+    std::fs::write(&file, mapping).unwrap();
+    let mut env = aws_env(endpoint);
+    env.push(("CLAIM_MAPPING_FILE", file.display().to_string()));
+    (Lambda::start(&env), dir)
+}
+
+fn event(tenant: &str) -> Value {
+    let mut e = crate::support::events_in("examples/lookups/events")
+        .into_iter()
+        .find(|(name, _)| name == "v2-acme")
+        .unwrap()
+        .1;
+    e["request"]["userAttributes"]["custom:tenant_id"] = json!(tenant);
+    e
+}
+
+fn access_claims(reply: &Value) -> Value {
+    reply["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]
+        ["claimsToAddOrOverride"]
+        .clone()
+}
+
+/// The function's metric lines for the lookup named `name`.
+fn lookup_lines(logs: &str, name: &str) -> Vec<Value> {
+    logs.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["lookup"] == name && l.get("_aws").is_some())
+        .collect()
+}
+
+#[test]
+#[ignore = "needs moto_server and the AWS request gate: run scripts/test"]
+fn the_function_reads_both_tables_in_one_batch_and_serves_repeats_from_its_cache() {
+    let (tenants, regions) = (unique("tenants"), unique("regions"));
+    create_table(&tenants);
+    create_table(&regions);
+    put(
+        &tenants,
+        &[
+            ("pk", "TENANT#acme"),
+            ("plan", "enterprise"),
+            ("entitlements", "L:reports,export"),
+            ("seats", "N:250"),
+            ("secret", "not projected"),
+        ],
+    );
+    put(&regions, &[("pk", "us-east-1"), ("name", "N. Virginia")]);
+    let (mut lambda, _dir) = start(&table_mapping(&tenants, &regions, ""), &gate::endpoint());
+    let batches = || gate::requests("BatchGetItem", &tenants);
+
+    let acme = lambda.invoke(&event("acme"));
+    assert_eq!(
+        access_claims(&acme),
+        json!({
+            "plan": "enterprise", "entitlements": ["reports", "export"], "seats": 250,
+            "region_name": "N. Virginia"
+        })
+    );
+    // One call for both tables, projected to the attributes read (and the key).
+    let sent = batches();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let input = &sent[0]["input"]["RequestItems"];
+    assert!(input.get(&regions).is_some(), "{input}");
+    let names = input[&tenants]["ExpressionAttributeNames"].to_string();
+    assert!(
+        names.contains("seats") && !names.contains("secret"),
+        "{names}"
+    );
+    assert!(input[&regions].get("ProjectionExpression").is_none());
+
+    // Again: from the cache, no call.
+    assert_eq!(lambda.invoke(&event("acme")), acme);
+    assert_eq!(batches().len(), 1);
+    // A tenant the table does not hold: one call, for it alone; then remembered as missing.
+    let none = lambda.invoke(&event("initech"));
+    assert_eq!(
+        access_claims(&none),
+        json!({"plan": "free", "region_name": "N. Virginia"})
+    );
+    assert_eq!(batches().len(), 2);
+    assert!(
+        batches()[1]["input"]["RequestItems"]
+            .get(&regions)
+            .is_none()
+    );
+    lambda.invoke(&event("initech"));
+    assert_eq!(batches().len(), 2);
+
+    let logs = lambda.stop();
+    let tenant = lookup_lines(&logs, "tenant");
+    let outcomes: Vec<(u64, u64, u64)> = tenant
+        .iter()
+        .map(|l| {
+            let n = |k: &str| l[k].as_u64().unwrap();
+            (
+                n("LookupItemFound"),
+                n("LookupCacheHit"),
+                n("LookupItemMissing"),
+            )
+        })
+        .collect();
+    assert_eq!(outcomes, [(1, 0, 0), (0, 1, 0), (0, 0, 1), (0, 1, 0)]);
+    assert!(!logs.contains("TENANT#acme"), "a key reached the logs");
+    assert!(!logs.contains("enterprise"), "an item reached the logs");
+}
+
+/// A DynamoDB endpoint that throttles every call as DynamoDB does past a table's throughput (HTTP
+/// 400, AWS JSON 1.0 error `ProvisionedThroughputExceededException`).
+fn throttling(stream: TcpStream) {
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    while crate::support::http::read_request(&mut reader).is_some() {
+        let headers = [("Content-Type", "application/x-amz-json-1.0".to_owned())];
+        let body = br#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#;
+        if crate::support::http::respond(&mut writer, "400 Bad Request", &headers, body).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_stalled_or_throttling_table_fails_the_lookup_within_its_time_never_the_sign_in() {
+    for (behave, outcome) in [
+        (crate::faults::stall as fn(TcpStream), "timed_out"),
+        (throttling, "throttled"),
+    ] {
+        let addr = crate::faults::endpoint_that(behave);
+        let (mut lambda, _dir) = start(
+            &table_mapping("tenants", "regions", ""),
+            &format!("http://{addr}"),
+        );
+        let started = Instant::now();
+        let reply = lambda.invoke(&event("acme"));
+        let waited = started.elapsed();
+        // The claims reading the table are left out, not defaulted: `free` would be a guess.
+        assert_eq!(access_claims(&reply), json!({}), "{outcome}");
+        // 300 ms of timeout; the bound is Cognito's, far above it, not a measurement.
+        assert!(waited < Duration::from_secs(2), "{outcome}: {waited:?}");
+        let logs = lambda.stop();
+        assert!(
+            logs.contains(&format!("outcome=\"{outcome}\"")) || logs.contains(outcome),
+            "{outcome}: {logs}"
+        );
+        let lines = lookup_lines(&logs, "tenant");
+        assert_eq!(lines.len(), 1, "{logs}");
+        assert_eq!(lines[0]["LookupFailed"], 1);
+        assert_eq!(
+            lines[0]["LookupTimedOut"],
+            u64::from(outcome == "timed_out")
+        );
+    }
+    // With `on_error: fail` on the lookup, a failed read refuses the sign-in.
+    let addr = crate::faults::endpoint_that(throttling);
+    let (mut lambda, _dir) = start(
+        &table_mapping("tenants", "regions", "    on_error: fail\n"),
+        &format!("http://{addr}"),
+    );
+    match lambda.invoke_bytes(serde_json::to_vec(&event("acme")).unwrap()) {
+        Posted::Error { body, .. } => {
+            assert_eq!(body["errorType"], "ClaimMappingFailed", "{body}")
+        }
+        other => panic!("expected an invocation error, got {other:?}"),
+    }
+    lambda.stop();
+}
+
+#[test]
+#[ignore = "needs moto_server and the AWS request gate: run scripts/test"]
+fn a_cached_item_past_its_ttl_serves_while_the_table_stalls_within_stale_seconds() {
+    let tenants = unique("stale");
+    create_table(&tenants);
+    put(&tenants, &[("pk", "TENANT#acme"), ("plan", "team")]);
+    let stalled = Arc::new(AtomicBool::new(false));
+    let proxy = crate::faults::switchable_proxy(Arc::clone(&stalled));
+    let mapping = table_mapping(
+        &tenants,
+        "regions",
+        "    cache: {ttl_seconds: 1, stale_seconds: 60}\n",
+    )
+    .replace(
+        "  - {claim: region_name, from: lookup.region.name, tokens: [access]}\n",
+        "",
+    );
+    let (mut lambda, _dir) = start(&mapping, &format!("http://{proxy}"));
+    assert_eq!(
+        access_claims(&lambda.invoke(&event("acme")))["plan"],
+        "team"
+    );
+    stalled.store(true, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(
+        access_claims(&lambda.invoke(&event("acme")))["plan"],
+        "team"
+    );
+    let logs = lambda.stop();
+    let lines = lookup_lines(&logs, "tenant");
+    assert_eq!(lines.len(), 2, "{logs}");
+    assert_eq!(lines[1]["LookupStaleServed"], 1);
+    assert_eq!(lines[1]["LookupTimedOut"], 1);
+}
+
+#[test]
+fn the_file_only_function_refuses_a_mapping_with_lookups_at_init() {
+    let env = [(
+        "CLAIM_MAPPING_FILE",
+        "examples/lookups/mapping.yaml".to_owned(),
+    )];
+    let (status, logs) = Lambda::start_bin(FILE_ONLY, &env).wait();
+    assert!(!status.success());
+    assert!(
+        logs.contains("`lookups.tenant`") && logs.contains("deploy claim-mapper-lambda"),
+        "{logs}"
+    );
+}

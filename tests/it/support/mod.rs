@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test crate uses a different part
 
 pub mod cognito_local;
+pub mod dynamodb;
 pub mod emf;
 #[cfg(feature = "ssm")]
 pub mod gate;
