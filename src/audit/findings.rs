@@ -330,6 +330,31 @@ mod tests {
     }
 
     #[test]
+    fn a_lookup_key_users_can_write_is_a_high_finding() {
+        let m = mapping(
+            "version: 1\nlookups:\n  tenant: {table: tenants, key: {pk: 'T#{custom:role}', sk: '{sub}'}}\nclaims:\n  - {claim: plan, from: lookup.tenant.plan, tokens: [access]}\n",
+        );
+        let found = audit(&m, &pool(TriggerVersion::V2));
+        let key: Vec<_> = found
+            .iter()
+            .filter(|f| f.place == "lookups.tenant" && f.kind == Kind::UserWritable)
+            .collect();
+        assert_eq!(key.len(), 1, "{found:#?}");
+        assert_eq!(key[0].severity, Severity::High);
+        assert_eq!(key[0].field, "lookups.tenant.key.pk");
+        assert_eq!(key[0].clients, ["web (web)"]);
+        assert!(
+            key[0]
+                .message
+                .contains("which item the lookup `tenant` reads"),
+            "{}",
+            key[0].message
+        );
+        // The item itself is the table's: the rule reading it is no finding.
+        assert!(!found.iter().any(|f| f.place == "rule 1"), "{found:#?}");
+    }
+
+    #[test]
     fn a_group_the_pool_does_not_have_is_drift_and_a_case_slip_is_named() {
         let m = mapping(
             "version: 1\nclaims:\n  - {claim: admin, value: true, when: {groups: [Admins, support]}}\nscopes:\n  add:\n    - {scope: s, when: {groups: [ops]}}\n",

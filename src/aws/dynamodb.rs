@@ -13,10 +13,11 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde_json::{Map, Number, Value};
 
-use super::config::{Budget, sdk_config};
+use super::config::{Budget, operator_config, sdk_config};
 use super::error::api_error;
-use crate::engine::{Fetched, LookupFailure};
-use crate::workflow::ApiErrorKind;
+use crate::engine::{self, Fetched, KnownItems, LookupFailure};
+use crate::mapping::Mapping;
+use crate::workflow::{ApiError, ApiErrorKind};
 
 /// How many times keys DynamoDB left unprocessed are asked again before their lookups fail as
 /// throttled. Immediately: the caller's deadline bounds the whole read.
@@ -45,6 +46,43 @@ impl Dynamo {
         Dynamo {
             client: Client::new(&sdk_config(budget).await),
         }
+    }
+
+    /// The client the CLI uses ([`Budget::OPERATOR`]), once a region and credentials are known to
+    /// be configured: a missing one is said in one sentence.
+    pub async fn operator() -> Result<Self, ApiError> {
+        let config = operator_config().await.map_err(|m| ApiError {
+            action: "configuration",
+            kind: ApiErrorKind::Setup(m),
+        })?;
+        Ok(Dynamo {
+            client: Client::new(&config),
+        })
+    }
+
+    /// What the lookups `event` needs under `mapping` find in their tables now, as known items:
+    /// `dry-run --live-lookups` and its kin apply them as a fixture file's.
+    pub async fn read_known(&self, mapping: &Mapping, event: &Value) -> KnownItems {
+        let mut known = KnownItems::default();
+        let Ok(plan) = engine::plan_lookups(mapping, event) else {
+            return known;
+        };
+        let reads: Vec<Read> = plan
+            .requests()
+            .iter()
+            .map(|r| Read {
+                table: &r.lookup.table,
+                key: &r.key,
+                attributes: &r.lookup.attributes,
+            })
+            .collect();
+        if reads.is_empty() {
+            return known;
+        }
+        for (request, fetched) in plan.requests().iter().zip(self.get(&reads).await) {
+            known.insert(request, fetched);
+        }
+        known
     }
 
     /// Reads `reads` with as few `BatchGetItem` calls as DynamoDB allows (one, unless keys come

@@ -292,6 +292,39 @@ impl KnownItems {
         problems
     }
 
+    /// Records what `request` found (an item, no item, or how the read failed; a read not made
+    /// is not recorded), as a live read answers a dry-run.
+    pub fn insert(&mut self, request: &LookupRequest, fetched: Fetched) {
+        let (item, missing, fails) = match fetched {
+            Fetched::Item(item) => (Some(item), false, None),
+            Fetched::Missing => (None, true, None),
+            Fetched::Failed(failure) => {
+                let failure = match failure {
+                    LookupFailure::TimedOut => KnownFailure::TimedOut,
+                    LookupFailure::OverBudget => KnownFailure::OverBudget,
+                    LookupFailure::Throttled => KnownFailure::Throttled,
+                    LookupFailure::Error => KnownFailure::Error,
+                    LookupFailure::NotFetched => return,
+                };
+                (None, false, Some(failure))
+            }
+        };
+        let key = request
+            .key
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.clone()))
+            .collect();
+        self.0
+            .entry(request.lookup.name.clone())
+            .or_default()
+            .push(KnownItem {
+                key,
+                item,
+                missing,
+                fails,
+            });
+    }
+
     /// What `request` reads, when known.
     fn answer(&self, request: &LookupRequest) -> Option<Fetched> {
         let entry = self.0.get(&request.lookup.name)?.iter().find(|entry| {

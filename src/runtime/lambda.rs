@@ -76,7 +76,7 @@ async fn report_init_error(message: &str) -> Result<(), lambda_runtime::Error> {
 pub async fn run_file() -> Result<(), lambda_runtime::Error> {
     let started = Settings::from_vars(|k| std::env::var(k).ok())
         .and_then(|settings| Ok((init_file(&settings)?, settings)));
-    serve_or_fail(started, Tables::None).await
+    serve_or_fail(started, NoTables).await
 }
 
 /// The function with SSM (`claim-mapper-lambda`): as [`run_file`], with the mapping from the
@@ -87,13 +87,13 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         Ok(settings) => init(&settings).await.map(|live| (live, settings)),
         Err(error) => Err(error),
     };
-    serve_or_fail(started, Tables::dynamodb()).await
+    serve_or_fail(started, DynamoDbTables::default()).await
 }
 
 /// Serves the loaded mapping, or fails the init with why it could not be loaded.
 async fn serve_or_fail(
     started: Result<(impl Live, Settings), LoadError>,
-    tables: Tables,
+    tables: impl Tables,
 ) -> Result<(), lambda_runtime::Error> {
     match started {
         Ok((live, settings)) => {
@@ -175,7 +175,7 @@ pub async fn serve(
     live: impl Live,
     mode: Mode,
     metrics: Option<Metrics>,
-    tables: Tables,
+    tables: impl Tables,
 ) -> Result<(), lambda_runtime::Error> {
     let current = live.current();
     tracing::info!(
@@ -195,45 +195,51 @@ pub async fn serve(
     }
 }
 
-/// What answers a mapping's lookups.
-#[derive(Debug, Clone)]
-pub enum Tables {
-    /// Nothing: the file-only function, which refuses a mapping with lookups at load.
-    None,
-    /// DynamoDB, with the instance's cache: set up at the first event that needs a lookup, so
-    /// that a mapping without lookups pays nothing for them at cold start.
-    #[cfg(feature = "lookups")]
-    DynamoDb(Arc<tokio::sync::OnceCell<super::lookups::Lookups>>),
+/// What answers a mapping's lookups: a type rather than a value, so that the file-only function
+/// ([`NoTables`]) carries none of the AWS SDK's code.
+pub trait Tables: Send + Sync + 'static {
+    /// The items `event` needs under `mapping`, and what each lookup did.
+    fn items<'a>(
+        &'a self,
+        mapping: &'a Mapping,
+        event: Option<&'a Value>,
+    ) -> impl Future<Output = (Items, LookupCounts)> + Send + 'a;
 }
 
-impl Tables {
-    /// DynamoDB through the standard configuration chain, set up when first needed.
-    #[cfg(feature = "lookups")]
-    pub fn dynamodb() -> Tables {
-        Tables::DynamoDb(Arc::default())
-    }
+/// No tables: the file-only function, which refuses a mapping with lookups at load.
+#[derive(Debug, Clone, Copy)]
+pub struct NoTables;
 
-    /// The items `event` needs under `mapping`, and what each lookup did: none for a mapping
-    /// without lookups (no planning, no lock).
+impl Tables for NoTables {
+    fn items<'a>(
+        &'a self,
+        _: &'a Mapping,
+        _: Option<&'a Value>,
+    ) -> impl Future<Output = (Items, LookupCounts)> + Send + 'a {
+        std::future::ready((Items::none(), LookupCounts::default()))
+    }
+}
+
+/// DynamoDB, with the instance's cache: set up at the first event that needs a lookup, so that
+/// a mapping without lookups pays nothing for them at cold start.
+#[cfg(feature = "lookups")]
+#[derive(Debug, Default)]
+pub struct DynamoDbTables(tokio::sync::OnceCell<super::lookups::Lookups>);
+
+#[cfg(feature = "lookups")]
+impl Tables for DynamoDbTables {
     async fn items(&self, mapping: &Mapping, event: Option<&Value>) -> (Items, LookupCounts) {
-        if mapping.lookups().is_empty() {
+        // A mapping without lookups: no planning, no lock.
+        let (Some(event), false) = (event, mapping.lookups().is_empty()) else {
             return (Items::none(), LookupCounts::default());
-        }
-        match (self, event) {
-            #[cfg(feature = "lookups")]
-            (Tables::DynamoDb(lookups), Some(event)) => {
-                // A trait object: the SDK's futures nest deeper than the compiler lays out in the
-                // type of the whole service (its recursion limit); one allocation per event with
-                // lookups.
-                let fetch: std::pin::Pin<Box<dyn Future<Output = _> + Send + '_>> =
-                    Box::pin(async move {
-                        let lookups = lookups.get_or_init(super::lookups::Lookups::new).await;
-                        lookups.items(mapping, event).await
-                    });
-                fetch.await
-            }
-            _ => (Items::none(), LookupCounts::default()),
-        }
+        };
+        // A trait object: the SDK's futures nest deeper than the compiler lays out in the type
+        // of the whole service (its recursion limit); one allocation per event with lookups.
+        let fetch: std::pin::Pin<Box<dyn Future<Output = _> + Send + '_>> = Box::pin(async move {
+            let lookups = self.0.get_or_init(super::lookups::Lookups::new).await;
+            lookups.items(mapping, event).await
+        });
+        fetch.await
     }
 }
 
@@ -329,14 +335,15 @@ async fn serve_as<I: Invoke>(
     mode: I,
     live: impl Live,
     metrics: Option<Metrics>,
-    tables: Tables,
+    tables: impl Tables,
 ) -> Result<(), lambda_runtime::Error> {
     let live = Arc::new(live);
     let cold = Arc::new(AtomicBool::new(true));
     let metrics = metrics.map(Arc::new);
+    let tables = Arc::new(tables);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload<I::Event>>| {
         let (start, span) = Start::begin(&*live, &cold, &metrics);
-        let tables = tables.clone();
+        let tables = Arc::clone(&tables);
         async move {
             let payload = event.payload.0;
             let read = payload.as_ref().ok().and_then(I::read);

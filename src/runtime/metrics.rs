@@ -166,6 +166,11 @@ pub struct LookupCount {
 pub type LookupCounts = [Option<LookupCount>; MAX_LOOKUPS];
 
 impl LookupOutcome {
+    /// Whether the read failed (whether or not a stale item served instead).
+    pub fn failed(self) -> bool {
+        matches!(self, LookupOutcome::Failed(_) | LookupOutcome::Stale(_))
+    }
+
     /// The outcome's name in logs.
     pub fn name(self) -> &'static str {
         match self {
@@ -249,6 +254,10 @@ struct Line<'a> {
     shadow_would_change: Option<u64>,
     #[metrics(unit = Count)]
     shadow_would_fail: Option<u64>,
+    /// The invocation's lookups that failed (a stale item served included): what the lookup
+    /// alarm watches, whatever the lookup's name. Only for a mapping with lookups.
+    #[metrics(unit = Count)]
+    lookups_failed: Option<u64>,
     #[metrics(unit = Count)]
     fallback_served: Option<u64>,
     #[metrics(unit = Count)]
@@ -358,6 +367,14 @@ impl Metrics {
             invocations_refused: u64::from(tally.refused),
             shadow_would_change: shadow.then(|| u64::from(tally.would_change)),
             shadow_would_fail: shadow.then(|| u64::from(tally.would_fail)),
+            lookups_failed: (!loaded.mapping.lookups().is_empty()).then(|| {
+                let failed = tally
+                    .lookups
+                    .iter()
+                    .flatten()
+                    .filter(|c| c.outcome.failed());
+                count(failed.count())
+            }),
             fallback_served,
             mapping_refreshed: refresh.map(|r| u64::from(r.refreshed)),
             mapping_refresh_failed: refresh.map(|r| u64::from(r.failed)),
@@ -370,13 +387,11 @@ impl Metrics {
         format.format(&RootEntry::new(line.close()), &mut out)?;
         let lookups = loaded.mapping.lookups().iter().zip(tally.lookups);
         for (lookup, count) in lookups.filter_map(|(l, c)| Some((l, c?))) {
-            let (failed, timed_out) = match count.outcome {
-                LookupOutcome::Failed(failure) | LookupOutcome::Stale(failure) => (
-                    true,
-                    matches!(failure, LookupFailure::TimedOut | LookupFailure::OverBudget),
-                ),
-                _ => (false, false),
-            };
+            let timed_out = matches!(
+                count.outcome,
+                LookupOutcome::Failed(LookupFailure::TimedOut | LookupFailure::OverBudget)
+                    | LookupOutcome::Stale(LookupFailure::TimedOut | LookupFailure::OverBudget)
+            );
             let line = LookupLine {
                 service: &self.settings.service,
                 function_name: &self.settings.function_name,
@@ -385,7 +400,7 @@ impl Metrics {
                 lookup_item_found: u64::from(count.outcome == LookupOutcome::Found),
                 lookup_item_missing: u64::from(count.outcome == LookupOutcome::Missing),
                 lookup_stale_served: u64::from(matches!(count.outcome, LookupOutcome::Stale(_))),
-                lookup_failed: u64::from(failed),
+                lookup_failed: u64::from(count.outcome.failed()),
                 lookup_timed_out: u64::from(timed_out),
                 lookup_latency: u64::from(count.millis),
             };
@@ -550,6 +565,7 @@ mod tests {
             3,
             "the invocation's line and one per lookup needed"
         );
+        assert_eq!(lines[0]["LookupsFailed"], 1);
         let (plan, team) = (&lines[1], &lines[2]);
         assert_eq!(plan["lookup"], "plan");
         assert_eq!(team["lookup"], "team");

@@ -299,7 +299,7 @@ fn every_yaml_suite_block_is_a_valid_test_suite_whose_cases_pass() {
     assert!(checked >= 1, "no test suite example in the docs");
 }
 
-/// A shown command that needs AWS (SSM, Cognito) is not run here; `tests/it/ssm.rs` and
+/// A shown command that needs AWS (SSM, Cognito, DynamoDB) is not run here; `tests/it/ssm.rs` and
 /// `tests/it/audit.rs` run those against moto.
 fn needs_aws(command: &str) -> bool {
     let words: Vec<&str> = command.split_whitespace().collect();
@@ -307,6 +307,7 @@ fn needs_aws(command: &str) -> bool {
         words.first(),
         Some(&"push" | &"diff" | &"audit" | &"attach" | &"release" | &"preview")
     ) || words.contains(&"--ssm-parameter")
+        || words.contains(&"--live-lookups")
 }
 
 #[test]

@@ -50,16 +50,17 @@ struct Stack {
 
 impl Stack {
     fn start(on_error: &str) -> Stack {
-        let (root, bootstrap) = support::lambda::unpack("claim-mapper-lambda-file");
-        std::fs::write(
-            root.path().join("emulator.yaml"),
-            MAPPING.replace("ON_ERROR", on_error),
-        )
-        .unwrap();
-        let env = [
-            ("LAMBDA_TASK_ROOT", root.path().to_str().unwrap().to_owned()),
-            ("CLAIM_MAPPING_FILE", "emulator.yaml".to_owned()),
-        ];
+        let mapping = MAPPING.replace("ON_ERROR", on_error);
+        Stack::serving("claim-mapper-lambda-file", &mapping, Vec::new())
+    }
+
+    /// The emulator, with the deployable `binary` serving `mapping` (with `env` added) behind it.
+    fn serving(binary: &str, mapping: &str, env: Vec<(&'static str, String)>) -> Stack {
+        let (root, bootstrap) = support::lambda::unpack(binary);
+        std::fs::write(root.path().join("emulator.yaml"), mapping).unwrap();
+        let mut env = env;
+        env.push(("LAMBDA_TASK_ROOT", root.path().to_str().unwrap().to_owned()));
+        env.push(("CLAIM_MAPPING_FILE", "emulator.yaml".to_owned()));
         let function = InvokeApi::start(Lambda::start_bin(&bootstrap, &env));
         let cognito = CognitoLocal::start(&function.endpoint);
         let pool =
@@ -327,4 +328,40 @@ fn an_id_token_carrying_another_tokens_claims_fails_verification() {
     assert!(stack.verified(&id.join("."), Use::Id).is_ok());
     let swapped = format!("{}.{}.{}", id[0], access[1], id[2]);
     assert!(stack.verified(&swapped, Use::Id).is_err());
+}
+
+#[test]
+#[ignore = "needs cognito-local, moto, the AWS request gate and the deployable zips: run scripts/test"]
+fn a_claim_from_a_dynamodb_table_reaches_the_signed_id_token() {
+    use support::dynamodb::{create_table, put, unique};
+    let tenants = unique("emulator-tenants");
+    create_table(&tenants);
+    put(
+        &tenants,
+        &[
+            ("pk", "TENANT#acme"),
+            ("plan", "enterprise"),
+            ("seats", "N:250"),
+        ],
+    );
+    let mapping = format!(
+        "version: 1\nlookups:\n  tenant:\n    table: {tenants}\n    key: {{pk: 'TENANT#{{custom:tenant_id}}'}}\n    attributes: [plan, seats]\nclaims:\n  - {{claim: plan, from: lookup.tenant.plan, default: free}}\n  - {{claim: seats, from: lookup.tenant.seats}}\n"
+    );
+    let stack = Stack::serving(
+        "claim-mapper-lambda",
+        &mapping,
+        support::ssm::aws_env(&support::gate::endpoint()),
+    );
+    stack.add_user("grace@example.com", &[("custom:tenant_id", "acme")], &[]);
+    stack.add_user("linus@example.com", &[("custom:tenant_id", "initech")], &[]);
+
+    let id = stack.id_token(&stack.sign_in("grace@example.com").expect("signed in"));
+    assert_eq!(id["plan"], "enterprise", "{id}");
+    // Version 1 in shape: the number travels as a string.
+    assert_eq!(id["seats"], "250", "{id}");
+    let id = stack.id_token(&stack.sign_in("linus@example.com").expect("signed in"));
+    assert_eq!(id["plan"], "free", "no item for the tenant: {id}");
+    assert!(id.get("seats").is_none(), "{id}");
+    assert_eq!(support::gate::requests("BatchGetItem", &tenants).len(), 2);
+    stack.logs_without(&["TENANT#acme", "enterprise"]);
 }

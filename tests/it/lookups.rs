@@ -508,3 +508,45 @@ fn the_file_only_function_refuses_a_mapping_with_lookups_at_init() {
         "{logs}"
     );
 }
+
+#[test]
+#[ignore = "needs moto_server and the AWS request gate: run scripts/test"]
+fn dry_run_with_live_lookups_reads_the_tables_as_the_function_would() {
+    let tenants = unique("live");
+    create_table(&tenants);
+    put(&tenants, &[("pk", "TENANT#acme"), ("plan", "enterprise")]);
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("mapping.yaml");
+    std::fs::write(
+        &mapping,
+        std::fs::read_to_string(crate::support::root().join("examples/lookups/mapping.yaml"))
+            .unwrap()
+            .replace("table: tenants", &format!("table: {tenants}")),
+    )
+    .unwrap();
+    let run = |event: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_claim-mapper"))
+            .args(["dry-run", "--json", "--live-lookups", "--mapping"])
+            .arg(&mapping)
+            .arg(crate::support::root().join(event))
+            .envs(aws_env(&gate::endpoint()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+        access_claims(&line["output"])
+    };
+    assert_eq!(
+        run("examples/lookups/events/v2-acme.json")["plan"],
+        "enterprise"
+    );
+    assert_eq!(
+        run("examples/lookups/events/v2-initech.json")["plan"],
+        "free"
+    );
+    assert_eq!(gate::requests("BatchGetItem", &tenants).len(), 2);
+}

@@ -10,6 +10,7 @@ import {
   Duration,
   RemovalPolicy,
   Stack,
+  Token,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cloudwatchActions,
   aws_codedeploy as codedeploy,
@@ -79,6 +80,16 @@ export interface ClaimMapperProps {
    */
   readonly kmsKeyArn?: string;
   /**
+   * With `ssm`: the ARNs of the DynamoDB tables the mapping's lookups read
+   * (`arn:aws:dynamodb:REGION:ACCOUNT:table/NAME`, or a table's `tableArn`). Grants
+   * `dynamodb:GetItem` and `dynamodb:BatchGetItem` on exactly these: no index ARN, no wildcard.
+   * Unset or empty: no table access, so a mapping with lookups fails its lookups, counted by the
+   * `LookupsFailed` metric (the lookup failures alarm). Ignored with `file`, whose build refuses a
+   * mapping with lookups.
+   * @default no table access
+   */
+  readonly lookupTableArns?: string[];
+  /**
    * How CodeDeploy shifts sign-ins to a new version of the `live` alias.
    * @default LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES
    */
@@ -94,7 +105,7 @@ export interface ClaimMapperProps {
    */
   readonly logEncryptionKey?: kms.IKey;
   /**
-   * Notified when an alarm fires (refused sign-ins, skipped rules, rejected mapping versions, fallback serving).
+   * Notified when an alarm fires (refused sign-ins, skipped rules, rejected mapping versions, fallback serving, failed lookups).
    * @default no notification
    */
   readonly alarmTopic?: sns.ITopic;
@@ -103,6 +114,8 @@ export interface ClaimMapperProps {
 const NAMESPACE = "ClaimMapper";
 const SERVICE = "claim-mapper";
 const ALIAS = "live";
+// A table's own ARN, as the template's LookupTableArns allows: no index, no wildcard.
+const TABLE_ARN = /^arn:[a-z-]+:dynamodb:[a-z0-9-]+:[0-9]{12}:table\/[a-zA-Z0-9_.-]{3,255}$/;
 
 /**
  * The Pre Token Generation trigger of cognito-claim-mapper, as deploy/template.yaml deploys it.
@@ -134,6 +147,13 @@ export class ClaimMapper extends Construct {
     }
     if (props.existingParameterName !== undefined && !/^(\/[a-zA-Z0-9_.-]+)+$/.test(props.existingParameterName)) {
       throw new Error(`existingParameterName ${props.existingParameterName}: a name in a hierarchy (/a/b), without :VERSION or :LABEL`);
+    }
+    const lookupTableArns = props.lookupTableArns ?? [];
+    for (const arn of lookupTableArns) {
+      // A token (a table's tableArn) resolves at deploy time to a table's ARN.
+      if (!Token.isUnresolved(arn) && !TABLE_ARN.test(arn)) {
+        throw new Error(`lookupTableArns: ${arn} is not a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME; no index, no wildcard)`);
+      }
     }
     const mappingText = fs.readFileSync(props.mappingFile, "utf8");
     const stack = Stack.of(this);
@@ -224,6 +244,13 @@ export class ClaimMapper extends Construct {
           }),
         );
       }
+      // The lookups' tables, and only those: the function reads with one BatchGetItem; GetItem
+      // reads the same items, so the grant does not depend on how the reads are batched.
+      if (lookupTableArns.length > 0) {
+        this.function.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ["dynamodb:GetItem", "dynamodb:BatchGetItem"], resources: [...lookupTableArns] }),
+        );
+      }
     }
 
     // currentVersion is named after a hash of the function's configuration (code, environment,
@@ -278,6 +305,17 @@ export class ClaimMapper extends Construct {
         own("FallbackServed", 1),
       ),
     ];
+    // Only the SSM build reads tables (the file-only build refuses a mapping with lookups at
+    // init), and whatever the tables given: a mapping with lookups and no grant is what it reports.
+    if (source === "ssm") {
+      this.alarms.push(
+        alarm(
+          "LookupFailuresAlarm",
+          "DynamoDB lookups of the claim mapping failed or timed out (claims that read them follow the lookup's on_error)",
+          own("LookupsFailed", 5),
+        ),
+      );
+    }
 
     new codedeploy.LambdaDeploymentGroup(this, "DeploymentGroup", {
       alias: this.alias,

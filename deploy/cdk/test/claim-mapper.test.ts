@@ -1,12 +1,19 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { describe, it } from "node:test";
-import { App, Stack, aws_codedeploy as codedeploy, aws_cognito as cognito, aws_logs as logs, aws_sns as sns } from "aws-cdk-lib";
+import { App, Fn, Stack, aws_codedeploy as codedeploy, aws_cognito as cognito, aws_logs as logs, aws_sns as sns } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { ClaimMapper } from "../lib/claim-mapper";
 import { ENV, TEAM_MAPPING, fixture, only, ofType, synth } from "./helpers";
 
 const aliasRef = (template: Template) => ({ Ref: only(template, "AWS::Lambda::Alias")[0] });
+const TENANTS = "arn:aws:dynamodb:eu-west-1:123456789012:table/tenants";
+const PLANS = "arn:aws:dynamodb:eu-west-1:123456789012:table/plans";
+/** The statements of the function role's policies that name a DynamoDB action. */
+const dynamodbStatements = (template: Template) =>
+  Object.values(ofType(template, "AWS::IAM::Policy"))
+    .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+    .filter((s: any) => JSON.stringify(s.Action).includes("dynamodb:"));
 const functionId = (template: Template) => only(template, "AWS::Lambda::Function")[0];
 
 describe("the function", () => {
@@ -42,13 +49,13 @@ describe("the function", () => {
     assert.throws(() => synth({ zipDirectory: "/nonexistent", mappingFile }), /nonexistent/);
   });
 
-  it("file-only: no SSM variables and no SSM or KMS permission", () => {
-    const template = synth({ mappingSource: "file", kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k" });
+  it("file-only: no SSM variables and no SSM, KMS or DynamoDB permission", () => {
+    const template = synth({ mappingSource: "file", kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/k", lookupTableArns: [TENANTS] });
     const vars = only(template, "AWS::Lambda::Function")[1].Properties.Environment.Variables;
     assert.equal(vars.CLAIM_MAPPING_SSM_PARAMETER, undefined);
     assert.equal(vars.CLAIM_MAPPING_REFRESH_SECONDS, undefined);
     assert.deepEqual(ofType(template, "AWS::IAM::Policy"), {});
-    assert.doesNotMatch(JSON.stringify(template.toJSON()), /ssm:|kms:/);
+    assert.doesNotMatch(JSON.stringify(template.toJSON()), /ssm:|kms:|dynamodb:/);
   });
 });
 
@@ -124,6 +131,30 @@ describe("IAM", () => {
     const roles = Object.values(ofType(template, "AWS::IAM::Role")).map((r: any) => JSON.stringify(r.Properties.ManagedPolicyArns));
     assert.ok(roles.some((r) => r.includes("service-role/AWSLambdaBasicExecutionRole")));
   });
+
+  it("lookup tables: GetItem and BatchGetItem on exactly the ARNs given, nothing more", () => {
+    assert.deepEqual(dynamodbStatements(synth({ lookupTableArns: [TENANTS, PLANS] })), [
+      { Action: ["dynamodb:GetItem", "dynamodb:BatchGetItem"], Effect: "Allow", Resource: [TENANTS, PLANS] },
+    ]);
+    // A table's ARN known at deploy time only (a token) is granted as it is.
+    assert.deepEqual(dynamodbStatements(synth({ lookupTableArns: [Fn.importValue("TenantsTableArn")] })), [
+      { Action: ["dynamodb:GetItem", "dynamodb:BatchGetItem"], Effect: "Allow", Resource: { "Fn::ImportValue": "TenantsTableArn" } },
+    ]);
+  });
+
+  it("no lookup tables given (unset or empty): no DynamoDB permission", () => {
+    for (const props of [{}, { lookupTableArns: [] }]) {
+      const template = synth(props);
+      assert.deepEqual(dynamodbStatements(template), []);
+      assert.doesNotMatch(JSON.stringify(template.toJSON()), /dynamodb:/);
+    }
+  });
+
+  it("refuses what is not a table's own ARN: an index, a wildcard, a name", () => {
+    for (const arn of [`${TENANTS}/index/by-plan`, "arn:aws:dynamodb:eu-west-1:123456789012:table/*", "*", "tenants"]) {
+      assert.throws(() => synth({ lookupTableArns: [arn] }), /not a DynamoDB table ARN/, arn);
+    }
+  });
 });
 
 describe("alias, versions and gradual deployment", () => {
@@ -185,18 +216,28 @@ describe("alias, versions and gradual deployment", () => {
   });
   it("settings that do not reach the function keep the version", () => {
     assert.equal(
-      published({ deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE, logRetention: logs.RetentionDays.ONE_YEAR }),
+      published({
+        deploymentConfig: codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
+        logRetention: logs.RetentionDays.ONE_YEAR,
+        lookupTableArns: [TENANTS],
+      }),
       before,
     );
   });
 });
 
 describe("alarms", () => {
-  it("has the SAM stack's four alarms, on the alias's Errors and the function's own metrics", () => {
+  it("has the SAM stack's five alarms, on the alias's Errors and the function's own metrics", () => {
     const template = synth();
     const fn = functionId(template);
     const alarms = Object.values(ofType(template, "AWS::CloudWatch::Alarm")).map((a: any) => a.Properties);
-    assert.deepEqual(alarms.map((a) => a.MetricName).sort(), ["Errors", "FallbackServed", "MappingVersionRejected", "RulesSkipped"]);
+    assert.deepEqual(alarms.map((a) => a.MetricName).sort(), [
+      "Errors",
+      "FallbackServed",
+      "LookupsFailed",
+      "MappingVersionRejected",
+      "RulesSkipped",
+    ]);
     const errors = alarms.find((a) => a.MetricName === "Errors");
     assert.equal(errors.Namespace, "AWS/Lambda");
     assert.deepEqual(errors.Dimensions, [
@@ -217,6 +258,16 @@ describe("alarms", () => {
       }
     }
     assert.equal(alarms.find((a) => a.MetricName === "RulesSkipped").Period, 300);
+    assert.equal(alarms.find((a) => a.MetricName === "LookupsFailed").Period, 300);
+  });
+
+  it("watches failed lookups with no table given too (a mapping with lookups then fails them), not with the file-only build", () => {
+    const metrics = (props: object) =>
+      Object.values(ofType(synth(props), "AWS::CloudWatch::Alarm")).map((a: any) => a.Properties.MetricName);
+    assert.ok(metrics({}).includes("LookupsFailed"));
+    assert.ok(metrics({ lookupTableArns: [TENANTS] }).includes("LookupsFailed"));
+    // The file-only build refuses a mapping with lookups at init: a refused sign-in, not a failed lookup.
+    assert.deepEqual(metrics({ mappingSource: "file" }).sort(), ["Errors", "FallbackServed", "MappingVersionRejected", "RulesSkipped"]);
   });
 
   it("notifies the topic, if given, from every alarm", () => {
@@ -225,7 +276,7 @@ describe("alarms", () => {
     const topic = new sns.Topic(stack, "Alarms");
     new ClaimMapper(stack, "M", { ...fixture(), alarmTopic: topic });
     const alarms = Object.values(Template.fromStack(stack).findResources("AWS::CloudWatch::Alarm"));
-    assert.equal(alarms.length, 4);
+    assert.equal(alarms.length, 5);
     const topicId = stack.getLogicalId(topic.node.defaultChild as any);
     for (const a of alarms) assert.deepEqual(a.Properties.AlarmActions, [{ Ref: topicId }]);
   });

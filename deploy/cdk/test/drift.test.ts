@@ -17,6 +17,7 @@ const STACK = "ClaimMapperStack";
 const POOL_ID = "eu-west-1_Example12";
 const KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:claim-mapper-alarms";
+const TABLES = ["arn:aws:dynamodb:eu-west-1:123456789012:table/tenants", "arn:aws:dynamodb:eu-west-1:123456789012:table/plans"];
 // The resource kinds the comparison covers; any other kind on either side fails it.
 const COMPARED = [
   "AWS::Lambda::Function",
@@ -55,11 +56,16 @@ function samTemplate(parameters: Record<string, string>): Json {
  * a resource's Ref to `<Type>`, GetAtt to `<Type.Attribute>`. */
 function resolver(template: Json, parameters: Record<string, string>) {
   const resources = template.Resources;
-  const values: Record<string, string> = {};
+  const values: Record<string, Json> = {};
   for (const [name, p] of Object.entries<Json>(template.Parameters ?? {})) {
     if ("Default" in p) values[name] = String(p.Default);
   }
-  Object.assign(values, parameters, {
+  Object.assign(values, parameters);
+  // As CloudFormation reads a CommaDelimitedList: a list, "" being a list of one empty string.
+  for (const [name, p] of Object.entries<Json>(template.Parameters ?? {})) {
+    if (p.Type === "CommaDelimitedList" && name in values) values[name] = values[name].split(",");
+  }
+  Object.assign(values, {
     "AWS::Region": ENV.region,
     "AWS::AccountId": ENV.account,
     "AWS::Partition": "aws",
@@ -226,9 +232,14 @@ interface Case {
 }
 const CASES: Case[] = [
   { name: "SSM build, parameter created, a pool owned elsewhere", sam: { MappingSource: "ssm", UserPoolId: POOL_ID }, cdk: {} },
-  { name: "file-only build", sam: { MappingSource: "file", UserPoolId: POOL_ID }, cdk: { mappingSource: "file" } },
+  // Lookup tables given to the file-only build grant nothing on either side (it refuses lookups).
   {
-    name: "existing SecureString parameter with a key, label, mode, refresh, environment, alarm topic",
+    name: "file-only build",
+    sam: { MappingSource: "file", UserPoolId: POOL_ID, LookupTableArns: TABLES.join(",") },
+    cdk: { mappingSource: "file", lookupTableArns: TABLES },
+  },
+  {
+    name: "existing SecureString parameter with a key, label, mode, refresh, environment, alarm topic, lookup tables",
     sam: {
       MappingSource: "ssm",
       UserPoolId: POOL_ID,
@@ -241,6 +252,7 @@ const CASES: Case[] = [
       AlarmTopicArn: TOPIC,
       LogRetentionDays: "90",
       DeploymentType: "Linear10PercentEvery1Minute",
+      LookupTableArns: TABLES.join(","),
     },
     cdk: {
       existingParameterName: "/myapp/dev/claim-mapping",
@@ -251,6 +263,7 @@ const CASES: Case[] = [
       environment: "dev",
       logRetention: 90,
       deploymentConfig: codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_1MINUTE,
+      lookupTableArns: TABLES,
     },
     topic: true,
   },
@@ -295,9 +308,12 @@ describe("drift: the CDK stack deploys what the SAM stack deploys", () => {
       // Neither stack refers to a resource it does not create (CloudFormation would refuse it).
       assert.deepEqual(dangling, []);
       // The comparison is only as good as what it sees: the alarms, roles and the function are there.
-      assert.equal(sam["AWS::CloudWatch::Alarm"].length, 4);
+      // (the lookup failures alarm with the SSM build only)
+      assert.equal(sam["AWS::CloudWatch::Alarm"].length, c.sam.MappingSource === "ssm" ? 5 : 4);
       assert.equal(sam["AWS::IAM::Role"].length, 2);
       assert.equal(sam["AWS::Lambda::Function"].length, 1);
+      const grantsTables = JSON.stringify(sam["AWS::IAM::Role"]).includes("dynamodb:BatchGetItem");
+      assert.equal(grantsTables, c.sam.MappingSource === "ssm" && "LookupTableArns" in c.sam);
       compare(cdk, sam);
     });
   }

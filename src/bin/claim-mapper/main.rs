@@ -55,7 +55,7 @@ async fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::DryRun(args) => commands::dry_run::run(args).await,
-        Command::Explain(args) => commands::explain::run(args),
+        Command::Explain(args) => commands::explain::run(args).await,
         Command::Test(args) => commands::test::run(args).await,
         Command::Diff(args) => commands::diff::run(args).await,
         Command::Schema(args) => commands::schema::run(args),

@@ -53,15 +53,27 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     };
     let after = load::load_file(&args.file)?;
     let today = args.events.today();
-    let items = args.events.lookups.items()?;
+    let source = args.events.lookups.source().await?;
     // An event that cannot be read would compare equal under both mappings: the diff cannot
     // run, so it ends here (exit 2) instead of reporting no changes.
     let mut pairs = Vec::new();
     for f in args.events.files()? {
         let event = load::files::event(&f).map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
         pairs.push((
-            dry_run::run_event(&before.mapping, &f, &event, &items, today),
-            dry_run::run_event(&after.mapping, &f, &event, &items, today),
+            dry_run::run_event(
+                &before.mapping,
+                &f,
+                &event,
+                &source.for_event(&before.mapping, &event).await,
+                today,
+            ),
+            dry_run::run_event(
+                &after.mapping,
+                &f,
+                &event,
+                &source.for_event(&after.mapping, &event).await,
+                today,
+            ),
         ));
     }
     let (report, changed) = if args.json {

@@ -31,9 +31,10 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<Status> {
     let loaded = args.mapping.load().await?;
     let today = args.events.today();
-    let items = args.events.lookups.items()?;
+    let source = args.events.lookups.source().await?;
     if let Some(text) = &args.events.describe {
         let event = super::described(text)?;
+        let items = source.for_event(&loaded.mapping, &event).await;
         let run = dry_run::run_event(&loaded.mapping, Path::new(DESCRIBED), &event, &items, today);
         if args.json {
             say!("{}", run.to_json_line(args.tokens))?;
@@ -53,7 +54,10 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     let (mut all_ok, mut unreadable) = (true, 0);
     for file in files {
         let run = match claim_mapper::load::files::event(&file) {
-            Ok(event) => dry_run::run_event(&loaded.mapping, &file, &event, &items, today),
+            Ok(event) => {
+                let items = source.for_event(&loaded.mapping, &event).await;
+                dry_run::run_event(&loaded.mapping, &file, &event, &items, today)
+            }
             Err(claim_mapper::load::files::ReadError::Unreadable(e)) => {
                 // Not a verdict on the event: stderr, and exit 2 after the rest.
                 eprintln!("error: cannot read event {}: {e}", file.display());

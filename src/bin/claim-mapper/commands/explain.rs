@@ -40,7 +40,7 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<Status> {
+pub async fn run(args: Args) -> anyhow::Result<Status> {
     super::at_default(&args.mapping, settings::DEFAULT_FILE, super::NO_MAPPING)?;
     let loaded = load::load_file(&args.mapping)?;
     let (event, value) = match (&args.event, &args.describe) {
@@ -52,7 +52,8 @@ pub fn run(args: Args) -> anyhow::Result<Status> {
         (None, None) => anyhow::bail!("an event file or --describe is needed"),
     };
     let today = args.today.unwrap_or_else(super::today);
-    let items = args.lookups.items()?;
+    let source = args.lookups.source().await?;
+    let items = source.for_event(&loaded.mapping, &value).await;
     let explained = explain::explain(&loaded.mapping, value, &items, today);
     if args.json {
         let mut line = explained.to_json();

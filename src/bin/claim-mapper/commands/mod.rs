@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use claim_mapper::Mapping;
+use claim_mapper::engine::KnownItems;
 use claim_mapper::load::{self, Loaded};
 use claim_mapper::runtime::settings;
 use time::{Date, OffsetDateTime};
@@ -147,19 +149,54 @@ pub struct Events {
 pub struct Lookups {
     /// What the mapping's lookups find, instead of reading their tables: a YAML file of items by
     /// lookup name and key (docs/lookups.md).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "live_lookups")]
     pub lookup_items: Option<PathBuf>,
+    /// Read the mapping's lookups from their DynamoDB tables, with your AWS credentials
+    /// (`dynamodb:BatchGetItem` on the tables).
+    #[arg(long)]
+    pub live_lookups: bool,
+}
+
+/// Where a command's lookups find their items.
+pub enum ItemSource {
+    /// A `--lookup-items` file's, or none (a rule reading a lookup then fails, saying no item was
+    /// given).
+    Known(KnownItems),
+    /// The tables (`--live-lookups`).
+    #[cfg(feature = "lookups")]
+    Live(claim_mapper::aws::dynamodb::Dynamo),
 }
 
 impl Lookups {
-    /// The `--lookup-items` file's items, else none (a rule reading a lookup then fails, saying
-    /// no item was given).
-    pub fn items(&self) -> anyhow::Result<claim_mapper::engine::KnownItems> {
+    /// Where the items come from: the file read (every problem of it as the error), or a
+    /// DynamoDB client set up.
+    pub async fn source(&self) -> anyhow::Result<ItemSource> {
+        if self.live_lookups {
+            #[cfg(feature = "lookups")]
+            return Ok(ItemSource::Live(
+                claim_mapper::aws::dynamodb::Dynamo::operator().await?,
+            ));
+            #[cfg(not(feature = "lookups"))]
+            anyhow::bail!("this build reads no tables: build it with the `lookups` feature");
+        }
         let Some(path) = &self.lookup_items else {
-            return Ok(Default::default());
+            return Ok(ItemSource::Known(KnownItems::default()));
         };
         claim_mapper::load::files::known_items(path)
+            .map(ItemSource::Known)
             .map_err(|problems| anyhow::anyhow!("{}", problems.join("\n")))
+    }
+}
+
+impl ItemSource {
+    /// What `event`'s lookups under `mapping` find.
+    #[cfg_attr(not(feature = "lookups"), allow(unused_variables))]
+    pub async fn for_event(&self, mapping: &Mapping, event: &serde_json::Value) -> KnownItems {
+        match self {
+            ItemSource::Known(known) => known.clone(),
+            #[cfg(feature = "lookups")]
+            ItemSource::Live(dynamo) => dynamo.read_known(mapping, event).await,
+        }
     }
 }
 

@@ -96,7 +96,8 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
         );
     }
     let today = args.today.unwrap_or_else(super::today);
-    let items = args.lookups.items()?;
+    let items = args.lookups.source().await?;
+    let items = items.for_event(&loaded.mapping, &built.event).await;
     let name = match &args.username {
         Some(user) => format!("{}/{user} via {}", args.user_pool_id, args.client_id),
         None => format!("{}/{}", args.user_pool_id, args.client_id),
