@@ -17,7 +17,7 @@ use aws_sdk_cognitoidentityprovider::types::{PreTokenGenerationLambdaVersionType
 use aws_smithy_types::body::SdkBody;
 use serde_json::{Map, Value};
 
-use super::config::operator_config;
+use super::config::operator_client_config;
 use super::error::api_error;
 use crate::audit::{self, Pool, PoolAttribute, TriggerVersion};
 use crate::workflow::preview::{Directory, Group, User};
@@ -32,10 +32,7 @@ pub struct Cognito {
 impl Cognito {
     /// The client, once a region and credentials are known to be configured.
     pub async fn operator() -> Result<Self, ApiError> {
-        let config = operator_config().await.map_err(|m| ApiError {
-            action: "configuration",
-            kind: ApiErrorKind::Setup(m),
-        })?;
+        let config = operator_client_config(None).await?;
         Ok(Cognito {
             client: Client::new(&config),
         })

@@ -7,6 +7,8 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 
+use crate::workflow::{ApiError, ApiErrorKind};
+
 /// Time limits and retries of AWS calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
@@ -105,17 +107,21 @@ pub async fn sdk_config(budget: Budget) -> aws_config::SdkConfig {
         .await
 }
 
-/// The configuration of operator commands ([`Budget::OPERATOR`]), once a region and credentials
-/// are known to be configured; else, in one sentence, which is missing (not the SDK's chain of
-/// errors).
-pub async fn operator_config() -> Result<aws_config::SdkConfig, &'static str> {
-    operator_config_in(None).await
+/// The configuration of operator commands ([`Budget::OPERATOR`]) in `region` when given, else in
+/// the configured one, once a region and credentials are known to be configured; else, in one
+/// sentence, which is missing (not the SDK's chain of errors), as the error of the
+/// `configuration` step.
+pub async fn operator_client_config(
+    region: Option<&str>,
+) -> Result<aws_config::SdkConfig, ApiError> {
+    operator_config_in(region).await.map_err(|m| ApiError {
+        action: "configuration",
+        kind: ApiErrorKind::Setup(m),
+    })
 }
 
-/// [`operator_config`] in `region` when given, else in the configured one.
-pub async fn operator_config_in(
-    region: Option<&str>,
-) -> Result<aws_config::SdkConfig, &'static str> {
+/// [`operator_client_config`]'s configuration, or which of region and credentials is missing.
+async fn operator_config_in(region: Option<&str>) -> Result<aws_config::SdkConfig, &'static str> {
     use aws_sdk_ssm::config::ProvideCredentials;
 
     let mut config = sdk_config(Budget::OPERATOR).await;

@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde_json::{Map, Number, Value};
 
-use super::config::{Budget, operator_config, sdk_config};
+use super::config::{Budget, operator_client_config, sdk_config};
 use super::error::api_error;
 use crate::engine::{self, Fetched, KnownItems, LookupFailure};
 use crate::mapping::Mapping;
@@ -51,10 +51,7 @@ impl Dynamo {
     /// The client the CLI uses ([`Budget::OPERATOR`]), once a region and credentials are known to
     /// be configured: a missing one is said in one sentence.
     pub async fn operator() -> Result<Self, ApiError> {
-        let config = operator_config().await.map_err(|m| ApiError {
-            action: "configuration",
-            kind: ApiErrorKind::Setup(m),
-        })?;
+        let config = operator_client_config(None).await?;
         Ok(Dynamo {
             client: Client::new(&config),
         })
@@ -119,7 +116,10 @@ impl Dynamo {
             for (table, items) in output.responses.unwrap_or_default() {
                 for item in items {
                     for (i, read) in reads.iter().enumerate() {
-                        if found[i].is_none() && read.table == table && holds_key(&item, read.key) {
+                        if found[i].is_none()
+                            && same_table(read.table, &table)
+                            && holds_key(&item, read.key)
+                        {
                             found[i] = Some(Fetched::Item(to_json(&item, read)));
                         }
                     }
@@ -196,6 +196,18 @@ fn tables<'a>(reads: &[Read<'a>]) -> Vec<(&'a str, KeysAndAttributes)> {
             (table, keys)
         })
         .collect()
+}
+
+/// Whether `a` and `b` name the same table, each by name or ARN: a request may name a table by
+/// its ARN (API Reference, `BatchGetItem`, `RequestItems`), and the answer is matched whichever
+/// way DynamoDB names it back.
+fn same_table(a: &str, b: &str) -> bool {
+    let name = |t: &str| t.rsplit_once(":table/").map(|(_, name)| name.to_owned());
+    match (name(a), name(b)) {
+        (Some(_), Some(_)) | (None, None) => a == b,
+        (Some(name), None) => name == b,
+        (None, Some(name)) => name == a,
+    }
 }
 
 /// Whether `item` holds `key`'s values.
@@ -355,6 +367,16 @@ mod tests {
         let key = [("pk", "TENANT#a".to_owned())];
         let other = [("pk", "TENANT#b".to_owned())];
         assert!(holds_key(&item, &key));
+        assert!(same_table("tenants", "tenants"));
+        assert!(same_table(
+            "arn:aws:dynamodb:eu-west-1:111122223333:table/tenants",
+            "tenants"
+        ));
+        assert!(!same_table("tenants", "plans"));
+        assert!(!same_table(
+            "arn:aws:dynamodb:eu-west-1:111122223333:table/tenants",
+            "arn:aws:dynamodb:eu-west-1:444455556666:table/tenants"
+        ));
         assert!(!holds_key(&item, &other));
         let plan = ["plan".to_owned()];
         let read = Read {

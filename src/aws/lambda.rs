@@ -4,7 +4,7 @@
 use aws_sdk_lambda::Client;
 use serde_json::Value;
 
-use super::config::operator_config;
+use super::config::operator_client_config;
 use super::error::api_error;
 use crate::workflow::permission::{COGNITO_PRINCIPAL, Permission};
 use crate::workflow::trigger::FunctionArn;
@@ -19,10 +19,7 @@ pub struct Lambda {
 impl Lambda {
     /// The client, once a region and credentials are known to be configured.
     pub async fn operator() -> Result<Self, ApiError> {
-        let config = operator_config().await.map_err(|m| ApiError {
-            action: "configuration",
-            kind: ApiErrorKind::Setup(m),
-        })?;
+        let config = operator_client_config(None).await?;
         Ok(Lambda {
             client: Client::new(&config),
         })

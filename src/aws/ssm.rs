@@ -4,7 +4,7 @@
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType};
 
-use super::config::{Budget, operator_config_in, sdk_config};
+use super::config::{Budget, operator_client_config, sdk_config};
 use super::error::api_error;
 use crate::workflow::parameter::{Existing, Fetched, Kind, ParameterRef, ParameterStore, Put};
 use crate::workflow::{ApiError, ApiErrorKind};
@@ -34,10 +34,7 @@ impl Ssm {
     /// [`Ssm::operator`] in `region` when given (`push` and `release` to several Regions), else
     /// in the configured one.
     pub async fn operator_in(region: Option<&str>) -> Result<Self, ApiError> {
-        let config = operator_config_in(region).await.map_err(|m| ApiError {
-            action: "configuration",
-            kind: ApiErrorKind::Setup(m),
-        })?;
+        let config = operator_client_config(region).await?;
         Ok(Ssm {
             client: Client::new(&config),
             budget: Budget::OPERATOR,

@@ -153,7 +153,8 @@ impl Cache {
     }
 
     /// How many answers are held for the lookup named `name`, and their bytes.
-    pub fn held(&self, name: &str) -> (usize, usize) {
+    #[cfg(test)]
+    fn held(&self, name: &str) -> (usize, usize) {
         self.lookups
             .get(name)
             .map_or((0, 0), |c| (c.entries.len(), c.bytes))
