@@ -83,10 +83,12 @@ fn evaluated(
     let file = Path::new(event_name);
     let run = match Payload::from_file(event.as_bytes()) {
         Ok(value) => {
-            out["explain"] = json!(
-                explain::explain(mapping, value.clone(), &Default::default(), today).to_human()
-            );
-            dry_run::run_event(mapping, file, &value, today)
+            // The page has no table: a rule reading a lookup says no item was given, as the
+            // CLI does without `--lookup-items`.
+            let items = Default::default();
+            out["explain"] =
+                json!(explain::explain(mapping, value.clone(), &items, today).to_human());
+            dry_run::run_event(mapping, file, &value, &items, today)
         }
         Err(not_an_event) => {
             // As `explain` on such a file: the command cannot run.
