@@ -15,7 +15,7 @@ use serde_json::{Map, Number, Value};
 
 use super::config::{Budget, operator_client_config, sdk_config};
 use super::error::api_error;
-use crate::engine::{self, Fetched, KnownItems, LookupFailure};
+use crate::engine::{self, Fetched, KnownItems, LookupFailure, LookupRequest};
 use crate::mapping::Mapping;
 use crate::workflow::{ApiError, ApiErrorKind};
 
@@ -32,6 +32,17 @@ pub struct Read<'a> {
     pub key: &'a [(&'a str, String)],
     /// The item's attributes to read; empty for the whole item.
     pub attributes: &'a [String],
+}
+
+impl<'a> Read<'a> {
+    /// What `request` reads.
+    pub fn of(request: &'a LookupRequest) -> Read<'a> {
+        Read {
+            table: &request.lookup.table,
+            key: &request.key,
+            attributes: &request.lookup.attributes,
+        }
+    }
 }
 
 /// A DynamoDB client set up once with the time limits and retries of a [`Budget`].
@@ -64,15 +75,7 @@ impl Dynamo {
         let Ok(plan) = engine::plan_lookups(mapping, event) else {
             return known;
         };
-        let reads: Vec<Read> = plan
-            .requests()
-            .iter()
-            .map(|r| Read {
-                table: &r.lookup.table,
-                key: &r.key,
-                attributes: &r.lookup.attributes,
-            })
-            .collect();
+        let reads: Vec<Read> = plan.requests().iter().map(Read::of).collect();
         if reads.is_empty() {
             return known;
         }

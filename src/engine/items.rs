@@ -3,10 +3,15 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::Value;
 
-/// Why a lookup gave no answer. Carries no key or value: it reaches logs and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Why a lookup gave no answer. Carries no key or value: it reaches logs and metrics. A fixture's
+/// `fails:` names one, as [`LookupFailure::name`] spells it (not `not_fetched`, which only a read
+/// not made gives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum LookupFailure {
     /// The read took longer than the lookup's `timeout_ms`.
     TimedOut,
@@ -17,6 +22,7 @@ pub enum LookupFailure {
     /// The read failed (no such table, access denied, network).
     Error,
     /// Nothing fetched the item: a dry-run without an item for this key in its fixture.
+    #[serde(skip)]
     NotFetched,
 }
 

@@ -232,17 +232,7 @@ pub struct KnownItem {
     missing: bool,
     /// The read fails: `timed_out`, `over_budget`, `throttled` or `error`.
     #[serde(default)]
-    fails: Option<KnownFailure>,
-}
-
-/// How a known read fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-enum KnownFailure {
-    TimedOut,
-    OverBudget,
-    Throttled,
-    Error,
+    fails: Option<LookupFailure>,
 }
 
 impl KnownItems {
@@ -298,16 +288,8 @@ impl KnownItems {
         let (item, missing, fails) = match fetched {
             Fetched::Item(item) => (Some(item), false, None),
             Fetched::Missing => (None, true, None),
-            Fetched::Failed(failure) => {
-                let failure = match failure {
-                    LookupFailure::TimedOut => KnownFailure::TimedOut,
-                    LookupFailure::OverBudget => KnownFailure::OverBudget,
-                    LookupFailure::Throttled => KnownFailure::Throttled,
-                    LookupFailure::Error => KnownFailure::Error,
-                    LookupFailure::NotFetched => return,
-                };
-                (None, false, Some(failure))
-            }
+            Fetched::Failed(LookupFailure::NotFetched) => return,
+            Fetched::Failed(failure) => (None, false, Some(failure)),
         };
         let key = request
             .key
@@ -336,12 +318,7 @@ impl KnownItems {
         })?;
         Some(match (&entry.item, entry.fails) {
             (Some(item), _) => Fetched::Item(item.clone()),
-            (None, Some(failure)) => Fetched::Failed(match failure {
-                KnownFailure::TimedOut => LookupFailure::TimedOut,
-                KnownFailure::OverBudget => LookupFailure::OverBudget,
-                KnownFailure::Throttled => LookupFailure::Throttled,
-                KnownFailure::Error => LookupFailure::Error,
-            }),
+            (None, Some(failure)) => Fetched::Failed(failure),
             (None, None) => Fetched::Missing,
         })
     }
@@ -479,6 +456,25 @@ mod tests {
             &[],
         );
         assert_eq!(needed(&m, &e).len(), 1);
+    }
+
+    #[test]
+    fn groups_the_evaluation_cannot_read_are_not_piped_for_the_plan_either() {
+        // The pipeline would make `admins` from the attribute, but the event's groups are
+        // unreadable: the evaluation runs no pipeline, so the rule does not apply and its item
+        // is not read.
+        let m = Mapping::from_yaml(
+            "version: 1\nlookups:\n  tenant: {table: tenants, key: {pk: '{custom:tenant_id}'}}\ngroups:\n  from: [cognito, {attribute: custom:roles}]\nclaims:\n  - {claim: plan, from: lookup.tenant.plan, when: {groups: [admins]}}\n",
+            "t.yaml",
+        )
+        .unwrap();
+        let mut e = event(
+            "2",
+            json!({"custom:tenant_id": "acme", "custom:roles": "[admins]"}),
+            &[],
+        );
+        e["request"]["groupConfiguration"]["groupsToOverride"] = json!("admins");
+        assert!(needed(&m, &e).is_empty());
     }
 
     #[test]

@@ -69,11 +69,7 @@ impl Lookups {
             let requests = plan.requests();
             let reads: Vec<Read> = to_read
                 .iter()
-                .map(|(i, ..)| Read {
-                    table: &requests[*i].lookup.table,
-                    key: &requests[*i].key,
-                    attributes: &requests[*i].lookup.attributes,
-                })
+                .map(|(i, ..)| Read::of(&requests[*i]))
                 .collect();
             let longest = to_read
                 .iter()

@@ -18,10 +18,7 @@ fn client() -> (aws_sdk_dynamodb::Client, tokio::runtime::Runtime) {
             "test", "test", None, None, "test",
         ))
         .build();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = super::runtime();
     (aws_sdk_dynamodb::Client::from_conf(config), runtime)
 }
 

@@ -18,6 +18,14 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// The repository root.
+/// A runtime to drive an AWS client of the tests.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

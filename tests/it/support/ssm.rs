@@ -40,10 +40,7 @@ fn client() -> (aws_sdk_ssm::Client, tokio::runtime::Runtime) {
             "test", "test", None, None, "test",
         ))
         .build();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = super::runtime();
     (aws_sdk_ssm::Client::from_conf(config), runtime)
 }
 
