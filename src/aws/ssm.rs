@@ -6,7 +6,9 @@ use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType};
 
 use super::config::{Budget, operator_client_config, sdk_config};
 use super::error::api_error;
-use crate::workflow::parameter::{Existing, Fetched, Kind, ParameterRef, ParameterStore, Put};
+use crate::workflow::parameter::{
+    Existing, Fetched, Kind, ParameterRef, ParameterStore, Put, Selector,
+};
 use crate::workflow::{ApiError, ApiErrorKind};
 
 /// An SSM client set up once with the time limits and retries of a [`Budget`].
@@ -45,10 +47,88 @@ impl Ssm {
     /// retry would before they try again, and which must not add to the load that throttled them.
     pub async fn fetch_once(&self, parameter: &ParameterRef) -> Result<Fetched, ApiError> {
         // The override replaces the client's timeouts too: they are given again.
-        let once = aws_sdk_ssm::config::Builder::default()
+        self.get(parameter, Some(self.once())).await
+    }
+
+    /// [`ParameterStore::fetch_labels`] once, without retrying, as [`Ssm::fetch_once`].
+    pub async fn fetch_labels_once(
+        &self,
+        name: &str,
+        labels: &[String],
+    ) -> Result<Vec<(String, Fetched)>, ApiError> {
+        self.get_labels(name, labels, Some(self.once())).await
+    }
+
+    fn once(&self) -> aws_sdk_ssm::config::Builder {
+        aws_sdk_ssm::config::Builder::default()
             .retry_config(aws_config::retry::RetryConfig::disabled())
-            .timeout_config(self.budget.timeouts());
-        self.get(parameter, Some(once)).await
+            .timeout_config(self.budget.timeouts())
+    }
+
+    async fn get_labels(
+        &self,
+        name: &str,
+        labels: &[String],
+        config: Option<aws_sdk_ssm::config::Builder>,
+    ) -> Result<Vec<(String, Fetched)>, ApiError> {
+        let request = self
+            .client
+            .get_parameters()
+            .set_names(Some(labels.iter().map(|l| format!("{name}:{l}")).collect()))
+            .with_decryption(true);
+        let out = match config.clone() {
+            Some(config) => request.customize().config_override(config).send().await,
+            None => request.send().await,
+        }
+        .map_err(|e| api_error("GetParameters", e))?;
+        // A label on no version comes back among the invalid names, not as an error.
+        let invalid = out.invalid_parameters();
+        let set: Vec<&String> = labels
+            .iter()
+            .filter(|l| !invalid.iter().any(|i| *i == format!("{name}:{l}")))
+            .collect();
+        let fetched = |p: &aws_sdk_ssm::types::Parameter| {
+            p.value().map(|text| Fetched {
+                text: text.to_owned(),
+                version: p.version(),
+            })
+        };
+        let parameters = out.parameters();
+        // Each answer names the label it was read at (`Selector`); without it, a single label set
+        // is matched to the single answer, and several are read one by one.
+        let by_selector: Option<Vec<(String, Fetched)>> = parameters
+            .iter()
+            .map(|p| {
+                let label = p.selector()?.rsplit(':').next()?;
+                Some((label.to_owned(), fetched(p)?))
+            })
+            .collect();
+        match (by_selector, set.as_slice(), parameters) {
+            (Some(found), _, _) if found.len() == set.len() => Ok(found),
+            (_, [label], [parameter]) => Ok(fetched(parameter)
+                .map(|f| ((*label).clone(), f))
+                .into_iter()
+                .collect()),
+            _ => {
+                let mut found = Vec::new();
+                for label in set {
+                    let at = ParameterRef {
+                        name: name.to_owned(),
+                        selector: Some(Selector::Label(label.clone())),
+                    };
+                    match self.get(&at, config.clone()).await {
+                        Ok(f) => found.push((label.clone(), f)),
+                        // Moved off between the two calls.
+                        Err(ApiError {
+                            kind: ApiErrorKind::NotFound,
+                            ..
+                        }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(found)
+            }
+        }
     }
 
     async fn get(
@@ -155,5 +235,25 @@ impl ParameterStore for Ssm {
                 },
             }),
         }
+    }
+
+    async fn fetch_labels(
+        &self,
+        name: &str,
+        labels: &[String],
+    ) -> Result<Vec<(String, Fetched)>, ApiError> {
+        self.get_labels(name, labels, None).await
+    }
+
+    async fn unlabel(&self, name: &str, version: i64, label: &str) -> Result<(), ApiError> {
+        self.client
+            .unlabel_parameter_version()
+            .name(name)
+            .parameter_version(version)
+            .labels(label)
+            .send()
+            .await
+            .map_err(|e| api_error("UnlabelParameterVersion", e))?;
+        Ok(())
     }
 }

@@ -10,14 +10,17 @@ use serde_json::value::RawValue;
 use time::{Date, OffsetDateTime};
 use tracing::Instrument;
 
+use super::candidate::Candidate;
 use super::live::{Fixed, Live, RefreshCounts};
-use super::metrics::{InvocationMetrics, LookupCounts, Metrics, Tally};
+use super::metrics::{CandidateCount, InvocationMetrics, LookupCounts, Metrics, Tally};
 use super::settings::{self, Mode, Settings};
+use crate::engine::ResponseView;
 use crate::engine::{self, ApplyError, EventError, Items, Payload, Reply};
 use crate::load::{self, LoadError, Loaded};
 use crate::mapping::Mapping;
 use crate::report::diff::NamedDifferences;
 use crate::report::preview::{self, Mark};
+use crate::workflow::candidate::Role;
 
 impl From<ApplyError> for Diagnostic {
     fn from(error: ApplyError) -> Diagnostic {
@@ -166,7 +169,12 @@ pub async fn init(settings: &Settings) -> Result<super::live::Refreshing, LoadEr
         every: settings.refresh,
     };
     let loaded = load_at_start(&from, settings.file.as_deref()).await?;
-    Ok(Refreshing::new(loaded, Some(from)))
+    let from_parameter = matches!(loaded.origin, load::Origin::Ssm { .. });
+    let live = Refreshing::new(loaded, Some(from));
+    if from_parameter {
+        live.read_candidate().await;
+    }
+    Ok(live)
 }
 
 /// Serves invocations with `live` in `mode` until the runtime shuts the process down, writing
@@ -259,6 +267,10 @@ trait Invoke: Copy + Send + Sync + 'static {
     /// only a mapping with lookups pays for.
     fn read(event: &Self::Event) -> Option<std::borrow::Cow<'_, Value>>;
 
+    /// The event and the response an answer holds, when it is the mapping's reply (apply mode):
+    /// what a shadow candidate is evaluated on and compared with.
+    fn replied(answer: &Self::Answer) -> Option<(&Value, ResponseView)>;
+
     /// Answers one invocation with `loaded` and the items of its lookups, and says what it did.
     fn invoke(
         self,
@@ -279,6 +291,10 @@ impl Invoke for Apply {
 
     fn read(event: &Value) -> Option<std::borrow::Cow<'_, Value>> {
         Some(std::borrow::Cow::Borrowed(event))
+    }
+
+    fn replied(answer: &InvocationReply) -> Option<(&Value, ResponseView)> {
+        Some((&answer.borrow_owner().event, answer.response()))
     }
 
     fn invoke(
@@ -313,6 +329,10 @@ impl Invoke for Evaluate {
             .map(std::borrow::Cow::Owned)
     }
 
+    fn replied(_: &Box<RawValue>) -> Option<(&Value, ResponseView)> {
+        None
+    }
+
     fn invoke(
         self,
         loaded: Arc<Loaded>,
@@ -342,15 +362,29 @@ async fn serve_as<I: Invoke>(
     let metrics = metrics.map(Arc::new);
     let tables = Arc::new(tables);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload<I::Event>>| {
-        let (start, span) = Start::begin(&*live, &cold, &metrics);
+        let payload = event.payload.0;
+        let (start, span) = Start::begin::<I>(&*live, &cold, &metrics, &payload);
         let tables = Arc::clone(&tables);
         async move {
-            let payload = event.payload.0;
             let read = payload.as_ref().ok().and_then(I::read);
-            let (items, lookups) = tables.items(&start.loaded.mapping, read.as_deref()).await;
+            let (items, lookups) = tables.items(&start.served.mapping, read.as_deref()).await;
             drop(read);
-            let (answer, tally) = mode.invoke(Arc::clone(&start.loaded), payload, items);
-            start.finish(I::APPLIES, Tally { lookups, ..tally });
+            let (answer, tally) = mode.invoke(Arc::clone(&start.served), payload, items);
+            let candidate = match &start.candidate {
+                Some(candidate) if I::APPLIES => {
+                    let replied = answer.as_ref().ok().and_then(I::replied);
+                    Some(beside(candidate, start.canary, &tally, replied, &*tables).await)
+                }
+                _ => None,
+            };
+            start.finish(
+                I::APPLIES,
+                Tally {
+                    lookups,
+                    candidate,
+                    ..tally
+                },
+            );
             answer
         }
         .instrument(span)
@@ -358,32 +392,59 @@ async fn serve_as<I: Invoke>(
     .await
 }
 
-/// The start of an invocation: the live mapping (after a refresh if one is due), whether it is
-/// the first event of the process, and (with metrics on) the refreshes since the last one.
+/// The start of an invocation: the live mapping (after a refresh if one is due), the candidate
+/// beside it and whether its canary serves this event, whether it is the first event of the
+/// process, and (with metrics on) the refreshes since the last one.
 struct Start {
-    loaded: Arc<Loaded>,
+    /// The mapping that serves the event: the live one, or the canary.
+    served: Arc<Loaded>,
+    /// The release's candidate (apply mode).
+    candidate: Option<Arc<Candidate>>,
+    /// The canary serves the event.
+    canary: bool,
     cold_start: bool,
     metrics: Option<(Arc<Metrics>, Option<RefreshCounts>)>,
 }
 
 impl Start {
     /// Starts an invocation, with the span that every line logged for the event carries: the
-    /// live mapping and whether this is the first event of the process (`lambda_runtime`'s own
-    /// span adds the request id).
-    fn begin(
+    /// live mapping, the canary when it serves the event, and whether this is the first event of
+    /// the process (`lambda_runtime`'s own span adds the request id).
+    fn begin<I: Invoke>(
         live: &impl Live,
         cold: &AtomicBool,
         metrics: &Option<Arc<Metrics>>,
+        payload: &Result<I::Event, EventError>,
     ) -> (Start, tracing::Span) {
         live.poll();
         let loaded = live.current();
+        // Only apply mode serves a candidate: shadow and compare modes apply nothing.
+        let candidate = live.candidate().filter(|_| I::APPLIES);
+        let canary = candidate.as_ref().is_some_and(|c| {
+            let event = payload.as_ref().ok().and_then(I::read);
+            event.is_some_and(|e| c.serves(&e))
+        });
         let cold_start = cold.swap(false, Ordering::Relaxed);
-        let span = tracing::info_span!("mapping", live = %loaded.describe(), cold_start);
+        let span = tracing::info_span!(
+            "mapping",
+            live = %loaded.describe(),
+            canary = tracing::field::Empty,
+            cold_start
+        );
+        let served = match &candidate {
+            Some(c) if canary => {
+                span.record("canary", tracing::field::display(c.loaded.describe()));
+                Arc::clone(&c.loaded)
+            }
+            _ => loaded,
+        };
         let metrics = metrics
             .as_ref()
             .map(|m| (Arc::clone(m), live.take_refresh_counts()));
         let start = Start {
-            loaded,
+            served,
+            candidate,
+            canary,
             cold_start,
             metrics,
         };
@@ -398,8 +459,66 @@ impl Start {
                 shadow: !applied,
                 tally,
                 refresh,
-                loaded: &self.loaded,
+                loaded: &self.served,
             });
+        }
+    }
+}
+
+/// What the release's candidate did beside the invocation: a canary counts the sign-in (and is
+/// rolled back on this instance when it fails more than the live mapping); a shadow candidate is
+/// evaluated on the event and its response compared with the live one's, by name only.
+async fn beside(
+    candidate: &Candidate,
+    canary: bool,
+    tally: &Tally,
+    replied: Option<(&Value, ResponseView)>,
+    tables: &impl Tables,
+) -> CandidateCount {
+    match candidate.role {
+        Role::Canary { .. } => {
+            let rolled_back = candidate.record(canary, tally.refused || tally.skipped > 0);
+            if let Some(why) = rolled_back {
+                tracing::error!(
+                    candidate = %candidate.loaded.describe(),
+                    canary_sign_ins = why.canary_sign_ins,
+                    canary_failed = why.canary_failed,
+                    live_sign_ins = why.live_sign_ins,
+                    live_failed = why.live_failed,
+                    "canary rolled back on this instance: it refused or skipped more sign-ins \
+                     than the live mapping; the live mapping serves every user here"
+                );
+            }
+            CandidateCount::Canary {
+                served: canary,
+                rolled_back: rolled_back.is_some(),
+            }
+        }
+        Role::Shadow => {
+            let Some((event, live)) = replied else {
+                // The live mapping refused the event: nothing to compare with.
+                return CandidateCount::Shadow {
+                    differs: false,
+                    would_fail: false,
+                };
+            };
+            let mapping = &candidate.loaded.mapping;
+            let (items, _) = tables.items(mapping, Some(event)).await;
+            let done = engine::apply_with(mapping, event, &items, today(mapping), &mut ())
+                .and_then(Reply::into_owned);
+            match done {
+                Ok(done) => CandidateCount::Shadow {
+                    differs: !log_differences(&live, &done.response(), Beside::Candidate),
+                    would_fail: false,
+                },
+                Err(error) => {
+                    tracing::warn!(%error, "candidate: the shadow candidate would fail this sign-in");
+                    CandidateCount::Shadow {
+                        differs: true,
+                        would_fail: true,
+                    }
+                }
+            }
         }
     }
 }
@@ -436,6 +555,17 @@ impl InvocationReply {
         InvocationReply::try_new(invocation, |it| {
             engine::apply_with(&it.loaded.mapping, &it.event, &it.items, today, observer)
         })
+    }
+}
+
+impl InvocationReply {
+    /// The response the reply holds, read back as compare mode reads one.
+    fn response(&self) -> ResponseView {
+        let reply = self.borrow_dependent();
+        serde_json::to_value(reply)
+            .ok()
+            .and_then(|event| engine::read_response(&event, reply.shape()).ok())
+            .unwrap_or_default()
     }
 }
 
@@ -596,33 +726,8 @@ pub fn compare(
                     return Ok(payload);
                 }
             };
-            let mut agree = given.groups == ours.groups;
-            if !agree {
-                tracing::info!("compare: the mapping's group override differs from the event's");
-            }
-            for (token, theirs, mine) in [
-                ("id", &given.id, &ours.id),
-                ("access", &given.access, &ours.access),
-            ] {
-                let d = NamedDifferences::between(theirs, mine);
-                if d.is_empty() {
-                    continue;
-                }
-                agree = false;
-                tracing::info!(
-                    token,
-                    missing = %d.missing.join(","),
-                    extra = %d.extra.join(","),
-                    changed = %d.changed.join(","),
-                    suppressed = %d.suppressed.join(","),
-                    scopes = %d.scopes.join(","),
-                    "compare: the mapping's response differs from the event's"
-                );
-            }
+            let agree = log_differences(&given, &ours, Beside::Event);
             tally.would_change = !agree;
-            if agree {
-                tracing::info!("compare: the mapping's response matches the event's");
-            }
             warn_notes(&done.notes, Mode::Compare);
             warn_skipped(&done.skipped, Mode::Compare);
         }
@@ -632,6 +737,59 @@ pub fn compare(
         }
     }
     Ok(payload)
+}
+
+/// What a response is compared with, for the log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Beside {
+    /// Compare mode: the mapping's response beside the one the event carries.
+    Event,
+    /// A shadow candidate's response beside the live mapping's.
+    Candidate,
+}
+
+/// Logs where `ours` differs from `expected` (group override; per token the claim and scope
+/// names only, never a value); whether they agree.
+fn log_differences(expected: &ResponseView, ours: &ResponseView, beside: Beside) -> bool {
+    let (groups, differs, matches) = match beside {
+        Beside::Event => (
+            "compare: the mapping's group override differs from the event's",
+            "compare: the mapping's response differs from the event's",
+            "compare: the mapping's response matches the event's",
+        ),
+        Beside::Candidate => (
+            "candidate: the shadow candidate's group override differs from the live mapping's",
+            "candidate: the shadow candidate's response differs from the live mapping's",
+            "candidate: the shadow candidate's response matches the live mapping's",
+        ),
+    };
+    let mut agree = expected.groups == ours.groups;
+    if !agree {
+        tracing::info!("{groups}");
+    }
+    for (token, theirs, mine) in [
+        ("id", &expected.id, &ours.id),
+        ("access", &expected.access, &ours.access),
+    ] {
+        let d = NamedDifferences::between(theirs, mine);
+        if d.is_empty() {
+            continue;
+        }
+        agree = false;
+        tracing::info!(
+            token,
+            missing = %d.missing.join(","),
+            extra = %d.extra.join(","),
+            changed = %d.changed.join(","),
+            suppressed = %d.suppressed.join(","),
+            scopes = %d.scopes.join(","),
+            "{differs}"
+        );
+    }
+    if agree {
+        tracing::info!("{matches}");
+    }
+    agree
 }
 
 /// The payload as it came, and the event as read with what the Lambda would return for it (or

@@ -11,12 +11,18 @@
 
 use std::sync::Arc;
 
+use super::candidate::Candidate;
 use crate::load::Loaded;
 
 /// Where an invocation gets its mapping.
 pub trait Live: Send + Sync + 'static {
     /// The mapping to use for this invocation.
     fn current(&self) -> Arc<Loaded>;
+
+    /// The candidate beside the live mapping (a canary or a shadow), if a release has one.
+    fn candidate(&self) -> Option<Arc<Candidate>> {
+        None
+    }
 
     /// Called at the start of each invocation; may start background work, never blocks.
     fn poll(&self) {}
@@ -66,11 +72,12 @@ mod refresh {
     use std::sync::{Arc, Mutex, RwLock};
     use std::time::{Duration, Instant};
 
-    use super::{Live, RefreshCounts};
+    use super::{Candidate, Live, RefreshCounts};
     use crate::aws::ssm::Ssm;
     use crate::load::{self, LoadError, Loaded, Origin};
     use crate::mapping::compile;
     use crate::workflow::ApiErrorKind;
+    use crate::workflow::candidate::{self, Role};
     use crate::workflow::parameter::ParameterRef;
 
     /// What a refresh reads.
@@ -84,10 +91,12 @@ mod refresh {
         pub every: Duration,
     }
 
-    /// A mapping that may be replaced by a newer parameter version.
+    /// A mapping that may be replaced by a newer parameter version, with the candidate a release
+    /// puts beside it.
     #[derive(Debug, Clone)]
     pub struct Refreshing {
         current: Arc<RwLock<Arc<Loaded>>>,
+        candidate: Arc<RwLock<Option<Arc<Candidate>>>>,
         refresher: Option<Arc<Refresher>>,
     }
 
@@ -104,6 +113,10 @@ mod refresh {
         rejected: Mutex<Option<(i64, String)>>,
         /// How refreshes ended since the counts were last taken.
         counts: Counters,
+        /// The last candidate version rejected, as `rejected` for the live one.
+        candidate_rejected: Mutex<Option<(i64, String)>>,
+        /// Candidates could not be read at the last try: said once, not at every refresh.
+        candidates_unread: AtomicBool,
     }
 
     /// [`RefreshCounts`], counted as refreshes end (in the background) and taken by invocations.
@@ -148,16 +161,31 @@ mod refresh {
                         in_flight: AtomicBool::new(false),
                         rejected: Mutex::new(None),
                         counts: Default::default(),
+                        candidate_rejected: Mutex::new(None),
+                        candidates_unread: AtomicBool::new(false),
                     })
                 });
             Refreshing {
                 current: Arc::new(RwLock::new(Arc::new(loaded))),
+                candidate: Arc::new(RwLock::new(None)),
                 refresher,
+            }
+        }
+
+        /// Reads the release's candidate, as every refresh does: at init, so that a new instance
+        /// serves a canary's users as the others do from its first sign-in.
+        pub async fn read_candidate(&self) {
+            if let Some(r) = &self.refresher {
+                r.read_candidate(self).await;
             }
         }
 
         fn replace(&self, loaded: Loaded) {
             *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(loaded);
+        }
+
+        fn set_candidate(&self, candidate: Option<Arc<Candidate>>) {
+            *self.candidate.write().unwrap_or_else(|e| e.into_inner()) = candidate;
         }
     }
 
@@ -165,6 +193,13 @@ mod refresh {
         fn current(&self) -> Arc<Loaded> {
             // A poisoned lock still holds a complete mapping: the swap is a single assignment.
             Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+        }
+
+        fn candidate(&self) -> Option<Arc<Candidate>> {
+            self.candidate
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
         }
 
         fn poll(&self) {
@@ -253,6 +288,9 @@ mod refresh {
                     }
                 }
             }
+            if failed.is_none() {
+                self.read_candidate(live).await;
+            }
             let failures = match failed {
                 Some(_) => self.failures.fetch_add(1, Ordering::Relaxed) + 1,
                 None => {
@@ -264,6 +302,97 @@ mod refresh {
             let wait = next_delay(self.from.every, fallback, failed, failures, fastrand::f64());
             *self.due.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now() + wait;
             self.in_flight.store(false, Ordering::Release);
+        }
+    }
+
+    impl Refresher {
+        /// Reads the candidate labels (one `GetParameters` call) and makes the first candidate
+        /// found ([`Role::all`]'s order) the one beside the live mapping: compiled once per
+        /// version, kept with its counts while its version and text stay, dropped when its label
+        /// is gone. A candidate that is not a valid mapping is reported once and not served; when
+        /// the labels cannot be read, the candidate stays as it was.
+        async fn read_candidate(&self, live: &Refreshing) {
+            let name = &self.from.parameter.name;
+            let found = match self
+                .from
+                .ssm
+                .fetch_labels_once(name, &candidate::labels())
+                .await
+            {
+                Ok(found) => {
+                    self.candidates_unread.store(false, Ordering::Relaxed);
+                    found
+                }
+                Err(cause) => {
+                    if !self.candidates_unread.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(
+                            parameter = %name,
+                            cause = %load::ssm_cause(&cause),
+                            "release candidates not read; the candidate stays as it was"
+                        );
+                    }
+                    return;
+                }
+            };
+            let first = Role::all().find_map(|role| {
+                let label = role.label();
+                let (_, fetched) = found.iter().find(|(l, _)| *l == label)?;
+                Some((role, label, fetched))
+            });
+            let current = live.candidate();
+            let Some((role, label, fetched)) = first else {
+                if let Some(ended) = current {
+                    live.set_candidate(None);
+                    tracing::info!(candidate = %ended.loaded.describe(), "release candidate ended");
+                }
+                return;
+            };
+            let digest = compile::digest(&fetched.text);
+            let same = |c: &Candidate| {
+                c.role == role
+                    && c.loaded.mapping.digest() == digest
+                    && matches!(c.loaded.origin, Origin::Ssm { version, .. } if version == fetched.version)
+            };
+            if current.as_deref().is_some_and(same) {
+                return;
+            }
+            let seen = (fetched.version, digest);
+            let mut rejected = self
+                .candidate_rejected
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if rejected.as_ref() == Some(&seen) {
+                return;
+            }
+            let origin = format!("{name}:{label} (version {})", fetched.version);
+            match crate::Mapping::from_yaml(&fetched.text, &origin) {
+                Ok(mapping) => {
+                    let loaded = Loaded {
+                        mapping,
+                        origin: Origin::Ssm {
+                            parameter: format!("{name}:{label}"),
+                            version: fetched.version,
+                        },
+                    };
+                    let candidate = Candidate::new(loaded, role);
+                    tracing::info!(
+                        candidate = %candidate.loaded.describe(),
+                        role = role.name(),
+                        "release candidate loaded"
+                    );
+                    live.set_candidate(Some(Arc::new(candidate)));
+                }
+                Err(error) => {
+                    *rejected = Some(seen);
+                    live.set_candidate(None);
+                    tracing::error!(
+                        parameter = %name,
+                        rejected_candidate = fetched.version,
+                        "{}",
+                        error.redacted()
+                    );
+                }
+            }
         }
     }
 

@@ -199,6 +199,27 @@ pub struct Tally {
     pub would_fail: bool,
     /// What each of the mapping's lookups did.
     pub lookups: LookupCounts,
+    /// With a release candidate beside the live mapping (apply mode): what it did.
+    pub candidate: Option<CandidateCount>,
+}
+
+/// What a release's candidate did for one invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CandidateCount {
+    /// A canary.
+    Canary {
+        /// It served the sign-in.
+        served: bool,
+        /// This invocation rolled it back on the instance.
+        rolled_back: bool,
+    },
+    /// A candidate in shadow.
+    Shadow {
+        /// Its response differs from the live mapping's.
+        differs: bool,
+        /// It would refuse the sign-in.
+        would_fail: bool,
+    },
 }
 
 impl Tally {
@@ -222,7 +243,7 @@ pub struct InvocationMetrics<'a> {
     pub tally: Tally,
     /// Refreshes since the last invocation, when the mapping is refreshed from SSM.
     pub refresh: Option<RefreshCounts>,
-    /// The live mapping.
+    /// The mapping that served the invocation: the live one, or a canary.
     pub loaded: &'a Loaded,
 }
 
@@ -258,6 +279,18 @@ struct Line<'a> {
     /// alarm watches, whatever the lookup's name. Only for a mapping with lookups.
     #[metrics(unit = Count)]
     lookups_failed: Option<u64>,
+    /// A canary is out: it served this sign-in (1) or the live mapping did (0).
+    #[metrics(unit = Count)]
+    canary_served: Option<u64>,
+    /// A canary is out: this invocation rolled it back on the instance (1, once per instance).
+    #[metrics(unit = Count)]
+    canary_rolled_back: Option<u64>,
+    /// A candidate is in shadow: its response differs from the live mapping's.
+    #[metrics(unit = Count)]
+    candidate_differs: Option<u64>,
+    /// A candidate is in shadow: it would refuse the sign-in.
+    #[metrics(unit = Count)]
+    candidate_would_fail: Option<u64>,
     #[metrics(unit = Count)]
     fallback_served: Option<u64>,
     #[metrics(unit = Count)]
@@ -357,6 +390,28 @@ impl Metrics {
             Origin::Fallback(_) => ("fallback", Some(1), None),
             Origin::Ssm { version, .. } => ("ssm", Some(0), u64::try_from(*version).ok()),
         };
+        let (canary_served, canary_rolled_back, candidate_differs, candidate_would_fail) =
+            match tally.candidate {
+                None => (None, None, None, None),
+                Some(CandidateCount::Canary {
+                    served,
+                    rolled_back,
+                }) => (
+                    Some(u64::from(served)),
+                    Some(u64::from(rolled_back)),
+                    None,
+                    None,
+                ),
+                Some(CandidateCount::Shadow {
+                    differs,
+                    would_fail,
+                }) => (
+                    None,
+                    None,
+                    Some(u64::from(differs)),
+                    Some(u64::from(would_fail)),
+                ),
+            };
         let line = Line {
             service: &self.settings.service,
             function_name: &self.settings.function_name,
@@ -375,6 +430,10 @@ impl Metrics {
                     .filter(|c| c.outcome.failed());
                 count(failed.count())
             }),
+            canary_served,
+            canary_rolled_back,
+            candidate_differs,
+            candidate_would_fail,
             fallback_served,
             mapping_refreshed: refresh.map(|r| u64::from(r.refreshed)),
             mapping_refresh_failed: refresh.map(|r| u64::from(r.failed)),
@@ -695,5 +754,46 @@ mod tests {
         assert_eq!(refused["FallbackServed"], 1);
         assert_eq!(refused["InvocationsRefused"], 1);
         assert_eq!(refused["mapping_source"], "fallback");
+    }
+
+    #[test]
+    fn candidate_metrics_appear_only_beside_their_candidate() {
+        let canary = loaded(Origin::Ssm {
+            parameter: "/p:canary-10".into(),
+            version: 8,
+        });
+        let with = |candidate| {
+            line(InvocationMetrics {
+                cold_start: false,
+                shadow: false,
+                tally: Tally {
+                    candidate,
+                    ..Tally::default()
+                },
+                refresh: None,
+                loaded: &canary,
+            })
+        };
+        let served = with(Some(CandidateCount::Canary {
+            served: true,
+            rolled_back: false,
+        }));
+        assert_eq!(served["CanaryServed"], 1);
+        assert_eq!(served["CanaryRolledBack"], 0);
+        assert_eq!(served["mapping_version"], 8, "the version that served");
+        let names = metric_names(&served);
+        assert!(!names.contains(&"CandidateDiffers"), "{names:?}");
+        let shadow = with(Some(CandidateCount::Shadow {
+            differs: true,
+            would_fail: false,
+        }));
+        assert_eq!(shadow["CandidateDiffers"], 1);
+        assert_eq!(shadow["CandidateWouldFail"], 0);
+        assert!(!metric_names(&shadow).contains(&"CanaryServed"));
+        let without = with(None);
+        let none = metric_names(&without);
+        for name in ["CanaryServed", "CanaryRolledBack", "CandidateDiffers"] {
+            assert!(!none.contains(&name), "{name}: {none:?}");
+        }
     }
 }

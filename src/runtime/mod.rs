@@ -5,6 +5,7 @@
 //! Uses the engine, the token preview (for shadow mode) and the SSM client; nothing below imports
 //! it.
 
+pub mod candidate;
 pub mod lambda;
 pub mod live;
 pub mod logging;

@@ -196,6 +196,32 @@ impl ParameterStore for Parameters {
         self.labels.borrow_mut().insert(label.to_owned(), version);
         Ok(())
     }
+
+    async fn fetch_labels(
+        &self,
+        name: &str,
+        labels: &[String],
+    ) -> Result<Vec<(String, Fetched)>, ApiError> {
+        let mut found = Vec::new();
+        for label in labels {
+            let at = ParameterRef {
+                name: name.to_owned(),
+                selector: Some(Selector::Label(label.clone())),
+            };
+            if let Ok(fetched) = self.fetch(&at).await {
+                found.push((label.clone(), fetched));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn unlabel(&self, _: &str, version: i64, label: &str) -> Result<(), ApiError> {
+        let mut labels = self.labels.borrow_mut();
+        if labels.get(label) == Some(&version) {
+            labels.remove(label);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -462,5 +488,81 @@ mod tests {
             ApiErrorKind::Denied("AccessDeniedException".into())
         );
         assert!(denied.labels.borrow().is_empty());
+    }
+
+    #[test]
+    fn a_candidate_replaces_the_last_and_ends_by_promotion_or_abort() {
+        use crate::workflow::candidate::{Promoted, Role, Started, abort, promote, start};
+        let store = Parameters::default();
+        for text in ["v1", "v2", "v3", "bad"] {
+            store.versions.borrow_mut().push(text.to_owned());
+        }
+        store.labels.borrow_mut().insert("live".into(), 1);
+        let valid = |f: &Fetched| {
+            if f.text == "bad" {
+                Err("invalid")
+            } else {
+                Ok(())
+            }
+        };
+        let labels = || {
+            let mut l: Vec<_> = store
+                .labels
+                .borrow()
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect();
+            l.sort();
+            l
+        };
+        let canary = |share| Role::Canary { share };
+        assert_eq!(
+            run(start(&store, "/m", 4, canary(10), valid)).unwrap(),
+            Err("invalid"),
+            "an invalid version is never a candidate"
+        );
+        assert_eq!(labels(), [("live".to_owned(), 1)]);
+        assert_eq!(
+            run(start(&store, "/m", 2, canary(10), valid)).unwrap(),
+            Ok(Started { replaced: vec![] })
+        );
+        // Raised to 25%: one canary label at a time.
+        assert_eq!(
+            run(start(&store, "/m", 2, canary(25), valid)).unwrap(),
+            Ok(Started {
+                replaced: vec![(canary(10), 2)]
+            })
+        );
+        assert_eq!(
+            labels(),
+            [("canary-25".to_owned(), 2), ("live".to_owned(), 1)]
+        );
+        // Another version in shadow replaces the canary.
+        run(start(&store, "/m", 3, Role::Shadow, valid))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            labels(),
+            [("candidate-shadow".to_owned(), 3), ("live".to_owned(), 1)]
+        );
+        assert_eq!(
+            run(abort(&store, "/m")).unwrap(),
+            [(Role::Shadow, 3)],
+            "aborted"
+        );
+        assert_eq!(labels(), [("live".to_owned(), 1)]);
+        assert_eq!(run(promote(&store, "/m", "live")).unwrap(), None);
+        run(start(&store, "/m", 2, canary(5), valid))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            run(promote(&store, "/m", "live")).unwrap(),
+            Some(Promoted {
+                role: canary(5),
+                version: 2,
+                was: Some(1)
+            })
+        );
+        assert_eq!(labels(), [("live".to_owned(), 2)]);
     }
 }

@@ -15,6 +15,7 @@ use std::future::Future;
 use serde_json::{Map, Value};
 
 pub mod attach;
+pub mod candidate;
 #[cfg(test)]
 mod memory;
 pub mod parameter;
@@ -47,9 +48,12 @@ impl ApiError {
             | "AdminGetUser"
             | "AdminListGroupsForUser" => "cognito-idp",
             "GetPolicy" | "AddPermission" => "lambda",
-            "GetParameter" | "PutParameter" | "DescribeParameters" | "LabelParameterVersion" => {
-                "ssm"
-            }
+            "GetParameter"
+            | "GetParameters"
+            | "PutParameter"
+            | "DescribeParameters"
+            | "LabelParameterVersion"
+            | "UnlabelParameterVersion" => "ssm",
             _ => return None,
         };
         Some(format!("{service}:{}", self.action))

@@ -195,6 +195,20 @@ pub trait ParameterStore {
         version: i64,
         label: &str,
     ) -> impl Future<Output = Result<(), ApiError>>;
+    /// `GetParameters` of `name` at each of `labels` (at most 10), decrypted: the labels set,
+    /// each with its version's text; a label on no version is left out.
+    fn fetch_labels(
+        &self,
+        name: &str,
+        labels: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, Fetched)>, ApiError>>;
+    /// `UnlabelParameterVersion` of `label` from `version`.
+    fn unlabel(
+        &self,
+        name: &str,
+        version: i64,
+        label: &str,
+    ) -> impl Future<Output = Result<(), ApiError>>;
 }
 
 /// How `push` may write the parameter.

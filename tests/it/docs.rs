@@ -305,7 +305,16 @@ fn needs_aws(command: &str) -> bool {
     let words: Vec<&str> = command.split_whitespace().collect();
     matches!(
         words.first(),
-        Some(&"push" | &"diff" | &"audit" | &"attach" | &"release" | &"preview")
+        Some(
+            &"push"
+                | &"diff"
+                | &"audit"
+                | &"attach"
+                | &"release"
+                | &"promote"
+                | &"abort"
+                | &"preview"
+        )
     ) || words.contains(&"--ssm-parameter")
         || words.contains(&"--live-lookups")
 }

@@ -8,6 +8,7 @@ mod support;
 mod attach;
 #[cfg(feature = "user-pool")]
 mod audit;
+mod candidates;
 mod cli;
 mod conditions;
 mod deploy;

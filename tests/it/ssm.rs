@@ -15,7 +15,7 @@ use support::ssm::{aws_env, endpoint, put_raw, unique};
 
 const V2: &str = "v2-authentication-custom-attrs-groups";
 
-fn mapping_text(file: &str) -> String {
+pub(crate) fn mapping_text(file: &str) -> String {
     std::fs::read_to_string(support::root().join(file)).unwrap()
 }
 
@@ -29,7 +29,7 @@ pub(crate) fn cli(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -37,14 +37,14 @@ fn text(o: &Output) -> String {
     )
 }
 
-fn lambda(parameter: &str, extra: &[(&'static str, String)]) -> Lambda {
+pub(crate) fn lambda(parameter: &str, extra: &[(&'static str, String)]) -> Lambda {
     let mut env = aws_env(&endpoint());
     env.push(("CLAIM_MAPPING_SSM_PARAMETER", parameter.to_owned()));
     env.extend_from_slice(extra);
     Lambda::start(&env)
 }
 
-fn access_claims(body: &Value) -> Value {
+pub(crate) fn access_claims(body: &Value) -> Value {
     body["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]["claimsToAddOrOverride"].clone()
 }
 

@@ -43,6 +43,10 @@ enum Command {
     Push(commands::push::Args),
     #[cfg(feature = "ssm")]
     Release(commands::release::Args),
+    #[cfg(feature = "ssm")]
+    Promote(commands::promote::Args),
+    #[cfg(feature = "ssm")]
+    Abort(commands::abort::Args),
     #[cfg(feature = "user-pool")]
     Attach(commands::attach::Args),
     #[cfg(feature = "user-pool")]
@@ -67,6 +71,10 @@ async fn main() -> ExitCode {
         Command::Push(args) => commands::push::run(args).await,
         #[cfg(feature = "ssm")]
         Command::Release(args) => commands::release::run(args).await,
+        #[cfg(feature = "ssm")]
+        Command::Promote(args) => commands::promote::run(args).await,
+        #[cfg(feature = "ssm")]
+        Command::Abort(args) => commands::abort::run(args).await,
         #[cfg(feature = "user-pool")]
         Command::Attach(args) => commands::attach::run(args).await,
         #[cfg(feature = "user-pool")]

@@ -10,6 +10,8 @@ use claim_mapper::load::{self, Loaded};
 use claim_mapper::runtime::settings;
 use time::{Date, OffsetDateTime};
 
+#[cfg(feature = "ssm")]
+pub mod abort;
 #[cfg(feature = "user-pool")]
 pub mod attach;
 #[cfg(feature = "user-pool")]
@@ -22,6 +24,8 @@ pub mod explain;
 pub mod init;
 #[cfg(feature = "user-pool")]
 pub mod preview;
+#[cfg(feature = "ssm")]
+pub mod promote;
 #[cfg(feature = "ssm")]
 pub mod push;
 #[cfg(feature = "ssm")]
@@ -76,6 +80,41 @@ pub fn when_served(name: &str, label: &str, version: i64) -> (String, String) {
          function's log group:\n  {query}"
     );
     (text, query)
+}
+
+/// The SSM clients of a command that takes `--region` (repeated): one per Region named, or the
+/// configured Region's (named `None`).
+#[cfg(feature = "ssm")]
+pub async fn stores(
+    regions: &[String],
+) -> anyhow::Result<Vec<(Option<String>, claim_mapper::aws::ssm::Ssm)>> {
+    use claim_mapper::aws::ssm::Ssm;
+    if regions.is_empty() {
+        return Ok(vec![(None, Ssm::operator().await?)]);
+    }
+    let mut stores = Vec::new();
+    for region in regions {
+        stores.push((Some(region.clone()), Ssm::operator_in(Some(region)).await?));
+    }
+    Ok(stores)
+}
+
+/// The Logs Insights query that shows, in 5-minute bins, what a release's candidate does: a
+/// canary's share of sign-ins and its roll-backs, or how often a shadow candidate differs.
+#[cfg(feature = "ssm")]
+pub fn candidate_watch(role: claim_mapper::workflow::candidate::Role) -> String {
+    use claim_mapper::workflow::candidate::Role;
+    match role {
+        Role::Canary { .. } => {
+            "filter ispresent(CanaryServed) | stats sum(CanaryServed) as canary, \
+             count(*) as sign_ins, sum(InvocationsRefused) as refused, sum(RulesSkipped) as \
+             skipped, sum(CanaryRolledBack) as rolled_back by bin(5m), mapping_version"
+                .into()
+        }
+        Role::Shadow => "filter ispresent(CandidateDiffers) | stats sum(CandidateDiffers) as \
+             differing, sum(CandidateWouldFail) as would_fail, count(*) as sign_ins by bin(5m)"
+            .into(),
+    }
 }
 
 /// The mapping a command reads: a file, or an SSM parameter.

@@ -1,0 +1,272 @@
+//! A release's candidate beside the live mapping, against moto behind the AWS request gate: the
+//! canary's split (share and stability across invocations and refreshes), its roll-back on an
+//! instance, a candidate in shadow, and `promote`/`abort`. The function runs as a process on the
+//! Runtime API; the CLI moves the labels.
+#![cfg(feature = "ssm")]
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_ssm::types::ParameterType;
+use claim_mapper::workflow::candidate::serves;
+use serde_json::Value;
+
+use crate::ssm::{access_claims, cli, lambda, mapping_text, text};
+use crate::support::{self, emf, ssm::put_raw, ssm::unique};
+use support::lambda::Lambda;
+use support::runtime_api::Posted;
+
+const V2: &str = "v2-authentication-custom-attrs-groups";
+
+/// The fixture event of the user `sub`.
+fn sign_in(sub: &str) -> Value {
+    let mut event = support::fixture(V2);
+    event["request"]["userAttributes"]["sub"] = sub.into();
+    event
+}
+
+fn users(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("7d3f{i:04}-user")).collect()
+}
+
+/// `name` with version 1 (`mappings/default.yaml`) live and version 2 (`candidate`) pushed.
+fn parameter(test: &str, candidate: &str) -> String {
+    let name = unique(test);
+    put_raw(
+        &name,
+        &mapping_text("mappings/default.yaml"),
+        ParameterType::String,
+    );
+    put_raw(&name, candidate, ParameterType::String);
+    let out = cli(&["release", "--ssm-parameter", &name, "--version", "1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    name
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = cli(args);
+    assert!(out.status.success(), "{}", text(&out));
+    text(&out)
+}
+
+/// Whether the production mapping (version 2) served the user: it adds `plan_level`.
+fn served_by_candidate(l: &mut Lambda, sub: &str) -> bool {
+    access_claims(&l.invoke(&sign_in(sub)))
+        .get("plan_level")
+        .is_some()
+}
+
+fn refreshing(name: &str) -> Lambda {
+    lambda(
+        &format!("{name}:live"),
+        &[("CLAIM_MAPPING_REFRESH_SECONDS", "1".into())],
+    )
+}
+
+/// Invokes until `done` holds for `sub`, for at most 15 s (a refresh every second).
+fn until(l: &mut Lambda, sub: &str, done: bool) {
+    let start = Instant::now();
+    while served_by_candidate(l, sub) != done {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "{sub} never changed mapping"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn a_canary_serves_a_stable_share_and_ends_by_abort_or_promotion() {
+    let name = parameter("canary", &mapping_text("mappings/prod.yaml"));
+    let out = run_ok(&[
+        "release",
+        "--ssm-parameter",
+        &name,
+        "--version",
+        "2",
+        "--canary",
+        "25%",
+    ]);
+    assert!(
+        out.contains("label canary-25 -> version 2") && out.contains("serves 25% of users"),
+        "{out}"
+    );
+    assert!(
+        out.contains("stats sum(CanaryServed)"),
+        "the watch query: {out}"
+    );
+    let mut l = refreshing(&name);
+    let users = users(60);
+    let expected: Vec<bool> = users.iter().map(|u| serves(u, 25)).collect();
+    let canary_users = expected.iter().filter(|s| **s).count();
+    assert!((5..=25).contains(&canary_users), "{canary_users} of 60");
+    // From the first sign-in of a new instance, and again after refreshes: each user keeps the
+    // mapping their bucket gives.
+    for round in 0..2 {
+        let got: Vec<bool> = users
+            .iter()
+            .map(|u| served_by_candidate(&mut l, u))
+            .collect();
+        assert_eq!(got, expected, "round {round}");
+        std::thread::sleep(Duration::from_millis(1500));
+    }
+    let canary_user = &users[expected.iter().position(|s| *s).unwrap()];
+    let live_user = &users[expected.iter().position(|s| !*s).unwrap()];
+
+    // Aborted: every user is the live mapping's again, the live label unmoved.
+    let out = run_ok(&["abort", "--ssm-parameter", &name]);
+    assert!(out.contains("ended canary-25 (version 2)"), "{out}");
+    until(&mut l, canary_user, false);
+    assert!(!served_by_candidate(&mut l, live_user));
+
+    // Again at 10%, then promoted: the live label moves and every user gets version 2.
+    run_ok(&[
+        "release",
+        "--ssm-parameter",
+        &name,
+        "--version",
+        "2",
+        "--canary",
+        "10",
+    ]);
+    let out = run_ok(&["promote", "--ssm-parameter", &name, "--json"]);
+    let promoted: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(promoted["promoted"], true, "{out}");
+    assert_eq!(promoted["candidate"], "canary-10");
+    assert_eq!(promoted["version"], 2);
+    assert_eq!(promoted["was"], 1);
+    until(&mut l, live_user, true);
+    let again = run_ok(&["abort", "--ssm-parameter", &name]);
+    assert!(
+        again.contains("has no candidate"),
+        "promotion ended the candidate: {again}"
+    );
+
+    let logs = l.stop();
+    assert!(logs.contains("release candidate loaded"), "{logs}");
+    assert!(logs.contains("release candidate ended"), "{logs}");
+    assert!(
+        logs.contains(&format!("canary=ssm {name}:canary-25 version 2")),
+        "log lines name the canary that served: {logs}"
+    );
+    // The metric lines say which version served each sign-in.
+    let lines = emf::lines(&logs);
+    lines.iter().for_each(emf::validate);
+    // The two rounds come first, one line per sign-in.
+    let rounds = &lines[..2 * users.len()];
+    assert!(rounds.iter().all(|l| l["CanaryServed"].is_u64()));
+    let canary_lines: Vec<&Value> = rounds.iter().filter(|l| l["CanaryServed"] == 1).collect();
+    assert_eq!(
+        canary_lines.len(),
+        2 * canary_users,
+        "two rounds of the canary's users"
+    );
+    assert!(canary_lines.iter().all(|l| l["mapping_version"] == 2));
+    assert_eq!(emf::sum(&lines, "CanaryRolledBack"), 0);
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn a_canary_that_refuses_sign_ins_rolls_itself_back_on_the_instance() {
+    // Every sign-in it serves is refused: a required attribute no user has.
+    let refusing = "version: 1\non_error: fail\nclaims:\n  - { claim: cost_center, from: \"custom:cost_center_code\", required: true }\n";
+    let name = parameter("rollback", refusing);
+    run_ok(&[
+        "release",
+        "--ssm-parameter",
+        &name,
+        "--version",
+        "2",
+        "--canary",
+        "50",
+    ]);
+    let mut l = refreshing(&name);
+    let mut refused = 0;
+    let users = users(120);
+    let mut canary_after = Vec::new();
+    for user in &users {
+        match l.invoke_bytes(serde_json::to_vec(&sign_in(user)).unwrap()) {
+            Posted::Error { .. } => {
+                assert!(serves(user, 50), "only the canary's users are refused");
+                refused += 1;
+            }
+            Posted::Response { body, .. } => {
+                if serves(user, 50) {
+                    canary_after.push(body);
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        refused,
+        claim_mapper::runtime::candidate::MIN_SIGN_INS,
+        "rolled back at the sign-in that made the sample"
+    );
+    assert!(
+        !canary_after.is_empty(),
+        "the canary's later users were served"
+    );
+    let live = access_claims(&support::expected(V2));
+    for body in &canary_after {
+        assert_eq!(access_claims(body), live, "the live mapping served");
+    }
+    let logs = l.stop();
+    assert_eq!(
+        logs.matches("canary rolled back on this instance").count(),
+        1,
+        "{logs}"
+    );
+    let lines = emf::lines(&logs);
+    assert_eq!(emf::sum(&lines, "CanaryRolledBack"), 1);
+    assert_eq!(emf::sum(&lines, "InvocationsRefused"), 20);
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn a_shadow_candidate_logs_its_differences_and_changes_no_token() {
+    let name = parameter("shadow", &mapping_text("mappings/prod.yaml"));
+    let out = run_ok(&[
+        "release",
+        "--ssm-parameter",
+        &name,
+        "--version",
+        "2",
+        "--shadow",
+        "--json",
+    ]);
+    let released: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(released["candidate"], "shadow", "{out}");
+    assert_eq!(released["label"], "candidate-shadow");
+    let mut l = refreshing(&name);
+    let expected = access_claims(&support::expected(V2));
+    for user in users(5) {
+        assert_eq!(
+            access_claims(&l.invoke(&sign_in(&user))),
+            expected,
+            "never applied"
+        );
+    }
+    let logs = l.stop();
+    let differs: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("the shadow candidate's response differs from the live mapping's"))
+        .collect();
+    // One line per token that differs, the same tokens at every sign-in.
+    assert!(
+        !differs.is_empty() && differs.len().is_multiple_of(5),
+        "{logs}"
+    );
+    assert!(
+        differs.iter().any(|l| l.contains("plan_level")),
+        "{differs:?}"
+    );
+    // Names only: the values the production mapping would write are not logged.
+    assert!(
+        !logs.contains("tenant-42"),
+        "an attribute value in the logs: {logs}"
+    );
+    let lines = emf::lines(&logs);
+    assert_eq!(emf::sum(&lines, "CandidateDiffers"), 5);
+    assert_eq!(emf::sum(&lines, "CandidateWouldFail"), 0);
+}
