@@ -11,6 +11,17 @@ use crate::workflow::parameter::{
 };
 use crate::workflow::{ApiError, ApiErrorKind};
 
+/// A parameter read at its live reference and at the labels of a release's candidates.
+#[derive(Debug, Clone)]
+pub struct WithLabels {
+    /// The live reference's version.
+    pub live: Fetched,
+    /// Each label set, with the version it marks.
+    pub labels: Vec<(String, Fetched)>,
+    /// The role may not call `GetParameters`: the labels were not read.
+    pub labels_denied: bool,
+}
+
 /// An SSM client set up once with the time limits and retries of a [`Budget`].
 #[derive(Debug, Clone)]
 pub struct Ssm {
@@ -46,69 +57,123 @@ impl Ssm {
     /// Reads a parameter once, without retrying: for refreshes, which wait far longer than any
     /// retry would before they try again, and which must not add to the load that throttled them.
     pub async fn fetch_once(&self, parameter: &ParameterRef) -> Result<Fetched, ApiError> {
-        // The override replaces the client's timeouts too: they are given again.
         self.get(parameter, Some(self.once())).await
     }
 
-    /// [`ParameterStore::fetch_labels`] once, without retrying, as [`Ssm::fetch_once`].
-    pub async fn fetch_labels_once(
+    /// Reads `live` and the versions `labels` of the same parameter mark, in one `GetParameters`
+    /// call while one version answers them all (no release in progress), in two while a label
+    /// marks another version (the call's answers do not say which name each answers; the live
+    /// reference is then read alone). `once`: without retrying, as [`Ssm::fetch_once`]. A role
+    /// without `ssm:GetParameters` (a policy written before release candidates) reads `live`
+    /// alone, with `GetParameter`, and says so in [`WithLabels::labels_denied`].
+    pub async fn fetch_with_labels(
         &self,
-        name: &str,
+        live: &ParameterRef,
         labels: &[String],
-    ) -> Result<Vec<(String, Fetched)>, ApiError> {
-        self.get_labels(name, labels, Some(self.once())).await
+        once: bool,
+    ) -> Result<WithLabels, ApiError> {
+        let config = once.then(|| self.once());
+        if labels.is_empty() {
+            let live = self.get(live, config).await?;
+            return Ok(WithLabels {
+                live,
+                labels: Vec::new(),
+                labels_denied: false,
+            });
+        }
+        match self
+            .read_labels(&live.name, Some(live), labels, config.clone())
+            .await
+        {
+            Ok((fetched, labels)) => Ok(WithLabels {
+                // Always read when given; read again rather than assumed.
+                live: match fetched {
+                    Some(fetched) => fetched,
+                    None => self.get(live, config).await?,
+                },
+                labels,
+                labels_denied: false,
+            }),
+            Err(ApiError {
+                action: "GetParameters",
+                kind: ApiErrorKind::Denied(_),
+            }) => Ok(WithLabels {
+                live: self.get(live, config).await?,
+                labels: Vec::new(),
+                labels_denied: true,
+            }),
+            Err(e) => Err(e),
+        }
     }
 
+    /// A client configuration that does not retry, with the budget's timeouts (the override
+    /// replaces the client's timeouts too: they are given again).
     fn once(&self) -> aws_sdk_ssm::config::Builder {
         aws_sdk_ssm::config::Builder::default()
             .retry_config(aws_config::retry::RetryConfig::disabled())
             .timeout_config(self.budget.timeouts())
     }
 
-    async fn get_labels(
+    /// `GetParameters` of `live` (when given) and of `name` at each of `labels`: the live
+    /// version, and each label set with its version. A label on no version, like a missing
+    /// name, comes back among the invalid names, not as an error; a live reference that is not
+    /// set is read alone, for the error that says why.
+    async fn read_labels(
         &self,
         name: &str,
+        live: Option<&ParameterRef>,
         labels: &[String],
         config: Option<aws_sdk_ssm::config::Builder>,
-    ) -> Result<Vec<(String, Fetched)>, ApiError> {
+    ) -> Result<(Option<Fetched>, Vec<(String, Fetched)>), ApiError> {
+        let at = |label: &str| format!("{name}:{label}");
+        let names = live
+            .map(ParameterRef::query)
+            .into_iter()
+            .chain(labels.iter().map(|l| at(l)))
+            .collect();
         let request = self
             .client
             .get_parameters()
-            .set_names(Some(labels.iter().map(|l| format!("{name}:{l}")).collect()))
+            .set_names(Some(names))
             .with_decryption(true);
         let out = match config.clone() {
             Some(config) => request.customize().config_override(config).send().await,
             None => request.send().await,
         }
         .map_err(|e| api_error("GetParameters", e))?;
-        // A label on no version comes back among the invalid names, not as an error.
         let invalid = out.invalid_parameters();
-        let set: Vec<&String> = labels
+        let is_set = |query: &str| !invalid.iter().any(|i| i == query);
+        let set: Vec<&String> = labels.iter().filter(|l| is_set(&at(l))).collect();
+        let answers: Vec<Fetched> = out
+            .parameters()
             .iter()
-            .filter(|l| !invalid.iter().any(|i| *i == format!("{name}:{l}")))
-            .collect();
-        let fetched = |p: &aws_sdk_ssm::types::Parameter| {
-            p.value().map(|text| Fetched {
-                text: text.to_owned(),
-                version: p.version(),
+            .filter_map(|p| {
+                Some(Fetched {
+                    text: p.value()?.to_owned(),
+                    version: p.version(),
+                })
             })
+            .collect();
+        let one_version = answers.windows(2).all(|w| w[0].version == w[1].version);
+        let live = match live {
+            None => None,
+            Some(live) if one_version && is_set(&live.query()) => answers.first().cloned(),
+            Some(live) => Some(self.get(live, config.clone()).await?),
         };
-        let parameters = out.parameters();
-        // Each answer names the label it was read at (`Selector`); without it, a single label set
-        // is matched to the single answer, and several are read one by one.
-        let by_selector: Option<Vec<(String, Fetched)>> = parameters
+        if one_version {
+            let first = answers.first();
+            let found = set
+                .iter()
+                .filter_map(|l| Some(((*l).clone(), first?.clone())));
+            return Ok((live, found.collect()));
+        }
+        let others: Vec<&Fetched> = answers
             .iter()
-            .map(|p| {
-                let label = p.selector()?.rsplit(':').next()?;
-                Some((label.to_owned(), fetched(p)?))
-            })
+            .filter(|a| live.as_ref().is_some_and(|l| a.version != l.version))
             .collect();
-        match (by_selector, set.as_slice(), parameters) {
-            (Some(found), _, _) if found.len() == set.len() => Ok(found),
-            (_, [label], [parameter]) => Ok(fetched(parameter)
-                .map(|f| ((*label).clone(), f))
-                .into_iter()
-                .collect()),
+        let found = match (set.as_slice(), others.as_slice()) {
+            // The one label set marks the one version that is not the live one.
+            ([label], [other]) => vec![((*label).clone(), (*other).clone())],
             _ => {
                 let mut found = Vec::new();
                 for label in set {
@@ -117,7 +182,7 @@ impl Ssm {
                         selector: Some(Selector::Label(label.clone())),
                     };
                     match self.get(&at, config.clone()).await {
-                        Ok(f) => found.push((label.clone(), f)),
+                        Ok(fetched) => found.push((label.clone(), fetched)),
                         // Moved off between the two calls.
                         Err(ApiError {
                             kind: ApiErrorKind::NotFound,
@@ -126,9 +191,10 @@ impl Ssm {
                         Err(e) => return Err(e),
                     }
                 }
-                Ok(found)
+                found
             }
-        }
+        };
+        Ok((live, found))
     }
 
     async fn get(
@@ -242,7 +308,7 @@ impl ParameterStore for Ssm {
         name: &str,
         labels: &[String],
     ) -> Result<Vec<(String, Fetched)>, ApiError> {
-        self.get_labels(name, labels, None).await
+        Ok(self.read_labels(name, None, labels, None).await?.1)
     }
 
     async fn unlabel(&self, name: &str, version: i64, label: &str) -> Result<(), ApiError> {

@@ -137,10 +137,23 @@ pub async fn load_parameter(
     let fetched = store
         .fetch(parameter)
         .await
-        .map_err(|cause| LoadError::Ssm {
-            parameter: parameter.to_string(),
-            cause: ssm_cause(&cause),
-        })?;
+        .map_err(|cause| unreadable(parameter, &cause))?;
+    compile_parameter(parameter, fetched)
+}
+
+/// Why `parameter` could not be loaded, from the error of the call that read it.
+pub fn unreadable(parameter: &ParameterRef, cause: &ApiError) -> LoadError {
+    LoadError::Ssm {
+        parameter: parameter.to_string(),
+        cause: ssm_cause(cause),
+    }
+}
+
+/// Validates and compiles the mapping `fetched` from `parameter`.
+pub fn compile_parameter(
+    parameter: &ParameterRef,
+    fetched: crate::workflow::parameter::Fetched,
+) -> Result<Loaded, LoadError> {
     let mapping = Mapping::from_yaml(
         &fetched.text,
         &format!("{parameter} (version {})", fetched.version),

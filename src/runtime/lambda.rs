@@ -168,12 +168,9 @@ pub async fn init(settings: &Settings) -> Result<super::live::Refreshing, LoadEr
         parameter,
         every: settings.refresh,
     };
-    let loaded = load_at_start(&from, settings.file.as_deref()).await?;
-    let from_parameter = matches!(loaded.origin, load::Origin::Ssm { .. });
+    let (loaded, candidates) = load_at_start(&from, settings.file.as_deref()).await?;
     let live = Refreshing::new(loaded, Some(from));
-    if from_parameter {
-        live.read_candidate().await;
-    }
+    live.adopt_candidates(&candidates);
     Ok(live)
 }
 

@@ -78,7 +78,7 @@ mod refresh {
     use crate::mapping::compile;
     use crate::workflow::ApiErrorKind;
     use crate::workflow::candidate::{self, Role};
-    use crate::workflow::parameter::ParameterRef;
+    use crate::workflow::parameter::{Fetched, ParameterRef};
 
     /// What a refresh reads.
     #[derive(Debug, Clone)]
@@ -115,7 +115,7 @@ mod refresh {
         counts: Counters,
         /// The last candidate version rejected, as `rejected` for the live one.
         candidate_rejected: Mutex<Option<(i64, String)>>,
-        /// Candidates could not be read at the last try: said once, not at every refresh.
+        /// The role may not read the candidate labels: said once, not at every refresh.
         candidates_unread: AtomicBool,
     }
 
@@ -172,11 +172,11 @@ mod refresh {
             }
         }
 
-        /// Reads the release's candidate, as every refresh does: at init, so that a new instance
-        /// serves a canary's users as the others do from its first sign-in.
-        pub async fn read_candidate(&self) {
+        /// Takes the release's candidate from the labels read with the mapping at init, so that a
+        /// new instance serves a canary's users as the others do from its first sign-in.
+        pub fn adopt_candidates(&self, found: &[(String, Fetched)]) {
             if let Some(r) = &self.refresher {
-                r.read_candidate(self).await;
+                r.adopt_candidate(self, found);
             }
         }
 
@@ -236,11 +236,22 @@ mod refresh {
                 Origin::Ssm { version, .. } => Some((*version, current.mapping.digest())),
                 Origin::File(_) | Origin::Fallback(_) => None,
             };
-            let fetched = self.from.ssm.fetch_once(parameter).await;
-            let failed = fetched
+            let read = self
+                .from
+                .ssm
+                .fetch_with_labels(parameter, &candidate::labels(), true)
+                .await;
+            let failed = read
                 .as_ref()
                 .err()
                 .map(|cause| cause.kind == ApiErrorKind::Throttled);
+            let fetched = read.map(|read| {
+                match read.labels_denied {
+                    true => self.candidates_unreadable(),
+                    false => self.adopt_candidate(live, &read.labels),
+                }
+                read.live
+            });
             match fetched {
                 Err(cause) => {
                     Counters::add(&self.counts.failed);
@@ -288,9 +299,6 @@ mod refresh {
                     }
                 }
             }
-            if failed.is_none() {
-                self.read_candidate(live).await;
-            }
             let failures = match failed {
                 Some(_) => self.failures.fetch_add(1, Ordering::Relaxed) + 1,
                 None => {
@@ -303,37 +311,25 @@ mod refresh {
             *self.due.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now() + wait;
             self.in_flight.store(false, Ordering::Release);
         }
-    }
 
-    impl Refresher {
-        /// Reads the candidate labels (one `GetParameters` call) and makes the first candidate
-        /// found ([`Role::all`]'s order) the one beside the live mapping: compiled once per
-        /// version, kept with its counts while its version and text stay, dropped when its label
-        /// is gone. A candidate that is not a valid mapping is reported once and not served; when
-        /// the labels cannot be read, the candidate stays as it was.
-        async fn read_candidate(&self, live: &Refreshing) {
+        /// Says once that the role may not read the candidate labels (no `ssm:GetParameters`):
+        /// the live mapping serves every user.
+        fn candidates_unreadable(&self) {
+            if !self.candidates_unread.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    parameter = %self.from.parameter.name,
+                    "release candidates not read: the function's role needs ssm:GetParameters \
+                     on the parameter; the live mapping serves every user"
+                );
+            }
+        }
+
+        /// Makes the first candidate `found` ([`Role::all`]'s order) the one beside the live
+        /// mapping: compiled once per version, kept with its counts while its version and text
+        /// stay, dropped when its label is gone. A candidate that is not a valid mapping is
+        /// reported once and not served.
+        fn adopt_candidate(&self, live: &Refreshing, found: &[(String, Fetched)]) {
             let name = &self.from.parameter.name;
-            let found = match self
-                .from
-                .ssm
-                .fetch_labels_once(name, &candidate::labels())
-                .await
-            {
-                Ok(found) => {
-                    self.candidates_unread.store(false, Ordering::Relaxed);
-                    found
-                }
-                Err(cause) => {
-                    if !self.candidates_unread.swap(true, Ordering::Relaxed) {
-                        tracing::warn!(
-                            parameter = %name,
-                            cause = %load::ssm_cause(&cause),
-                            "release candidates not read; the candidate stays as it was"
-                        );
-                    }
-                    return;
-                }
-            };
             let first = Role::all().find_map(|role| {
                 let label = role.label();
                 let (_, fetched) = found.iter().find(|(l, _)| *l == label)?;
@@ -428,14 +424,25 @@ mod refresh {
     }
 
     /// Loads the mapping at cold start: the parameter, or the fallback file when the parameter
-    /// cannot be read or is invalid.
+    /// cannot be read or is invalid. With refreshes, the release's candidate labels are read in
+    /// the same call, and returned for [`Refreshing::adopt_candidates`].
     pub async fn load_at_start(
         from: &RefreshFrom,
         fallback: Option<&Path>,
-    ) -> Result<Loaded, LoadError> {
-        let primary = match load::load_parameter(&from.ssm, &from.parameter).await {
-            Ok(loaded) => return Ok(loaded),
-            Err(e) => e,
+    ) -> Result<(Loaded, Vec<(String, Fetched)>), LoadError> {
+        let refreshed = !from.every.is_zero() && !from.parameter.is_pinned_to_version();
+        let labels = if refreshed {
+            candidate::labels()
+        } else {
+            Vec::new()
+        };
+        let read = from.ssm.fetch_with_labels(&from.parameter, &labels, false);
+        let primary = match read.await {
+            Ok(read) => match load::compile_parameter(&from.parameter, read.live) {
+                Ok(loaded) => return Ok((loaded, read.labels)),
+                Err(e) => e,
+            },
+            Err(cause) => load::unreadable(&from.parameter, &cause),
         };
         let Some(file) = fallback else {
             return Err(primary);
@@ -452,7 +459,7 @@ mod refresh {
                     live = %loaded.describe(),
                     "SSM mapping unusable; serving the fallback file"
                 );
-                Ok(loaded)
+                Ok((loaded, Vec::new()))
             }
             Err(fallback) => Err(LoadError::FallbackFailed {
                 primary: Box::new(primary),

@@ -4,6 +4,7 @@
 //! Runtime API; the CLI moves the labels.
 #![cfg(feature = "ssm")]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ssm::types::ParameterType;
@@ -269,4 +270,129 @@ fn a_shadow_candidate_logs_its_differences_and_changes_no_token() {
     let lines = emf::lines(&logs);
     assert_eq!(emf::sum(&lines, "CandidateDiffers"), 5);
     assert_eq!(emf::sum(&lines, "CandidateWouldFail"), 0);
+}
+
+/// An SSM endpoint whose role may call `GetParameter` but not `GetParameters` (a policy written
+/// before release candidates): `GetParameters` is denied as IAM denies it, `GetParameter` answers
+/// version 1 of the default mapping. Counts the calls of each.
+fn get_parameter_only() -> (std::net::SocketAddr, std::sync::Arc<[AtomicUsize; 2]>) {
+    let calls = std::sync::Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let counted = std::sync::Arc::clone(&calls);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let calls = std::sync::Arc::clone(&counted);
+            std::thread::spawn(move || {
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                while let Some(request) = support::http::read_request(&mut reader) {
+                    let input: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+                    let (status, body) = if input.get("Names").is_some() {
+                        calls[0].fetch_add(1, Ordering::SeqCst);
+                        let denied = serde_json::json!({
+                            "__type": "AccessDeniedException",
+                            "message": "User is not authorized to perform: ssm:GetParameters"
+                        });
+                        ("400 Bad Request", denied)
+                    } else {
+                        calls[1].fetch_add(1, Ordering::SeqCst);
+                        let parameter = serde_json::json!({"Parameter": {
+                            "Name": input["Name"], "Type": "String", "Version": 1,
+                            "Value": mapping_text("mappings/default.yaml"),
+                        }});
+                        ("200 OK", parameter)
+                    };
+                    let headers = [
+                        ("Content-Type", "application/x-amz-json-1.1".to_owned()),
+                        (
+                            "x-amzn-RequestId",
+                            "00000000-0000-0000-0000-000000000000".to_owned(),
+                        ),
+                    ];
+                    let body = serde_json::to_vec(&body).unwrap();
+                    if support::http::respond(&mut writer, status, &headers, &body).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, calls)
+}
+
+#[test]
+fn a_role_without_get_parameters_serves_the_live_mapping_and_says_so_once() {
+    let (addr, calls) = get_parameter_only();
+    let mut env = support::ssm::aws_env(&format!("http://{addr}"));
+    env.push((
+        "CLAIM_MAPPING_SSM_PARAMETER",
+        "/team/claim-mapping:live".into(),
+    ));
+    env.push(("CLAIM_MAPPING_REFRESH_SECONDS", "1".into()));
+    let mut l = Lambda::start(&env);
+    let expected = access_claims(&support::expected(V2));
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(3500) {
+        assert_eq!(access_claims(&l.invoke(&sign_in("u-1"))), expected);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let logs = l.stop();
+    let [denied, read] = [0, 1].map(|i| calls[i].load(Ordering::SeqCst));
+    // The cold start and at least two refreshes each tried GetParameters, then read the live
+    // version with GetParameter.
+    assert!(
+        denied >= 3 && read == denied,
+        "{denied} denied, {read} read"
+    );
+    assert_eq!(
+        logs.matches("release candidates not read: the function's role needs ssm:GetParameters")
+            .count(),
+        1,
+        "{logs}"
+    );
+    assert!(!logs.contains("mapping refresh failed"), "{logs}");
+}
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn outside_a_release_a_refresh_is_one_call_and_two_during_one() {
+    let name = parameter("calls", &mapping_text("mappings/prod.yaml"));
+    let calls = || {
+        let count = |operation: &str| support::gate::requests(operation, &name).len();
+        [count("GetParameters"), count("GetParameter")]
+    };
+    // The calls made since `before` while the function serves for 3.5 s.
+    let serving = |l: &mut Lambda, before: [usize; 2]| {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(3500) {
+            l.invoke(&sign_in("u-1"));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let after = calls();
+        [after[0] - before[0], after[1] - before[1]]
+    };
+    let before = calls();
+    let mut l = refreshing(&name);
+    let [batched, alone] = serving(&mut l, before);
+    // The cold start and refreshes about every second (0.8 to 1 s apart), each one call.
+    assert!(batched >= 4, "{batched} GetParameters");
+    assert_eq!(alone, 0, "no GetParameter outside a release");
+
+    run_ok(&[
+        "release",
+        "--ssm-parameter",
+        &name,
+        "--version",
+        "2",
+        "--shadow",
+    ]);
+    let [batched, alone] = serving(&mut l, calls());
+    // Labels on two versions: the answers do not say which name each answers, so the live
+    // reference is read alone too (a refresh may straddle the end of the count).
+    assert!(
+        batched >= 3 && alone.abs_diff(batched) <= 1,
+        "{batched}, {alone}"
+    );
+    l.stop();
 }

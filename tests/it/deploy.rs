@@ -228,12 +228,18 @@ fn permissions_are_least_privilege() {
         policy["Condition"], "UseSsm",
         "no SSM permission for a file source"
     );
-    let statements = text(&policy["Properties"]["PolicyDocument"]["Statement"]);
+    let statement = &policy["Properties"]["PolicyDocument"]["Statement"];
+    // The parameter at its label, and the release's candidate labels in one call.
+    assert_eq!(
+        statement[0]["Action"],
+        serde_yaml::from_str::<Value>("[ssm:GetParameter, ssm:GetParameters]").unwrap()
+    );
+    let statements = text(statement);
     let actions: Vec<&str> = statements
         .lines()
         .filter_map(|l| l.trim().trim_start_matches("- ").strip_prefix("Action: "))
         .collect();
-    assert_eq!(actions, ["ssm:GetParameter", "kms:Decrypt"]);
+    assert_eq!(actions, ["kms:Decrypt"], "nothing else: {statements}");
     assert!(
         statements.contains("parameter${ClaimMappingParameter}"),
         "{statements}"

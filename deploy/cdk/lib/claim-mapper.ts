@@ -228,10 +228,11 @@ export class ClaimMapper extends Construct {
     this.function.invalidateVersionBasedOn(crypto.createHash("sha256").update(mappingText).digest("hex"));
 
     if (source === "ssm") {
-      // Least privilege: this one parameter, and the key only in requests SSM makes for the function.
+      // Least privilege: this one parameter (GetParameters reads its release candidates' labels in
+      // one call), and the key only in requests SSM makes for the function.
       this.function.addToRolePolicy(
         new iam.PolicyStatement({
-          actions: ["ssm:GetParameter"],
+          actions: ["ssm:GetParameter", "ssm:GetParameters"],
           resources: [`arn:${stack.partition}:ssm:${stack.region}:${stack.account}:parameter${this.parameterName}`],
         }),
       );
@@ -313,6 +314,11 @@ export class ClaimMapper extends Construct {
           "LookupFailuresAlarm",
           "DynamoDB lookups of the claim mapping failed or timed out (claims that read them follow the lookup's on_error)",
           own("LookupsFailed", 5),
+        ),
+        alarm(
+          "CanaryRolledBackAlarm",
+          "A canary mapping refused or skipped more sign-ins than the live mapping and was rolled back on an instance; end the release with claim-mapper abort",
+          own("CanaryRolledBack", 1),
         ),
       );
     }

@@ -100,7 +100,7 @@ describe("the mapping", () => {
     const statements = only(template, "AWS::IAM::Policy")[1].Properties.PolicyDocument.Statement;
     assert.deepEqual(statements, [
       {
-        Action: "ssm:GetParameter",
+        Action: ["ssm:GetParameter", "ssm:GetParameters"],
         Effect: "Allow",
         Resource: {
           "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":ssm:eu-west-1:123456789012:parameter/myapp/prod/claim-mapping"]],
@@ -121,7 +121,7 @@ describe("IAM", () => {
     assert.equal(policies.length, 1);
     assert.deepEqual(policies[0].Properties.PolicyDocument.Statement, [
       {
-        Action: "ssm:GetParameter",
+        Action: ["ssm:GetParameter", "ssm:GetParameters"],
         Effect: "Allow",
         Resource: {
           "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":ssm:eu-west-1:123456789012:parameter", { Ref: parameterId }]],
@@ -227,11 +227,12 @@ describe("alias, versions and gradual deployment", () => {
 });
 
 describe("alarms", () => {
-  it("has the SAM stack's five alarms, on the alias's Errors and the function's own metrics", () => {
+  it("has the SAM stack's six alarms, on the alias's Errors and the function's own metrics", () => {
     const template = synth();
     const fn = functionId(template);
     const alarms = Object.values(ofType(template, "AWS::CloudWatch::Alarm")).map((a: any) => a.Properties);
     assert.deepEqual(alarms.map((a) => a.MetricName).sort(), [
+      "CanaryRolledBack",
       "Errors",
       "FallbackServed",
       "LookupsFailed",
@@ -276,7 +277,7 @@ describe("alarms", () => {
     const topic = new sns.Topic(stack, "Alarms");
     new ClaimMapper(stack, "M", { ...fixture(), alarmTopic: topic });
     const alarms = Object.values(Template.fromStack(stack).findResources("AWS::CloudWatch::Alarm"));
-    assert.equal(alarms.length, 5);
+    assert.equal(alarms.length, 6);
     const topicId = stack.getLogicalId(topic.node.defaultChild as any);
     for (const a of alarms) assert.deepEqual(a.Properties.AlarmActions, [{ Ref: topicId }]);
   });

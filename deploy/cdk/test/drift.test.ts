@@ -309,7 +309,7 @@ describe("drift: the CDK stack deploys what the SAM stack deploys", () => {
       assert.deepEqual(dangling, []);
       // The comparison is only as good as what it sees: the alarms, roles and the function are there.
       // (the lookup failures alarm with the SSM build only)
-      assert.equal(sam["AWS::CloudWatch::Alarm"].length, c.sam.MappingSource === "ssm" ? 5 : 4);
+      assert.equal(sam["AWS::CloudWatch::Alarm"].length, c.sam.MappingSource === "ssm" ? 6 : 4);
       assert.equal(sam["AWS::IAM::Role"].length, 2);
       assert.equal(sam["AWS::Lambda::Function"].length, 1);
       const grantsTables = JSON.stringify(sam["AWS::IAM::Role"]).includes("dynamodb:BatchGetItem");
@@ -354,7 +354,7 @@ describe("drift: the CDK stack deploys what the SAM stack deploys", () => {
       t.Resources.ExtraAlarm = alarm;
     });
     fails((t) => {
-      first(t, "AWS::IAM::Policy").Properties.PolicyDocument.Statement[0].Action = ["ssm:GetParameter", "ssm:GetParameters"];
+      first(t, "AWS::IAM::Policy").Properties.PolicyDocument.Statement[0].Action = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParameterHistory"];
     });
     fails((t) => {
       first(t, "AWS::Lambda::Function").Properties.Timeout = 6;
