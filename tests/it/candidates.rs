@@ -63,6 +63,16 @@ fn refreshing(name: &str) -> Lambda {
     )
 }
 
+/// Every metric `query` reads (its capitalised words) is in `line`.
+fn reads_metrics_of(query: &str, line: &Value) {
+    let metrics = query
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()));
+    for metric in metrics {
+        assert!(line.get(metric).is_some(), "{metric} of {query} in {line}");
+    }
+}
+
 /// Invokes until `done` holds for `sub`, for at most 15 s (a refresh every second).
 fn until(l: &mut Lambda, sub: &str, done: bool) {
     let start = Instant::now();
@@ -92,10 +102,8 @@ fn a_canary_serves_a_stable_share_and_ends_by_abort_or_promotion() {
         out.contains("label canary-25 -> version 2") && out.contains("serves 25% of users"),
         "{out}"
     );
-    assert!(
-        out.contains("stats sum(CanaryServed)"),
-        "the watch query: {out}"
-    );
+    let watch = out.lines().last().unwrap().trim().to_owned();
+    assert!(watch.starts_with("filter ispresent(CanaryServed)"), "{out}");
     let mut l = refreshing(&name);
     let users = users(60);
     let expected: Vec<bool> = users.iter().map(|u| serves(u, 25)).collect();
@@ -163,6 +171,8 @@ fn a_canary_serves_a_stable_share_and_ends_by_abort_or_promotion() {
         "two rounds of the canary's users"
     );
     assert!(canary_lines.iter().all(|l| l["mapping_version"] == 2));
+    // The query `release` printed reads metrics the lines hold.
+    reads_metrics_of(&watch, canary_lines[0]);
     assert_eq!(emf::sum(&lines, "CanaryRolledBack"), 0);
 }
 
@@ -238,6 +248,7 @@ fn a_shadow_candidate_logs_its_differences_and_changes_no_token() {
     ]);
     let released: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(released["candidate"], "shadow", "{out}");
+    let watch = released["watch"].as_str().unwrap().to_owned();
     assert_eq!(released["label"], "candidate-shadow");
     let mut l = refreshing(&name);
     let expected = access_claims(&support::expected(V2));
@@ -270,6 +281,7 @@ fn a_shadow_candidate_logs_its_differences_and_changes_no_token() {
     let lines = emf::lines(&logs);
     assert_eq!(emf::sum(&lines, "CandidateDiffers"), 5);
     assert_eq!(emf::sum(&lines, "CandidateWouldFail"), 0);
+    reads_metrics_of(&watch, &lines[0]);
 }
 
 /// An SSM endpoint whose role may call `GetParameter` but not `GetParameters` (a policy written
