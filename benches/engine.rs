@@ -245,6 +245,14 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
+    // With a canary out, each event also picks its mapping: SHA-256 of the user's sub.
+    let mut group = c.benchmark_group("release");
+    let sub = "a1b2c3d4-5678-90ab-cdef-111122223333";
+    group.bench_function("canary_route", |b| {
+        b.iter(|| claim_mapper::workflow::candidate::serves(black_box(sub), 10))
+    });
+    group.finish();
+
     let mut group = c.benchmark_group("load");
     for (name, text) in &texts[..2] {
         group.bench_function(*name, |b| {

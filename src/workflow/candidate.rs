@@ -237,6 +237,9 @@ mod tests {
         }
         assert_eq!(labels[0], "canary-50");
         assert_eq!(Role::of_label("live"), None);
+        // What logs, metric queries and `--json` call them.
+        assert_eq!(Role::Canary { share: 5 }.name(), "canary");
+        assert_eq!(Role::Shadow.name(), "shadow");
     }
 
     #[test]

@@ -408,3 +408,33 @@ fn outside_a_release_a_refresh_is_one_call_and_two_during_one() {
     );
     l.stop();
 }
+
+#[test]
+fn release_refuses_a_share_off_the_ladder_and_a_label_beside_a_candidate() {
+    // Refused before any AWS call: no endpoint is configured.
+    let release = |extra: &[&str]| {
+        let mut args = vec!["release", "--ssm-parameter", "/m", "--version", "2"];
+        args.extend_from_slice(extra);
+        crate::cli::cli(&args)
+    };
+    let off = release(&["--canary", "15%"]);
+    assert_eq!(off.status.code(), Some(2));
+    assert!(
+        text(&off).contains("a canary share is one of 1, 5, 10, 25, 50 percent"),
+        "{}",
+        text(&off)
+    );
+    for extra in [
+        &["--canary", "10", "--label", "prod"][..],
+        &["--shadow", "--label", "prod"],
+        &["--canary", "10", "--shadow"],
+    ] {
+        let both = release(extra);
+        assert_eq!(both.status.code(), Some(2), "{extra:?}");
+        assert!(
+            text(&both).contains("cannot be used with"),
+            "{}",
+            text(&both)
+        );
+    }
+}

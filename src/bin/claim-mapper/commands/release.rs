@@ -47,11 +47,11 @@ pub struct Args {
     label: String,
     /// Serve the version to this share of users beside the live mapping (1, 5, 10, 25 or 50
     /// percent), replacing any other candidate; the live label stays.
-    #[arg(long, value_name = "PERCENT", value_parser = candidate::parse_share, conflicts_with = "shadow")]
+    #[arg(long, value_name = "PERCENT", value_parser = candidate::parse_share, conflicts_with_all = ["shadow", "label"])]
     canary: Option<u8>,
     /// Evaluate the version beside the live mapping and log its differences, never applying it,
     /// replacing any other candidate; the live label stays.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "label")]
     shadow: bool,
     /// Release in this Region (repeat for each Region the function runs in, as with a replicated
     /// user pool); without it, the configured Region.
