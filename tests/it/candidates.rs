@@ -43,6 +43,13 @@ fn parameter(test: &str, candidate: &str) -> String {
     name
 }
 
+/// `release` of version 2 of `name` as the candidate `extra` says (`--canary 10`, `--shadow`).
+fn candidate(name: &str, extra: &[&str]) -> String {
+    let mut args = vec!["release", "--ssm-parameter", name, "--version", "2"];
+    args.extend_from_slice(extra);
+    run_ok(&args)
+}
+
 fn run_ok(args: &[&str]) -> String {
     let out = cli(args);
     assert!(out.status.success(), "{}", text(&out));
@@ -89,15 +96,7 @@ fn until(l: &mut Lambda, sub: &str, done: bool) {
 #[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn a_canary_serves_a_stable_share_and_ends_by_abort_or_promotion() {
     let name = parameter("canary", &mapping_text("mappings/prod.yaml"));
-    let out = run_ok(&[
-        "release",
-        "--ssm-parameter",
-        &name,
-        "--version",
-        "2",
-        "--canary",
-        "25%",
-    ]);
+    let out = candidate(&name, &["--canary", "25%"]);
     assert!(
         out.contains("label canary-25 -> version 2") && out.contains("serves 25% of users"),
         "{out}"
@@ -129,15 +128,7 @@ fn a_canary_serves_a_stable_share_and_ends_by_abort_or_promotion() {
     assert!(!served_by_candidate(&mut l, live_user));
 
     // Again at 10%, then promoted: the live label moves and every user gets version 2.
-    run_ok(&[
-        "release",
-        "--ssm-parameter",
-        &name,
-        "--version",
-        "2",
-        "--canary",
-        "10",
-    ]);
+    candidate(&name, &["--canary", "10"]);
     let out = run_ok(&["promote", "--ssm-parameter", &name, "--json"]);
     let promoted: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(promoted["promoted"], true, "{out}");
@@ -182,15 +173,7 @@ fn a_canary_that_refuses_sign_ins_rolls_itself_back_on_the_instance() {
     // Every sign-in it serves is refused: a required attribute no user has.
     let refusing = "version: 1\non_error: fail\nclaims:\n  - { claim: cost_center, from: \"custom:cost_center_code\", required: true }\n";
     let name = parameter("rollback", refusing);
-    run_ok(&[
-        "release",
-        "--ssm-parameter",
-        &name,
-        "--version",
-        "2",
-        "--canary",
-        "50",
-    ]);
+    candidate(&name, &["--canary", "50"]);
     let mut l = refreshing(&name);
     let mut refused = 0;
     let users = users(120);
@@ -237,15 +220,7 @@ fn a_canary_that_refuses_sign_ins_rolls_itself_back_on_the_instance() {
 #[ignore = "needs moto_server, the local SSM API: run scripts/test"]
 fn a_shadow_candidate_logs_its_differences_and_changes_no_token() {
     let name = parameter("shadow", &mapping_text("mappings/prod.yaml"));
-    let out = run_ok(&[
-        "release",
-        "--ssm-parameter",
-        &name,
-        "--version",
-        "2",
-        "--shadow",
-        "--json",
-    ]);
+    let out = candidate(&name, &["--shadow", "--json"]);
     let released: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(released["candidate"], "shadow", "{out}");
     let watch = released["watch"].as_str().unwrap().to_owned();
@@ -391,14 +366,7 @@ fn outside_a_release_a_refresh_is_one_call_and_two_during_one() {
     assert!(batched >= 4, "{batched} GetParameters");
     assert_eq!(alone, 0, "no GetParameter outside a release");
 
-    run_ok(&[
-        "release",
-        "--ssm-parameter",
-        &name,
-        "--version",
-        "2",
-        "--shadow",
-    ]);
+    candidate(&name, &["--shadow"]);
     let [batched, alone] = serving(&mut l, calls());
     // Labels on two versions: the answers do not say which name each answers, so the live
     // reference is read alone too (a refresh may straddle the end of the count).
