@@ -73,37 +73,31 @@ impl Ssm {
         once: bool,
     ) -> Result<WithLabels, ApiError> {
         let config = once.then(|| self.once());
-        if labels.is_empty() {
-            let live = self.get(live, config).await?;
-            return Ok(WithLabels {
-                live,
-                labels: Vec::new(),
-                labels_denied: false,
-            });
-        }
-        match self
-            .read_labels(&live.name, Some(live), labels, config.clone())
-            .await
-        {
-            Ok((fetched, labels)) => Ok(WithLabels {
-                // Always read when given; read again rather than assumed.
-                live: match fetched {
-                    Some(fetched) => fetched,
-                    None => self.get(live, config).await?,
-                },
-                labels,
-                labels_denied: false,
-            }),
+        let read = match labels {
+            [] => Ok((None, Vec::new())),
+            _ => {
+                let at = config.clone();
+                self.read_labels(&live.name, Some(live), labels, at).await
+            }
+        };
+        let (fetched, labels, labels_denied) = match read {
+            Ok((fetched, labels)) => (fetched, labels, false),
             Err(ApiError {
                 action: "GetParameters",
                 kind: ApiErrorKind::Denied(_),
-            }) => Ok(WithLabels {
-                live: self.get(live, config).await?,
-                labels: Vec::new(),
-                labels_denied: true,
-            }),
-            Err(e) => Err(e),
-        }
+            }) => (None, Vec::new(), true),
+            Err(e) => return Err(e),
+        };
+        // Without labels, or without the right to read them: the live reference alone.
+        let live = match fetched {
+            Some(fetched) => fetched,
+            None => self.get(live, config).await?,
+        };
+        Ok(WithLabels {
+            live,
+            labels,
+            labels_denied,
+        })
     }
 
     /// A client configuration that does not retry, with the budget's timeouts (the override

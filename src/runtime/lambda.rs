@@ -369,7 +369,7 @@ async fn serve_as<I: Invoke>(
             let (answer, tally) = mode.invoke(Arc::clone(&start.served), payload, items);
             let candidate = match &start.candidate {
                 Some(candidate) if I::APPLIES => {
-                    let replied = answer.as_ref().ok().and_then(I::replied);
+                    let replied = || answer.as_ref().ok().and_then(I::replied);
                     Some(beside(candidate, start.canary, &tally, replied, &*tables).await)
                 }
                 _ => None,
@@ -465,11 +465,11 @@ impl Start {
 /// What the release's candidate did beside the invocation: a canary counts the sign-in (and is
 /// rolled back on this instance when it fails more than the live mapping); a shadow candidate is
 /// evaluated on the event and its response compared with the live one's, by name only.
-async fn beside(
+async fn beside<'a>(
     candidate: &Candidate,
     canary: bool,
     tally: &Tally,
-    replied: Option<(&Value, ResponseView)>,
+    replied: impl FnOnce() -> Option<(&'a Value, ResponseView)>,
     tables: &impl Tables,
 ) -> CandidateCount {
     match candidate.role {
@@ -492,7 +492,8 @@ async fn beside(
             }
         }
         Role::Shadow => {
-            let Some((event, live)) = replied else {
+            // Read back only here: a canary's sign-ins never pay for it.
+            let Some((event, live)) = replied() else {
                 // The live mapping refused the event: nothing to compare with.
                 return CandidateCount::Shadow {
                     differs: false,

@@ -116,7 +116,7 @@ mod refresh {
         /// The last candidate version rejected, as `rejected` for the live one.
         candidate_rejected: Mutex<Option<(i64, String)>>,
         /// The role may not read the candidate labels: said once, not at every refresh.
-        candidates_unread: AtomicBool,
+        candidates_denied: AtomicBool,
     }
 
     /// [`RefreshCounts`], counted as refreshes end (in the background) and taken by invocations.
@@ -162,7 +162,7 @@ mod refresh {
                         rejected: Mutex::new(None),
                         counts: Default::default(),
                         candidate_rejected: Mutex::new(None),
-                        candidates_unread: AtomicBool::new(false),
+                        candidates_denied: AtomicBool::new(false),
                     })
                 });
             Refreshing {
@@ -247,7 +247,7 @@ mod refresh {
                 .map(|cause| cause.kind == ApiErrorKind::Throttled);
             let fetched = read.map(|read| {
                 match read.labels_denied {
-                    true => self.candidates_unreadable(),
+                    true => self.say_candidates_denied(),
                     false => self.adopt_candidate(live, &read.labels),
                 }
                 read.live
@@ -314,8 +314,8 @@ mod refresh {
 
         /// Says once that the role may not read the candidate labels (no `ssm:GetParameters`):
         /// the live mapping serves every user.
-        fn candidates_unreadable(&self) {
-            if !self.candidates_unread.swap(true, Ordering::Relaxed) {
+        fn say_candidates_denied(&self) {
+            if !self.candidates_denied.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
                     parameter = %self.from.parameter.name,
                     "release candidates not read: the function's role needs ssm:GetParameters \

@@ -13,7 +13,7 @@
 use sha2::{Digest, Sha256};
 
 use super::ApiError;
-use super::parameter::{Fetched, ParameterStore};
+use super::parameter::{Fetched, ParameterRef, ParameterStore, Selector, move_label};
 
 /// The shares (percent of users) a canary may be served to.
 pub const SHARES: [u8; 5] = [1, 5, 10, 25, 50];
@@ -50,11 +50,6 @@ impl Role {
             .rev()
             .map(|&share| Role::Canary { share })
             .chain([Role::Shadow])
-    }
-
-    /// The role a label marks, if it is a candidate label.
-    pub fn of_label(label: &str) -> Option<Role> {
-        Role::all().find(|role| role.label() == label)
     }
 
     /// How logs and metric properties name it: `canary` or `shadow`.
@@ -141,9 +136,9 @@ pub async fn start<E>(
     role: Role,
     valid: impl FnOnce(&Fetched) -> Result<(), E>,
 ) -> Result<Result<Started, E>, ApiError> {
-    let at = super::parameter::ParameterRef {
+    let at = ParameterRef {
         name: name.to_owned(),
-        selector: Some(super::parameter::Selector::Version(version)),
+        selector: Some(Selector::Version(version)),
     };
     let fetched = store.fetch(&at).await?;
     if let Err(invalid) = valid(&fetched) {
@@ -185,15 +180,9 @@ pub async fn promote(
     let Some(chosen) = before.first() else {
         return Ok(None);
     };
-    let released =
-        super::parameter::release(store, name, chosen.fetched.version, live_label, |_| {
-            Ok::<(), std::convert::Infallible>(())
-        })
-        .await?;
-    let was = match released {
-        Ok(released) => released.was,
-        Err(never) => match never {},
-    };
+    let was = move_label(store, name, chosen.fetched.version, live_label)
+        .await?
+        .was;
     for found in &before {
         store
             .unlabel(name, found.fetched.version, &found.role.label())
@@ -233,10 +222,9 @@ mod tests {
                 None,
                 "{label}"
             );
-            assert_eq!(Role::of_label(label).map(Role::label).as_ref(), Some(label));
         }
         assert_eq!(labels[0], "canary-50");
-        assert_eq!(Role::of_label("live"), None);
+        assert!(!labels.contains(&"live".to_owned()));
         // What logs, metric queries and `--json` call them.
         assert_eq!(Role::Canary { share: 5 }.name(), "canary");
         assert_eq!(Role::Shadow.name(), "shadow");

@@ -297,10 +297,22 @@ pub async fn release<E>(
     if let Err(invalid) = valid(&fetched) {
         return Ok(Err(invalid));
     }
-    let was = match store
-        .fetch(&parameter.at(Selector::Label(label.to_owned())))
-        .await
-    {
+    move_label(store, name, version, label).await.map(Ok)
+}
+
+/// Moves `label` of `name` to `version`, saying where it was: [`release`] without the check of
+/// the version's text, for a version checked before (a release's candidate).
+pub async fn move_label(
+    store: &impl ParameterStore,
+    name: &str,
+    version: i64,
+    label: &str,
+) -> Result<Released, ApiError> {
+    let at = ParameterRef {
+        name: name.to_owned(),
+        selector: Some(Selector::Label(label.to_owned())),
+    };
+    let was = match store.fetch(&at).await {
         Ok(current) => Some(current.version),
         Err(ApiError {
             kind: ApiErrorKind::NotFound,
@@ -309,7 +321,7 @@ pub async fn release<E>(
         Err(e) => return Err(e),
     };
     store.label(name, version, label).await?;
-    Ok(Ok(Released { was }))
+    Ok(Released { was })
 }
 
 /// Before a release in several Regions (each one's store named by its Region): the Regions where

@@ -73,15 +73,13 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
     }
     let parameter = ParameterRef::parse(&args.ssm_parameter).map_err(anyhow::Error::msg)?;
     let (name, version) = (&parameter.name, args.version);
-    if args.regions.is_empty() {
-        return release_in(&Ssm::operator().await?, None, name, version, &args).await;
-    }
-    let mut stores = Vec::new();
-    for region in &args.regions {
-        stores.push((region.clone(), Ssm::operator_in(Some(region)).await?));
-    }
+    let stores = super::stores(&args.regions).await?;
     if stores.len() > 1 {
-        let differing = parameter::regions_differing(&stores, name, version)
+        let named: Vec<(String, Ssm)> = stores
+            .iter()
+            .map(|(region, ssm)| (region.clone().unwrap_or_default(), ssm.clone()))
+            .collect();
+        let differing = parameter::regions_differing(&named, name, version)
             .await
             .map_err(|(region, e)| {
                 anyhow::Error::new(e).context(format!(
@@ -95,14 +93,14 @@ pub async fn run(args: Args) -> anyhow::Result<Status> {
                  Region by its own version, or push the file to every Region with one `push \
                  --label {} --region ...`",
                 differing.join(", "),
-                stores[0].0,
+                named[0].0,
                 args.label
             )?;
             return Ok(Status::Found);
         }
     }
     for (region, ssm) in &stores {
-        if release_in(ssm, Some(region), name, version, &args).await? == Status::Found {
+        if release_in(ssm, region.as_deref(), name, version, &args).await? == Status::Found {
             return Ok(Status::Found);
         }
     }
