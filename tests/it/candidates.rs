@@ -406,3 +406,32 @@ fn release_refuses_a_share_off_the_ladder_and_a_label_beside_a_candidate() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs moto_server, the local SSM API: run scripts/test"]
+fn an_invalid_candidate_labelled_by_hand_is_reported_once_and_never_served() {
+    // `release` refuses it; the console does not.
+    let name = parameter(
+        "invalid",
+        "version: 1\nclaims: [{claim: s3cr3t, frm: email}]\n",
+    );
+    support::ssm::label(&name, 2, "canary-50");
+    let mut l = refreshing(&name);
+    let expected = access_claims(&support::expected(V2));
+    let start = Instant::now();
+    for user in users(40).iter().cycle() {
+        assert_eq!(access_claims(&l.invoke(&sign_in(user))), expected, "{user}");
+        if start.elapsed() > Duration::from_millis(2500) {
+            break;
+        }
+    }
+    let logs = l.stop();
+    assert_eq!(logs.matches("rejected_candidate=2").count(), 1, "{logs}");
+    assert!(!logs.contains("release candidate loaded"), "{logs}");
+    assert!(
+        !logs.contains("s3cr3t"),
+        "parameter content in the logs: {logs}"
+    );
+    let lines = emf::lines(&logs);
+    assert!(lines.iter().all(|l| l.get("CanaryServed").is_none()));
+}

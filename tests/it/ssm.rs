@@ -1131,4 +1131,43 @@ fn push_and_release_reach_every_region_given() {
         );
         assert!(serves(region, 3), "{region}");
     }
+
+    // A candidate in both Regions, one JSON line each; ended in both; then none to promote.
+    let in_both = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend_from_slice(&["--json"]);
+        args.extend_from_slice(&TWO);
+        let out = cli(&args);
+        let lines: Vec<Value> = text(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("{}", text(&out))))
+            .collect();
+        assert_eq!(lines.len(), 2, "{}", text(&out));
+        (out.status.code(), lines)
+    };
+    let (code, lines) = in_both(&[
+        "release",
+        "--ssm-parameter",
+        &name,
+        "--version",
+        "3",
+        "--canary",
+        "10",
+    ]);
+    assert_eq!(code, Some(0));
+    for (line, region) in lines.iter().zip(["us-east-1", "eu-west-1"]) {
+        assert_eq!(
+            (&line["region"], &line["label"], &line["share"]),
+            (&json!(region), &json!("canary-10"), &json!(10))
+        );
+    }
+    let (code, lines) = in_both(&["abort", "--ssm-parameter", &name]);
+    assert_eq!(code, Some(0));
+    for line in &lines {
+        assert_eq!(line["ended"], json!([{"label": "canary-10", "version": 3}]));
+    }
+    let (code, lines) = in_both(&["promote", "--ssm-parameter", &name]);
+    assert_eq!(code, Some(1), "no candidate to promote");
+    assert!(lines.iter().all(|l| l["promoted"] == false));
+    assert!(serves("us-east-1", 3) && serves("eu-west-1", 3));
 }

@@ -75,6 +75,21 @@ pub fn put_raw_with_key(name: &str, value: &str, kind: ParameterType, key: Optio
         .version
 }
 
+/// Moves `label` to `version` directly, as an operator in the console would (no validation).
+pub fn label(name: &str, version: i64, label: &str) {
+    let (client, runtime) = client();
+    runtime
+        .block_on(
+            client
+                .label_parameter_version()
+                .name(name)
+                .parameter_version(version)
+                .labels(label)
+                .send(),
+        )
+        .expect("label parameter version");
+}
+
 /// The parameter's type and KMS key, as `DescribeParameters` reports them.
 pub fn kind_and_key(name: &str) -> (String, Option<String>) {
     let (client, runtime) = client();
