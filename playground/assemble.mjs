@@ -1,12 +1,14 @@
 // Assembles the playground into one self-contained HTML file: the page, its style and script, the
-// wasm-bindgen glue, the engine's WebAssembly (base64) and the repository's example mappings and
-// events, all inline, so that it works opened from disk (file://) as from any static host. The
-// Content-Security-Policy lists the hash of each inline script and style and allows nothing else.
+// wasm-bindgen glue, the engine's WebAssembly (base64) and the repository's example mappings (with
+// their lookups' items) and events, all inline, so that it works opened from disk (file://) as
+// from any static host. The Content-Security-Policy lists the hash of each inline script and style
+// and allows nothing else.
 //
 // Usage: node playground/assemble.mjs PKG_DIR OUT_FILE   (from the repository's root)
 import { createHash } from "node:crypto";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { events, itemsOf, mappings } from "./examples.mjs";
 
 const [pkg, out] = process.argv.slice(2);
 if (!pkg || !out) {
@@ -14,14 +16,13 @@ if (!pkg || !out) {
   process.exit(2);
 }
 const read = (path) => readFileSync(path, "utf8");
-const listed = (dir, ext) =>
-  readdirSync(dir).filter((f) => f.endsWith(ext)).sort().map((f) => join(dir, f));
 
 const fixtures = {
-  mappings: [...listed("mappings", ".yaml"), "examples/features/mapping.yaml"]
-    .map((name) => ({ name, text: read(name) })),
-  events: [...listed("examples/events", ".json"), ...listed("examples/features/events", ".json")]
-    .map((name) => ({ name, text: read(name) })),
+  mappings: mappings.map((name) => {
+    const items = itemsOf(name);
+    return { name, text: read(name), items: items && { name: items, text: read(items) } };
+  }),
+  events: events.map((name) => ({ name, text: read(name) })),
   start: {
     mapping: "mappings/default.yaml",
     event: "examples/events/v2-authentication-custom-attrs-groups.json",

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use claim_mapper::Mapping;
-use claim_mapper::engine::Payload;
+use claim_mapper::engine::{KnownItems, Payload};
 use claim_mapper::report::validation::{Validation, problem_json};
 use claim_mapper::report::{dry_run, explain};
 use serde_json::{Value, json};
@@ -14,7 +14,9 @@ use time::Date;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Everything the page shows for `mapping` (named `mapping_name` in messages, as the CLI names the
-/// file) over `event` (named `event_name`) as of `today` (`YYYY-MM-DD`), as a JSON object:
+/// file) over `event` (named `event_name`) as of `today` (`YYYY-MM-DD`), its lookups finding
+/// `items` (a `--lookup-items` file's YAML named `items_name`; blank: none given), as a JSON
+/// object:
 ///
 /// - `validate`: what `claim-mapper validate` prints; `valid`; `problems` and `warnings`, each
 ///   `{line, column, rule, claim, field, message}` as `validate --json` gives them;
@@ -23,16 +25,39 @@ use wasm_bindgen::prelude::wasm_bindgen;
 /// - `explain`: what `explain` prints after its `mapping` and `event` lines.
 ///
 /// The last three are `null` when the mapping is refused; `today` not a date is a problem of its
-/// own (`date`).
+/// own (`date`), and so are items the CLI would refuse (`items`: their problems, as the CLI prints
+/// them).
 #[wasm_bindgen]
 pub fn evaluate(
     mapping_name: &str,
     mapping: &str,
     event_name: &str,
     event: &str,
+    items_name: &str,
+    items: &str,
     today: &str,
 ) -> String {
-    evaluated(mapping_name, mapping, event_name, event, today).to_string()
+    let texts = Texts {
+        mapping_name,
+        mapping,
+        event_name,
+        event,
+        items_name,
+        items,
+        today,
+    };
+    evaluated(&texts).to_string()
+}
+
+/// What the page hands in, each text with the name messages give it.
+struct Texts<'a> {
+    mapping_name: &'a str,
+    mapping: &'a str,
+    event_name: &'a str,
+    event: &'a str,
+    items_name: &'a str,
+    items: &'a str,
+    today: &'a str,
 }
 
 /// The trigger sources Cognito documents for Pre Token Generation, as a JSON array: what the
@@ -42,16 +67,10 @@ pub fn trigger_sources() -> String {
     json!(claim_mapper::cognito::TRIGGER_SOURCES).to_string()
 }
 
-fn evaluated(
-    mapping_name: &str,
-    mapping: &str,
-    event_name: &str,
-    event: &str,
-    today: &str,
-) -> Value {
-    let result = Mapping::from_yaml(mapping, mapping_name);
+fn evaluated(texts: &Texts) -> Value {
+    let result = Mapping::from_yaml(texts.mapping, texts.mapping_name);
     let validation = Validation {
-        file: mapping_name,
+        file: texts.mapping_name,
         result: &result,
         strict: false,
     };
@@ -65,6 +84,7 @@ fn evaluated(
         "reply": null,
         "error": null,
         "explain": null,
+        "items": [],
     });
     let mapping = match &result {
         Ok(mapping) => mapping,
@@ -76,23 +96,33 @@ fn evaluated(
         }
     };
     out["warnings"] = mapping.warnings().iter().map(problem_json).collect();
-    let Some(today) = parse_date(today) else {
-        out["date"] = json!(format!("`{today}` is not a date (YYYY-MM-DD)"));
+    let Some(today) = parse_date(texts.today) else {
+        out["date"] = json!(format!("`{}` is not a date (YYYY-MM-DD)", texts.today));
         return out;
     };
-    let file = Path::new(event_name);
-    let run = match Payload::from_file(event.as_bytes()) {
+    // No table here: without items, a rule reading a lookup says no item was given, as the CLI
+    // does without `--lookup-items`.
+    let items = if texts.items.trim().is_empty() {
+        KnownItems::default()
+    } else {
+        match KnownItems::from_yaml(texts.items, texts.items_name) {
+            Ok(items) => items,
+            Err(problems) => {
+                out["items"] = json!(problems);
+                return out;
+            }
+        }
+    };
+    let file = Path::new(texts.event_name);
+    let run = match Payload::from_file(texts.event.as_bytes()) {
         Ok(value) => {
-            // The page has no table: a rule reading a lookup says no item was given, as the
-            // CLI does without `--lookup-items`.
-            let items = Default::default();
             out["explain"] =
                 json!(explain::explain(mapping, value.clone(), &items, today).to_human());
             dry_run::run_event(mapping, file, &value, &items, today)
         }
         Err(not_an_event) => {
             // As `explain` on such a file: the command cannot run.
-            out["explain"] = json!(format!("{event_name}: {not_an_event}"));
+            out["explain"] = json!(format!("{}: {not_an_event}", texts.event_name));
             dry_run::EventRun {
                 file: file.to_path_buf(),
                 result: Err(not_an_event.to_string()),
@@ -119,11 +149,24 @@ mod tests {
     const EVENT: &str =
         include_str!("../../examples/events/v2-authentication-custom-attrs-groups.json");
 
+    /// `mapping` over `event`, with no items, on a fixed date.
+    fn on<'a>(mapping: &'a str, event: &'a str) -> Texts<'a> {
+        Texts {
+            mapping_name: "m.yaml",
+            mapping,
+            event_name: "e.json",
+            event,
+            items_name: "items.yaml",
+            items: "",
+            today: "2026-11-26",
+        }
+    }
+
     #[test]
     fn a_valid_mapping_gives_every_report() {
         let mapping =
             "version: 1\nclaims:\n  - { claim: dept, from: custom:tenant_id, tokens: [id] }\n";
-        let out = evaluated("m.yaml", mapping, "e.json", EVENT, "2026-11-26");
+        let out = evaluated(&on(mapping, EVENT));
         assert_eq!(out["valid"], true);
         assert!(
             out["validate"]
@@ -144,7 +187,7 @@ mod tests {
     #[test]
     fn a_refused_mapping_gives_its_problems_where_they_are() {
         let mapping = "version: 1\nclaims:\n  - { claim: dept, form: custom:tenant_id }\n";
-        let out = evaluated("m.yaml", mapping, "e.json", EVENT, "2026-11-26");
+        let out = evaluated(&on(mapping, EVENT));
         assert_eq!(out["valid"], false);
         assert_eq!(out["problems"][0]["line"], 3);
         assert!(
@@ -160,7 +203,7 @@ mod tests {
     #[test]
     fn an_event_that_is_not_json_fails_as_the_lambda_would() {
         let mapping = "version: 1\nclaims: []\n";
-        let out = evaluated("m.yaml", mapping, "e.json", "{", "2026-11-26");
+        let out = evaluated(&on(mapping, "{"));
         assert!(
             out["error"]
                 .as_str()
@@ -178,14 +221,57 @@ mod tests {
 
     #[test]
     fn a_date_that_is_not_one_is_said() {
-        let out = evaluated(
-            "m.yaml",
-            "version: 1\nclaims: []\n",
-            "e.json",
-            EVENT,
-            "26/11/2026",
-        );
+        let out = evaluated(&Texts {
+            today: "26/11/2026",
+            ..on("version: 1\nclaims: []\n", EVENT)
+        });
         assert!(out["date"].as_str().unwrap().contains("26/11/2026"));
         assert_eq!(out["tokens"], Value::Null);
+    }
+
+    const LOOKUPS: &str = include_str!("../../examples/lookups/mapping.yaml");
+    const ACME: &str = include_str!("../../examples/lookups/events/v2-acme.json");
+
+    #[test]
+    fn lookups_find_the_items_given() {
+        let items = include_str!("../../examples/lookups/items.yaml");
+        let out = evaluated(&Texts {
+            items,
+            ..on(LOOKUPS, ACME)
+        });
+        let tokens = out["tokens"].as_str().unwrap();
+        assert!(tokens.contains("+ plan: \"enterprise\""), "{tokens}");
+        assert!(tokens.contains("+ seats: 250"), "{tokens}");
+        assert_eq!(out["items"], json!([]));
+        // Without items, the lookup is not fetched: its claims are left out, saying why.
+        let out = evaluated(&on(LOOKUPS, ACME));
+        let tokens = out["tokens"].as_str().unwrap();
+        assert!(!tokens.contains("plan:"), "{tokens}");
+        assert!(tokens.contains("rule 2 (claim `plan`): lookup `tenant`: no item was given"));
+    }
+
+    #[test]
+    fn items_the_cli_would_refuse_are_refused_with_its_messages() {
+        let items = "tenant:\n  - { key: { pk: a }, missing: true, fails: error }\n";
+        let out = evaluated(&Texts {
+            items,
+            ..on(LOOKUPS, ACME)
+        });
+        assert_eq!(
+            out["items"],
+            json!([
+                "items.yaml: tenant[0]: give exactly one of `item`, `missing: true` and `fails`"
+            ])
+        );
+        assert_eq!(out["valid"], true);
+        assert_eq!(out["tokens"], Value::Null);
+        let out = evaluated(&Texts {
+            items: "tenant: [",
+            ..on(LOOKUPS, ACME)
+        });
+        assert!(
+            out["items"][0].as_str().unwrap().starts_with("items.yaml:"),
+            "{out}"
+        );
     }
 }

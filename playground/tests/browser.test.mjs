@@ -1,6 +1,7 @@
 // The playground page in a real browser: Debian's Chromium, driven by playwright-core, opens the
 // assembled page from disk (file://), picks an event, edits the mapping and sees a claim appear,
-// sees a problem marked at its line, restores a shared link, and refuses any connection.
+// sees a problem marked at its line, edits a lookup's items, restores a shared link, and refuses
+// any connection.
 //
 // Run from the repository's root with node --test, after scripts/build-playground:
 //   PLAYGROUND_PAGE (default target/playground/index.html); CHROMIUM (default /usr/bin/chromium).
@@ -43,6 +44,7 @@ claims:
   - { claim: playground_probe, from: custom:tenant_id, tokens: [id, access] }
 `;
 const EVENT = "examples/events/v2-authentication-custom-attrs-groups.json";
+const ITEMS = "tenant:\n  - { key: { pk: \"TENANT#acme\" }, missing: true }\n";
 
 test("picking an event and editing the mapping shows the claim in the tokens", async () => {
   const { page, errors } = await open(url);
@@ -77,10 +79,34 @@ test("a mapping error is marked at its line, with the validator's message", asyn
   assert.match(await page.textContent("#result"), /mappings\/default\.yaml:4:\d+: /);
 });
 
+test("an example mapping with lookups comes with its items, and edited items change the claims", async () => {
+  const { page, errors } = await open(url);
+  await page.selectOption("#mapping-example", "examples/lookups/mapping.yaml");
+  await page.selectOption("#event-example", "examples/lookups/events/v2-acme.json");
+  assert.equal(await page.getAttribute("#items-pane", "open"), "");
+  assert.match(await page.inputValue("#items"), /TENANT#acme/);
+  assert.match(await page.textContent("#result"), /\+ plan: "enterprise"/);
+  await page.fill("#items", (await page.inputValue("#items")).replace("plan: enterprise", "plan: pro"));
+  assert.match(await page.textContent("#result"), /\+ plan: "pro"/);
+  // Items dry-run would refuse: refused with its message, and nothing is shown as if applied.
+  await page.fill("#items", "tenant:\n  - { key: { pk: a }, missing: true, fails: error }\n");
+  assert.match(await page.textContent("#items-status"),
+    /examples\/lookups\/items\.yaml: tenant\[0\]: give exactly one of `item`, `missing: true` and `fails`/);
+  assert.equal(await page.textContent("#result"), "The lookup items are refused: see under the event.\n");
+  // No items: the lookup is not fetched, and the claims reading it are left out, saying why.
+  await page.fill("#items", "");
+  assert.doesNotMatch(await page.textContent("#result"), /plan:/);
+  assert.match(await page.textContent("#result"), /lookup `tenant`: no item was given/);
+  assert.equal(await page.textContent("#items-status"), "none given");
+  assert.deepEqual(errors, []);
+});
+
 test("a shared link restores the same mapping, event and view", async () => {
   const { page } = await open(url);
   await page.selectOption("#event-example", EVENT);
   await page.fill("#mapping", MAPPING);
+  await page.click("#items-pane summary");
+  await page.fill("#items", ITEMS);
   await page.click("[role=tab][data-view=explain]");
   await page.click("#share");
   await page.waitForFunction(() => location.hash.startsWith("#s="));
@@ -88,6 +114,7 @@ test("a shared link restores the same mapping, event and view", async () => {
   const before = await page.textContent("#result");
   const { page: again } = await open(link);
   assert.equal(await again.inputValue("#mapping"), MAPPING);
+  assert.equal(await again.inputValue("#items"), ITEMS);
   assert.equal(await again.textContent("#result"), before);
   assert.match(before, /playground_probe/);
 });

@@ -7,10 +7,12 @@
 //   CLAIM_MAPPER (default target/debug/claim-mapper): the CLI.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "node:test";
 import vm from "node:vm";
+import { events, itemsOf, mappings } from "../examples.mjs";
 
 const pkg = process.env.PLAYGROUND_PKG ?? "target/playground/pkg";
 const cli = process.env.CLAIM_MAPPER ?? "target/debug/claim-mapper";
@@ -23,11 +25,17 @@ engine.initSync({ module: readFileSync(join(pkg, "claim_mapper_playground_bg.was
 
 const listed = (dir, ext) =>
   readdirSync(dir).filter((f) => f.endsWith(ext)).sort().map((f) => join(dir, f));
-const mappings = [...listed("mappings", ".yaml"), "examples/features/mapping.yaml"];
-const events = [...listed("examples/events", ".json"), ...listed("examples/features/events", ".json")];
 const text = (file) => new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(readFileSync(file));
-const evaluate = (mapping, event) =>
-  JSON.parse(engine.evaluate(mapping, text(mapping), event, text(event), TODAY));
+// The mapping's items, if it has an items file, as the CLI's `--lookup-items` gives them.
+const evaluate = (mapping, event) => {
+  const items = itemsOf(mapping);
+  return JSON.parse(engine.evaluate(mapping, text(mapping), event, text(event),
+    items ?? "", items ? text(items) : "", TODAY));
+};
+const withItems = (mapping) => {
+  const items = itemsOf(mapping);
+  return items ? ["--lookup-items", items] : [];
+};
 
 const run = (...args) => {
   const done = spawnSync(cli, args, { encoding: "utf8", maxBuffer: 1 << 28 });
@@ -38,14 +46,16 @@ const run = (...args) => {
 const after = (output, lines) => output.split("\n").slice(lines).join("\n");
 
 test("the example mappings are valid and the events many", () => {
-  assert.ok(mappings.length >= 5 && events.length >= 15);
+  assert.ok(mappings.length >= 6 && events.length >= 19);
+  assert.ok(mappings.some(itemsOf), "a mapping with lookup items");
   for (const mapping of mappings) assert.equal(evaluate(mapping, events[0]).valid, true, mapping);
 });
 
 test("dry-run, with and without --tokens, says the same of every example", () => {
   for (const mapping of mappings) {
     for (const [flag, key] of [[[], "changes"], [["--tokens"], "tokens"]]) {
-      const native = run("dry-run", ...flag, "--today", TODAY, "--mapping", mapping, ...events);
+      const native = run("dry-run", ...flag, "--today", TODAY, "--mapping", mapping,
+        ...withItems(mapping), ...events);
       const wasm = events.map((event) => evaluate(mapping, event)[key] + "\n").join("");
       assert.equal(wasm, after(native, 2), `dry-run ${flag} --mapping ${mapping}`);
     }
@@ -54,7 +64,8 @@ test("dry-run, with and without --tokens, says the same of every example", () =>
 
 test("the Lambda's reply is the same for every example", () => {
   for (const mapping of mappings) {
-    const native = run("dry-run", "--json", "--today", TODAY, "--mapping", mapping, ...events)
+    const native = run("dry-run", "--json", "--today", TODAY, "--mapping", mapping, ...withItems(mapping),
+      ...events)
       .trimEnd().split("\n").map((line) => JSON.parse(line));
     events.forEach((event, i) => {
       const wasm = evaluate(mapping, event);
@@ -69,10 +80,25 @@ test("the Lambda's reply is the same for every example", () => {
 test("explain says the same of every example", () => {
   for (const mapping of mappings) {
     for (const event of events) {
-      const native = run("explain", "--today", TODAY, "--mapping", mapping, event);
+      const native = run("explain", "--today", TODAY, "--mapping", mapping, ...withItems(mapping), event);
       assert.equal(evaluate(mapping, event).explain.trimEnd(), after(native, 2).trimEnd(),
         `explain --mapping ${mapping} ${event}`);
     }
+  }
+});
+
+test("lookup items dry-run would refuse are refused with the same messages", () => {
+  const mapping = "examples/lookups/mapping.yaml";
+  const dir = mkdtempSync(join(tmpdir(), "playground-items-"));
+  for (const bad of ["tenant:\n  - { key: { pk: a }, missing: true, fails: error }\n  - { key: { pk: b }, item: 3 }\n",
+    "tenant: [", "tenant:\n  - { key: { pk: a }, item: {}, colour: red }\n"]) {
+    const items = join(dir, "items.yaml");
+    writeFileSync(items, bad);
+    const native = spawnSync(cli, ["dry-run", "--mapping", mapping, "--lookup-items", items, events[0]],
+      { encoding: "utf8" });
+    assert.equal(native.status, 2);
+    const wasm = engine.evaluate(mapping, text(mapping), events[0], text(events[0]), items, bad, TODAY);
+    assert.equal(`error: ${JSON.parse(wasm).items.join("\n")}\n`, native.stderr, bad);
   }
 });
 

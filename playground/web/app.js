@@ -12,6 +12,7 @@
 
   const mapping = $("mapping");
   const event = $("event");
+  const items = $("items");
   const today = $("today");
   const result = $("result");
   let view = "tokens";
@@ -19,7 +20,7 @@
     mapping: fixtures.mappings.find((m) => m.name === fixtures.start.mapping),
     event: fixtures.events.find((e) => e.name === fixtures.start.event),
   };
-  let names = { mapping: first.mapping.name, event: first.event.name };
+  let names = { mapping: first.mapping.name, event: first.event.name, items: "items.yaml" };
   let last = null;
   // Since navigation start: the engine compiled; the page ready. Per edit: the engine's time.
   const timings = { compiled: performance.now(), load: 0, evaluate: [] };
@@ -39,10 +40,17 @@
   fill($("event-example"), fixtures.events);
   fill($("trigger"), JSON.parse(engine.trigger_sources()).map((name) => ({ name })));
 
+  // An example mapping comes with its lookups' items, if it has some.
+  const setItems = (chosen) => {
+    names.items = chosen.items?.name ?? "items.yaml";
+    items.value = chosen.items?.text ?? "";
+    if (chosen.items) $("items-pane").open = true;
+  };
   $("mapping-example").addEventListener("change", (e) => {
     const chosen = fixtures.mappings.find((m) => m.name === e.target.value);
     names.mapping = chosen.name;
     mapping.value = chosen.text;
+    setItems(chosen);
     run();
   });
   $("event-example").addEventListener("change", (e) => {
@@ -106,7 +114,8 @@
     }));
     pre.scrollTop = textarea.scrollTop;
   };
-  for (const [textarea, pre] of [[mapping, $("mapping-gutter")], [event, $("event-gutter")]]) {
+  const editors = [[mapping, $("mapping-gutter")], [event, $("event-gutter")], [items, $("items-gutter")]];
+  for (const [textarea, pre] of editors) {
     textarea.addEventListener("scroll", () => { pre.scrollTop = textarea.scrollTop; });
     textarea.addEventListener("input", () => run());
   }
@@ -141,7 +150,7 @@
   const run = () => {
     const t0 = performance.now();
     const out = JSON.parse(engine.evaluate(
-      names.mapping, mapping.value, names.event, event.value, today.value));
+      names.mapping, mapping.value, names.event, event.value, names.items, items.value, today.value));
     timings.evaluate.push(performance.now() - t0);
     last = out;
     const marks = new Map();
@@ -149,6 +158,7 @@
     for (const p of out.problems) if (p.line) marks.set(p.line, "error");
     gutter(mapping, $("mapping-gutter"), marks);
     gutter(event, $("event-gutter"), new Map());
+    gutter(items, $("items-gutter"), new Map());
     $("problems").replaceChildren(
       ...out.problems.map((p) => problemItem("error", p)),
       ...out.warnings.map((w) => problemItem("warning", w)));
@@ -166,6 +176,12 @@
     }
     setStatus($("event-status"), out.error ? "error" : "ok",
       out.error ? `the Lambda would return an error: ${out.error}` : `${names.event}`);
+    if (out.items.length) {
+      setStatus($("items-status"), "error", `refused, as dry-run --lookup-items would refuse them:\n${out.items.join("\n")}`);
+      $("items-pane").open = true;
+    } else {
+      setStatus($("items-status"), "ok", items.value.trim() ? names.items : "none given");
+    }
     // The version buttons and trigger list show the event's own.
     let fields = {};
     try { fields = JSON.parse(event.value) ?? {}; } catch { /* not JSON: the status says so */ }
@@ -177,6 +193,14 @@
     $("timing").textContent = `engine ${timings.evaluate.at(-1).toFixed(2)} ms`;
   };
 
+  // Why the chosen view has nothing to show.
+  const why = () => {
+    if (!last.valid) return "The mapping is refused: see its problems, or the validate tab.";
+    if (last.date) return last.date;
+    if (last.items.length) return "The lookup items are refused: see under the event.";
+    return `The Lambda would return an error: ${last.error}`;
+  };
+
   // The chosen view, lines marked as the CLI marks them.
   const show = () => {
     if (!last) return;
@@ -186,7 +210,7 @@
       explain: last.explain,
       reply: last.reply && JSON.stringify(JSON.parse(last.reply), null, 2),
       validate: last.validate,
-    }[view] ?? (last.valid ? last.date : "The mapping is refused: see its problems, or the validate tab.");
+    }[view] ?? why();
     result.replaceChildren(...text.split("\n").map((line) => {
       const span = document.createElement("span");
       const mark = /^\s+(\+|~|-) /.exec(line)?.[1];
@@ -218,7 +242,10 @@
   const through = async (data, stream) =>
     new Uint8Array(await new Response(new Blob([data]).stream().pipeThrough(stream)).arrayBuffer());
   const share = async () => {
-    const state = JSON.stringify({ m: mapping.value, mn: names.mapping, e: event.value, en: names.event, v: view, t: today.value });
+    const state = JSON.stringify({
+      m: mapping.value, mn: names.mapping, e: event.value, en: names.event,
+      i: items.value, in: names.items, v: view, t: today.value,
+    });
     const packed = await through(new TextEncoder().encode(state), new CompressionStream("deflate-raw"));
     return "#s=" + b64url.encode(packed);
   };
@@ -230,7 +257,9 @@
     const state = JSON.parse(text);
     mapping.value = state.m;
     event.value = state.e;
-    names = { mapping: state.mn, event: state.en };
+    items.value = state.i ?? "";
+    names = { mapping: state.mn, event: state.en, items: state.in ?? "items.yaml" };
+    if (items.value) $("items-pane").open = true;
     if (state.t) today.value = state.t;
     if (state.v) document.querySelector(`[role=tab][data-view="${state.v}"]`)?.click();
     return true;
