@@ -117,8 +117,9 @@ impl LocationIndex {
     }
 }
 
-/// A YAML document's text, and (indexed on first use) how each of its unquoted scalars was
-/// written: for values compared as text, where `+44` must not become `44`.
+/// A YAML document's text, and (indexed on first use, at most once) where each node is and how
+/// each of its unquoted scalars was written: for problems and warnings, and for values compared as
+/// text, where `+44` must not become `44`. A document read with neither is never indexed.
 pub(crate) struct Written<'t> {
     text: &'t str,
     index: OnceCell<LocationIndex>,
@@ -132,8 +133,18 @@ impl<'t> Written<'t> {
         }
     }
 
+    /// The document's text.
+    pub(crate) fn text(&self) -> &'t str {
+        self.text
+    }
+
     fn index(&self) -> &LocationIndex {
         self.index.get_or_init(|| LocationIndex::new(self.text))
+    }
+
+    /// The location of `path`, or of its nearest indexed ancestor ([`LocationIndex::locate`]).
+    pub(crate) fn locate(&self, path: &str) -> Option<Location> {
+        self.index().locate(path)
     }
 
     /// How the scalar at `path` was written, when it was written without quotes.

@@ -26,8 +26,8 @@ use super::{MAX_YAML_DEPTH, Mapping, ScopeRule};
 use crate::claim_size;
 use crate::cognito::{self, Token};
 use crate::diagnostics::Found;
+use crate::diagnostics::Written;
 use crate::diagnostics::yaml::too_deep;
-use crate::diagnostics::{LocationIndex, Written};
 
 impl Mapping {
     /// Parses, validates and compiles a mapping. `origin` (a file path or parameter name) is used
@@ -70,13 +70,13 @@ impl Mapping {
             },
         };
         let mut problems = Problems::default();
-        let mut mapping = compile(raw, text, &mut problems);
-        let index = LocationIndex::new(text);
+        let written = Written::new(text);
+        let mut mapping = compile(raw, &written, &mut problems);
         if found.is_empty() && problems.found.is_empty() {
-            mapping.warnings = located(problems.warnings, &index);
+            mapping.warnings = located(problems.warnings, &written);
             return Ok(mapping);
         }
-        found.extend(located(problems.found, &index));
+        found.extend(located(problems.found, &written));
         Err(MappingError::Invalid {
             origin: origin.to_owned(),
             problems: found,
@@ -86,7 +86,7 @@ impl Mapping {
 
 /// Problems (or warnings) with their places in the file, each once: checks run per overlay
 /// combination can find the same one more than once.
-fn located(found: Vec<Found<AboutRule>>, index: &LocationIndex) -> Vec<Problem> {
+fn located(found: Vec<Found<AboutRule>>, written: &Written) -> Vec<Problem> {
     let mut seen = HashSet::new();
     found
         .into_iter()
@@ -94,7 +94,7 @@ fn located(found: Vec<Found<AboutRule>>, index: &LocationIndex) -> Vec<Problem> 
         .map(|found| {
             let (rule, claim) = found.about.map_or((None, None), |a| (Some(a.id), a.claim));
             Problem {
-                location: index.locate(&found.path),
+                location: written.locate(&found.path),
                 rule,
                 claim,
                 field: found.path,
@@ -104,7 +104,8 @@ fn located(found: Vec<Found<AboutRule>>, index: &LocationIndex) -> Vec<Problem> 
         .collect()
 }
 
-fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
+fn compile(raw: RawMapping, written: &Written, problems: &mut Problems) -> Mapping {
+    let text = written.text();
     if raw.version != 1 {
         problems.add(
             "version",
@@ -137,13 +138,12 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
     if !within_limits(&raw, problems) {
         return empty(raw, text);
     }
-    let written = Written::new(text);
     let suppress_id = compile_suppressions(&raw.suppress.id, "suppress.id", problems);
     let suppress_access = compile_suppressions(&raw.suppress.access, "suppress.access", problems);
     let tokens = &raw.defaults.tokens;
 
     let mut rules = Vec::with_capacity(total);
-    let base = rule::compile_rules(&raw.claims, None, tokens, &written, &mut rules, problems);
+    let base = rule::compile_rules(&raw.claims, None, tokens, written, &mut rules, problems);
     let base_claims: HashSet<String> = rules.iter().map(|r: &Rule| r.claim.clone()).collect();
     let mut triggers = Vec::with_capacity(raw.triggers.len());
     for (source, overlay) in &raw.triggers {
@@ -163,7 +163,7 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             overlay,
             &base_claims,
             tokens,
-            &written,
+            written,
             &mut rules,
             problems,
         );
@@ -192,7 +192,7 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
             overlay,
             &earlier_claims,
             tokens,
-            &written,
+            written,
             &mut rules,
             problems,
         );
@@ -237,7 +237,7 @@ fn compile(raw: RawMapping, text: &str, problems: &mut Problems) -> Mapping {
         let when = Condition::compile(
             add.when.as_ref(),
             &format!("{path}.when"),
-            &written,
+            written,
             problems,
         );
         scopes_add.push(ScopeRule {

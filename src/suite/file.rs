@@ -14,9 +14,9 @@ use time::Date;
 use super::event::{self, RawEvent};
 use crate::cognito::CLIENT_CREDENTIALS;
 use crate::diagnostics::Problems;
+use crate::diagnostics::Written;
 use crate::diagnostics::errors::{with_suggestion, yaml_error_parts};
 use crate::diagnostics::yaml::{present, yaml_to_json};
-use crate::diagnostics::{LocationIndex, Written};
 use crate::engine::{Event, KnownItems, Payload, Shape};
 use crate::mapping::Location;
 
@@ -255,14 +255,13 @@ impl Suite {
         if problems.found.is_empty() {
             return Ok(suite);
         }
-        let index = LocationIndex::new(text);
         Err(SuiteError::Invalid {
             file,
             problems: problems
                 .found
                 .into_iter()
                 .map(|found| SuiteProblem {
-                    location: index.locate(&found.path),
+                    location: written.locate(&found.path),
                     field: found.path,
                     message: found.message,
                 })
