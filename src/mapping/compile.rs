@@ -581,3 +581,21 @@ fn compile_suppressions(claims: &[String], path: &str, problems: &mut Problems) 
     }
     claims.to_vec()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mapping_is_named_by_a_digest_of_its_own_text() {
+        let text = "version: 1\nclaims:\n  - { claim: a, from: email }\n";
+        let mapping = Mapping::from_yaml(text, "m.yaml").unwrap();
+        let full = format!("{:x}", Sha256::digest(text.as_bytes()));
+        assert_eq!(mapping.digest(), format!("sha256:{}", &full[..12]));
+        // A byte order mark is not part of the text; any other change is.
+        let with_bom = Mapping::from_yaml(&format!("\u{feff}{text}"), "m.yaml").unwrap();
+        assert_eq!(with_bom.digest(), mapping.digest());
+        let changed = Mapping::from_yaml(&format!("{text}# note\n"), "m.yaml").unwrap();
+        assert_ne!(changed.digest(), mapping.digest());
+    }
+}
