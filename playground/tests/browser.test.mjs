@@ -62,6 +62,10 @@ test("picking an event and editing the mapping shows the claim in the tokens", a
   await page.click(".version[data-version='1']");
   await page.click("[role=tab][data-view=changes]");
   assert.match(await page.textContent("#result"), /access token: not customisable with a version 1 trigger/);
+  // An event the Lambda cannot read: its reply tab says what the Lambda would return instead.
+  await page.fill("#event", "{");
+  await page.click("[role=tab][data-view=reply]");
+  assert.match(await page.textContent("#result"), /^The Lambda would return an error: the event is not JSON/);
   assert.deepEqual(errors, []);
 });
 
